@@ -1,0 +1,191 @@
+"""A project: the graph, its layout, the dataset choice and the training settings.
+
+Saved as one JSON document with a `format_version`, migrated on load, written atomically
+(temporary file in the same folder, fsync, rename). Loading parses JSON only: nothing in a
+project file is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.datasets import DATASETS
+from backend.events import Signal
+from backend.graph import GraphError, LayerGraph
+from backend.layer_table import UnknownLayerError
+from backend.training_config import TrainingConfig
+
+FORMAT_VERSION = 1
+FILE_SUFFIX = ".dcproj.json"
+
+# Each entry upgrades a document from version N to N + 1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be read, with the file and the reason."""
+
+
+@dataclass
+class DatasetChoice:
+    name: str = "digits"
+    params: dict[str, Any] = field(default_factory=dict)
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetChoice:
+        choice = cls(**data)
+        if choice.name not in DATASETS:
+            raise ValueError(f"unknown dataset {choice.name!r}")
+        return choice
+
+
+class Project:
+    """The document the app edits. `changed` fires on any edit; `dirty` tracks unsaved ones."""
+
+    def __init__(
+        self,
+        graph: LayerGraph | None = None,
+        dataset: DatasetChoice | None = None,
+        training: TrainingConfig | None = None,
+        name: str = "Untitled",
+    ) -> None:
+        self.graph = graph or LayerGraph()
+        self.dataset = dataset or DatasetChoice()
+        self.training = training or TrainingConfig()
+        self.name = name
+        self.description = ""
+        self.path: Path | None = None
+        self.changed = Signal("project_changed")
+        self.dirty = False
+        self._connect_graph(self.graph)
+
+    def _connect_graph(self, graph: LayerGraph) -> None:
+        graph.changed.connect(self.mark_dirty)
+        graph.node_moved.connect(lambda _nid: self.mark_dirty())
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
+        self.changed.emit()
+
+    def set_training(self, training: TrainingConfig) -> None:
+        training.validate()
+        self.training = training
+        self.mark_dirty()
+
+    def set_dataset(self, dataset: DatasetChoice) -> None:
+        self.dataset = dataset
+        self.mark_dirty()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "app": "DeepCanvas",
+            "name": self.name,
+            "description": self.description,
+            "graph": self.graph.to_dict(),
+            "dataset": asdict(self.dataset),
+            "training": self.training.to_dict(),
+        }
+
+    def replace_with(self, other: Project) -> None:
+        """Take over another project's content (used by Open/New) through model events."""
+        self.graph.load_dict(other.graph.to_dict())
+        self.dataset = other.dataset
+        self.training = other.training
+        self.name = other.name
+        self.description = other.description
+        self.path = other.path
+        self.dirty = False
+        self.changed.emit()
+
+
+def project_from_dict(data: Any, source: str = "project") -> Project:
+    if not isinstance(data, dict):
+        raise ProjectError(f"{source}: a project must be a JSON object")
+    version = data.get("format_version")
+    if not isinstance(version, int):
+        raise ProjectError(f"{source}: no 'format_version': this is not a DeepCanvas project")
+    if version > FORMAT_VERSION:
+        raise ProjectError(
+            f"{source}: format version {version} was written by a newer DeepCanvas "
+            f"(this one reads up to {FORMAT_VERSION}); please update the app"
+        )
+    while version < FORMAT_VERSION:
+        migrate = MIGRATIONS.get(version)
+        if migrate is None:
+            raise ProjectError(f"{source}: format version {version} is no longer supported")
+        data = migrate(data)
+        version += 1
+        data["format_version"] = version
+    try:
+        graph = LayerGraph.from_dict(data.get("graph", {}))
+    except UnknownLayerError as exc:
+        raise ProjectError(f"{source}: unknown layer type {exc.type_name!r}") from exc
+    except GraphError as exc:
+        raise ProjectError(f"{source}: {exc}") from exc
+    try:
+        dataset = DatasetChoice.from_dict(data.get("dataset", {}))
+        training = TrainingConfig.from_dict(data.get("training", {}))
+    except (TypeError, ValueError) as exc:
+        raise ProjectError(f"{source}: {exc}") from exc
+    project = Project(graph, dataset, training, name=str(data.get("name", "Untitled")))
+    project.description = str(data.get("description", ""))
+    return project
+
+
+def load_project(path: str | Path) -> Project:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    project = project_from_dict(data, str(path))
+    project.path = path
+    return project
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_project(project: Project, path: str | Path | None = None) -> Path:
+    target = Path(path) if path is not None else project.path
+    if target is None:
+        raise ProjectError("the project has no file yet: choose where to save it")
+    text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
+    try:
+        write_atomically(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"{target}: cannot be written ({exc})") from exc
+    project.path = target
+    project.dirty = False
+    project.changed.emit()
+    return target

@@ -8,6 +8,7 @@ come from Keras' own registries. `backend.layer_table` adds only what Keras cann
 from __future__ import annotations
 
 import inspect
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -66,6 +67,21 @@ _CHOICES_BY_SUFFIX: dict[str, tuple[Any, ...]] = {
 _PADDING_1D = ("valid", "same", "causal")
 
 
+_KIND_WORDS = {
+    "int": "whole number",
+    "optional_int": "whole number",
+    "float": "number",
+    "optional_float": "number",
+    "int_tuple": "number or list of numbers such as 3, 3",
+    "shape": "shape such as 28, 28, 1",
+    "int_or_list": "axis or list of axes",
+    "json": "JSON value",
+    "str": "text",
+    "choice": "choice",
+    "bool": "yes/no",
+}
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """One constructor argument of a layer, as the inspector should edit it.
@@ -92,6 +108,44 @@ class ParamSpec:
             return list(value)
         return value
 
+    def format_text(self, value: Any) -> str:
+        """The value as typed in a text editor: `3, 3` for tuples, empty for None."""
+        if value is None:
+            return ""
+        if isinstance(value, (list, tuple)):
+            return ", ".join("None" if v is None else str(v) for v in value)
+        if isinstance(value, (dict, bool)) or self.kind == "json":
+            return json.dumps(value)
+        return str(value)
+
+    def parse_text(self, text: str) -> Any:
+        """Parse what the user typed; raises ValueError with a message fit for the user."""
+        text = text.strip()
+        if text == "" or text.lower() == "none":
+            if self.required:
+                raise ValueError(f"{self.name} is required")
+            return None
+        try:
+            if self.kind in ("int", "optional_int"):
+                return int(text)
+            if self.kind in ("float", "optional_float"):
+                return float(text)
+            if self.kind in ("int_tuple", "shape", "int_or_list"):
+                items = [t.strip() for t in text.strip("()[]").split(",") if t.strip()]
+                values = [None if t.lower() == "none" else int(t) for t in items]
+                if None in values and self.kind != "shape":
+                    raise ValueError("None")
+                if self.kind == "int_or_list" and len(values) == 1:
+                    return values[0]
+                if self.kind == "int_tuple" and len(values) == 1:
+                    return values[0]
+                return values
+            if self.kind == "json":
+                return json.loads(text)
+        except (ValueError, json.JSONDecodeError):
+            raise ValueError(f"{self.name}: {text!r} is not a valid {_KIND_WORDS[self.kind]}")
+        return text
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -116,7 +170,7 @@ class LayerConfigError(ValueError):
     """A node's parameters that Keras refuses, naming the node."""
 
 
-def layer_class(type_name: str) -> type:
+def layer_class(type_name: str) -> type[Any]:
     keras = import_keras()
     cls = getattr(keras.layers, type_name, None)
     if not isinstance(cls, type):

@@ -10,10 +10,14 @@ from backend.project import DatasetChoice, Project
 from backend.training_config import TrainingConfig
 
 
-def _chain(graph: LayerGraph, specs: list[tuple[str, dict[str, Any]]], y: float = 0.0) -> list[str]:
+def _chain(
+    graph: LayerGraph, specs: list[tuple[str, dict[str, Any]]], per_row: int = 4
+) -> list[str]:
+    """Add layers one after the other, connected, in rows of `per_row` read left to right."""
     ids: list[str] = []
     for i, (layer_type, params) in enumerate(specs):
-        node = graph.add_node(layer_type, params, position=(i * 220.0, y))
+        row, col = divmod(i, per_row)
+        node = graph.add_node(layer_type, params, position=(col * 260.0, row * 170.0))
         if ids:
             graph.connect(ids[-1], node.id)
         ids.append(node.id)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,26 @@ class LayerGraph:
         self.node_moved = Signal("node_moved")
         self.outputs_changed = Signal("outputs_changed")
         self.changed = Signal("changed")
+        self._batch_depth = 0
+        self._batch_dirty = False
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group edits: `changed` fires once at the end instead of after every edit."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._batch_dirty:
+                self._batch_dirty = False
+                self.changed.emit()
+
+    def _changed(self) -> None:
+        if self._batch_depth:
+            self._batch_dirty = True
+        else:
+            self.changed.emit()
 
     # ----------------------------------------------------------------- queries
     def node(self, node_id: str) -> Node:
@@ -212,7 +233,7 @@ class LayerGraph:
         )
         self.nodes[nid] = node
         self.node_added.emit(node)
-        self.changed.emit()
+        self._changed()
         return node
 
     def remove_node(self, node_id: str) -> None:
@@ -224,7 +245,7 @@ class LayerGraph:
             self.outputs_changed.emit()
         del self.nodes[node_id]
         self.node_removed.emit(node)
-        self.changed.emit()
+        self._changed()
 
     def check_connection(self, src: str, dst: str, dst_port: int) -> str | None:
         """Why `src -> dst[dst_port]` cannot be made, or None when it can."""
@@ -255,7 +276,7 @@ class LayerGraph:
         edge = Edge(src, dst, dst_port)
         self.edges.append(edge)
         self.edge_added.emit(edge)
-        self.changed.emit()
+        self._changed()
         return edge
 
     def free_port(self, dst: str) -> int:
@@ -269,7 +290,7 @@ class LayerGraph:
         if edge not in self.edges:
             raise GraphError("no such edge")
         self._remove_edge(edge)
-        self.changed.emit()
+        self._changed()
 
     def _remove_edge(self, edge: Edge) -> None:
         self.edges.remove(edge)
@@ -279,20 +300,20 @@ class LayerGraph:
         node = self.node(node_id)
         node.params.update(updates)
         self.params_changed.emit(node_id)
-        self.changed.emit()
+        self._changed()
 
     def reset_param(self, node_id: str, key: str) -> None:
         node = self.node(node_id)
         if key in node.params:
             del node.params[key]
             self.params_changed.emit(node_id)
-            self.changed.emit()
+            self._changed()
 
     def rename_node(self, node_id: str, name: str) -> str:
         node = self.node(node_id)
         node.name = self.unique_name(_valid_name(name), exclude=node_id)
         self.node_renamed.emit(node_id)
-        self.changed.emit()
+        self._changed()
         return node.name
 
     def move_node(self, node_id: str, position: tuple[float, float]) -> None:
@@ -305,12 +326,13 @@ class LayerGraph:
             self.node(nid)
         self._outputs = list(dict.fromkeys(node_ids))
         self.outputs_changed.emit()
-        self.changed.emit()
+        self._changed()
 
     def clear(self) -> None:
-        for nid in list(self.nodes):
-            self.remove_node(nid)
-        self._outputs = []
+        with self.batch():
+            for nid in list(self.nodes):
+                self.remove_node(nid)
+            self._outputs = []
 
     def _ancestors_or_self(self, node_id: str) -> set[str]:
         seen = {node_id}
@@ -354,7 +376,7 @@ class LayerGraph:
             pos = raw.get("position", [0, 0])
             if not isinstance(params, dict):
                 raise GraphError(f"node #{i} ('{raw.get('name')}'): 'params' must be an object")
-            if not (isinstance(pos, list) and len(pos) == 2):
+            if not (isinstance(pos, list) and len(pos) == 2 and all(map(_is_number, pos))):
                 raise GraphError(f"node #{i} ('{raw.get('name')}'): bad 'position'")
             node = Node(
                 id=str(raw.get("id") or new_node_id()),
@@ -379,18 +401,25 @@ class LayerGraph:
                 raise GraphError(f"edge #{i} ({src} -> {dst}): {problem}")
             staged.edges.append(Edge(src, dst, port))
         outputs = data.get("outputs", [])
-        if not isinstance(outputs, list) or any(o not in staged.nodes for o in outputs):
+        if not isinstance(outputs, list) or any(
+            not isinstance(o, str) or o not in staged.nodes for o in outputs
+        ):
             raise GraphError("'outputs' must list ids of nodes in the graph")
-        self.clear()
-        for node in staged.nodes.values():
-            self.nodes[node.id] = node
-            self.node_added.emit(node)
-        for edge in staged.edges:
-            self.edges.append(edge)
-            self.edge_added.emit(edge)
-        self._outputs = list(outputs)
-        self.outputs_changed.emit()
-        self.changed.emit()
+        with self.batch():
+            self.clear()
+            for node in staged.nodes.values():
+                self.nodes[node.id] = node
+                self.node_added.emit(node)
+            for edge in staged.edges:
+                self.edges.append(edge)
+                self.edge_added.emit(edge)
+            self._outputs = list(outputs)
+            self.outputs_changed.emit()
+            self._changed()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _valid_name(name: str) -> str:

@@ -1,0 +1,96 @@
+"""Starting the application: the window first, TensorFlow in the background."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from backend.examples import DEFAULT_EXAMPLE, EXAMPLES
+from backend.project import Project, ProjectError, load_project
+
+SCREENSHOT_TIMEOUT_MS = 120_000
+
+
+def initial_project(project_path: str | None, example: str | None) -> tuple[Project, str | None]:
+    """The project to open, and an error to show if the requested one could not be read."""
+    if project_path:
+        try:
+            return load_project(project_path), None
+        except ProjectError as exc:
+            return EXAMPLES[DEFAULT_EXAMPLE](), str(exc)
+    if example:
+        if example not in EXAMPLES:
+            known = ", ".join(EXAMPLES)
+            return EXAMPLES[DEFAULT_EXAMPLE](), f"unknown example {example!r}; known: {known}"
+        return EXAMPLES[example](), None
+    return EXAMPLES[DEFAULT_EXAMPLE](), None
+
+
+def run_app(
+    project_path: str | None = None,
+    screenshot: str | None = None,
+    example: str | None = None,
+    train_and_exit: bool = False,
+    epochs: int | None = None,
+) -> int:
+    start = time.perf_counter()
+    if screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("DeepCanvas")
+    app.setOrganizationName("DeepCanvas")
+    project, error = initial_project(project_path, example)
+    if epochs is not None:
+        project.training.epochs = epochs
+    window = MainWindow(project)
+    window.show()
+    shown = time.perf_counter() - start
+    if os.environ.get("DEEPCANVAS_TIMING"):
+        print(f"window shown after {shown:.2f} s", file=sys.stderr, flush=True)
+    window.start_loading_keras()
+    if error:
+        print(f"DeepCanvas: {error}", file=sys.stderr)
+        if not screenshot and not train_and_exit:
+            QTimer.singleShot(0, lambda: window.show_error("Cannot open project", error))
+    exit_code = {"value": 0}
+
+    if screenshot:
+        out = Path(screenshot)
+
+        def grab() -> None:
+            window.view.fit_all()
+            app.processEvents()
+            ok = window.grab().save(str(out))
+            if not ok:
+                print(f"DeepCanvas: cannot write {out}", file=sys.stderr)
+                exit_code["value"] = 1
+            window.shutdown()
+            app.exit(exit_code["value"])
+
+        window.keras_ready.connect(lambda: QTimer.singleShot(300, grab))
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, grab)
+
+    if train_and_exit:
+
+        def finished(result: object) -> None:
+            status = getattr(result, "status", "failed")
+            print(f"training {status}: {getattr(result, 'message', '')}", file=sys.stderr)
+            exit_code["value"] = 0 if status == "completed" else 1
+            window.project.dirty = False
+            window.close()
+            app.exit(exit_code["value"])
+
+        window.training_finished.connect(finished)
+        window.keras_ready.connect(window.start_training)
+
+    code = app.exec()
+    window.shutdown()
+    return code or exit_code["value"]

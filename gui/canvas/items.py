@@ -1,0 +1,289 @@
+"""Canvas items: a node per layer, its ports, and an edge per connection.
+
+Items only draw what the model holds; every change goes through `backend.graph.LayerGraph`
+and comes back to them as an event (see `gui.canvas.scene.GraphScene`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from backend.graph import Edge, Node
+from backend.layer_table import layer_info
+from backend.shapes import NodeShape, format_shape
+from gui import theme
+
+if TYPE_CHECKING:
+    from gui.canvas.scene import GraphScene
+
+PORT_RADIUS = 6.0
+HEADER_HEIGHT = 22.0
+PORT_SPACING = 22.0
+
+
+def key_params_text(node: Node) -> str:
+    """`128 relu` for a Dense, `16 (3, 3) relu` for a Conv2D..."""
+    info = layer_info(node.layer_type)
+    parts = []
+    for key in info.key_params:
+        value = node.params.get(key)
+        if value is None or value is False:
+            continue
+        if value is True:
+            parts.append(key)
+        elif isinstance(value, (list, tuple)):
+            parts.append(format_shape(value) if key == "shape" else "x".join(map(str, value)))
+        elif isinstance(value, float):
+            parts.append(f"{value:g}")
+        else:
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+class PortItem(QGraphicsEllipseItem):
+    """An input (left) or output (right) connection point of a node."""
+
+    def __init__(self, node_item: NodeItem, is_output: bool, index: int, label: str) -> None:
+        r = PORT_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r, node_item)
+        self.node_item = node_item
+        self.is_output = is_output
+        self.index = index
+        self.setAcceptHoverEvents(True)
+        self.setBrush(QBrush(QColor("#FFFFFF")))
+        self.setPen(QPen(QColor("#555555"), 1.5))
+        self.setToolTip(f"output of {node_item.node.name}" if is_output else f"input: {label}")
+        self.setZValue(2)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node.id
+
+    def set_connected(self, connected: bool) -> None:
+        color = theme.category_color(layer_info(self.node_item.node.layer_type).category)
+        self.setBrush(QBrush(color if connected else QColor("#FFFFFF")))
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self.setScale(1.4)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: Any) -> None:
+        self.setScale(1.0)
+        super().hoverLeaveEvent(event)
+
+
+class NodeItem(QGraphicsItem):
+    """One layer on the canvas: type, name, key parameters, output shape, error mark."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node = node
+        self.info = layer_info(node.layer_type)
+        self.shape_result: NodeShape | None = None
+        self.is_output = False
+        self.input_ports: list[PortItem] = []
+        self.output_port: PortItem | None = None
+        self._height = 0.0
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setZValue(1)
+        self.setPos(QPointF(*node.position))
+        self.rebuild_ports(0)
+        self.refresh()
+
+    # ----------------------------------------------------------------- geometry
+    def rebuild_ports(self, connected_inputs: int) -> None:
+        """Lay out ports; a merge layer always shows one free input beyond those connected."""
+        if self.info.is_variadic:
+            count = max(self.info.min_inputs, connected_inputs + 1)
+            labels = [f"input {i}" for i in range(count)]
+        else:
+            count = self.info.max_inputs
+            labels = list(self.info.input_names[:count])
+        if len(self.input_ports) != count:
+            for port in self.input_ports:
+                port.setParentItem(None)
+                if port.scene() is not None:
+                    port.scene().removeItem(port)
+            self.prepareGeometryChange()
+            self.input_ports = [PortItem(self, False, i, labels[i]) for i in range(count)]
+        self._height = max(78.0, HEADER_HEIGHT + PORT_SPACING * count + 12)
+        for i, port in enumerate(self.input_ports):
+            port.setPos(0.0, self._port_y(i, count))
+        if self.output_port is None:
+            self.output_port = PortItem(self, True, 0, "output")
+        self.output_port.setPos(theme.NODE_WIDTH, self._height / 2 + HEADER_HEIGHT / 2)
+
+    def _port_y(self, index: int, count: int) -> float:
+        body = self._height - HEADER_HEIGHT
+        return HEADER_HEIGHT + body * (index + 1) / (count + 1)
+
+    def boundingRect(self) -> QRectF:
+        m = 4.0
+        return QRectF(-m, -m, theme.NODE_WIDTH + 2 * m, self._height + 2 * m)
+
+    # ----------------------------------------------------------------- content
+    def refresh(self) -> None:
+        """Re-read the node and its inference result; repaint and update the tooltip."""
+        tip = [f"<b>{self.info.type_name}</b> '{self.node.name}'", self.info.description]
+        if self.shape_result is not None and self.shape_result.error:
+            tip.append(f"<span style='color:#D62728'>{self.shape_result.error}</span>")
+        elif self.shape_result is not None and self.shape_result.ok:
+            tip.append(f"output {format_shape(self.shape_result.shape)}")
+        self.setToolTip("<br>".join(tip))
+        self.update()
+
+    def set_shape(self, result: NodeShape | None) -> None:
+        self.shape_result = result
+        self.refresh()
+
+    @property
+    def has_error(self) -> bool:
+        return bool(self.shape_result is not None and self.shape_result.error)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        w, h = theme.NODE_WIDTH, self._height
+        color = theme.category_color(self.info.category)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        body = QPainterPath()
+        body.addRoundedRect(QRectF(0, 0, w, h), 8, 8)
+        painter.fillPath(body, theme.node_body())
+        header = QPainterPath()
+        header.setFillRule(Qt.FillRule.WindingFill)
+        header.addRoundedRect(QRectF(0, 0, w, HEADER_HEIGHT), 8, 8)
+        header.addRect(QRectF(0, HEADER_HEIGHT / 2, w, HEADER_HEIGHT / 2))
+        painter.fillPath(header.simplified(), color)
+        if self.has_error:
+            pen = QPen(theme.ERROR_COLOR, 3)
+        elif self.isSelected():
+            pen = QPen(theme.SELECTED_COLOR, 2.5)
+        else:
+            pen = QPen(color.darker(130), 1.2)
+        painter.setPen(pen)
+        painter.drawPath(body)
+
+        bold = QFont()
+        bold.setBold(True)
+        bold.setPointSizeF(9.5)
+        painter.setFont(bold)
+        painter.setPen(QColor("#FFFFFF"))
+        title = self.info.type_name + ("  ⇥ output" if self.is_output else "")
+        painter.drawText(QRectF(10, 0, w - 20, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title)
+
+        normal = QFont()
+        normal.setPointSizeF(9)
+        painter.setFont(normal)
+        painter.setPen(theme.text_color())
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, w - 24, 16), 0, self.node.name)
+        painter.setPen(theme.muted_text())
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, w - 24, 16), 0, key_params_text(self.node))
+        if self.has_error:
+            painter.setPen(theme.ERROR_COLOR)
+            painter.drawText(QRectF(12, h - 20, w - 24, 16), 0, "⚠ error (hover for details)")
+        elif self.shape_result is not None and self.shape_result.ok:
+            painter.setPen(theme.text_color())
+            painter.drawText(
+                QRectF(12, h - 20, w - 24, 16), 0, "→ " + format_shape(self.shape_result.shape)
+            )
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        scene = self.scene()
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
+            snap = theme.GRID / 2
+            return QPointF(round(value.x() / snap) * snap, round(value.y() / snap) * snap)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and scene is not None:
+            graph_scene: GraphScene = scene  # type: ignore[assignment]
+            graph_scene.update_edges_of(self.node.id)
+        return super().itemChange(change, value)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A connection, drawn as a curve from an output port to an input port, with its shape."""
+
+    def __init__(self, edge: Edge, src: NodeItem, dst: NodeItem) -> None:
+        super().__init__()
+        self.edge = edge
+        self.src = src
+        self.dst = dst
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        self.label = QGraphicsSimpleTextItem(self)
+        font = QFont()
+        font.setPointSizeF(8.5)
+        self.label.setFont(font)
+        self.label.setBrush(theme.muted_text())
+        self.update_path()
+
+    def update_path(self) -> None:
+        assert self.src.output_port is not None
+        ports = self.dst.input_ports
+        if self.edge.dst_port >= len(ports):
+            return
+        a = self.src.output_port.scenePos()
+        b = ports[self.edge.dst_port].scenePos()
+        self.setPath(bezier(a, b))
+        text = self.label.text()
+        width = self.label.boundingRect().width() if text else 0
+        mid = self.path().pointAtPercent(0.5)
+        self.label.setPos(mid.x() - width / 2, mid.y() - 16)
+        self._restyle()
+
+    def set_shape_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.update_path()
+
+    def _restyle(self) -> None:
+        color = theme.SELECTED_COLOR if self.isSelected() else QColor("#8A8F98")
+        self.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._restyle()
+        return super().itemChange(change, value)
+
+    def shape(self) -> QPainterPath:
+        from PySide6.QtGui import QPainterPathStroker
+
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+
+def bezier(a: QPointF, b: QPointF) -> QPainterPath:
+    """A curve from an output port `a` to an input port `b`; wraps around when b is behind a."""
+    path = QPainterPath(a)
+    if b.x() >= a.x() + 30 or abs(b.y() - a.y()) < 60:
+        dx = max(40.0, abs(b.x() - a.x()) * 0.5)
+        path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
+        return path
+    mid_y = (a.y() + b.y()) / 2
+    path.cubicTo(QPointF(a.x() + 70, a.y()), QPointF(a.x() + 70, mid_y), QPointF(a.x(), mid_y))
+    path.lineTo(QPointF(b.x(), mid_y))
+    path.cubicTo(QPointF(b.x() - 70, mid_y), QPointF(b.x() - 70, b.y()), b)
+    return path
+
+
+def short_shape(shape: tuple[int | None, ...] | None) -> str:
+    """An edge label: the sample shape without the batch axis, as `8×8×16`."""
+    if shape is None:
+        return ""
+    dims = ["?" if d is None else str(d) for d in shape[1:]]
+    return "×".join(dims) if dims else "scalar"

@@ -1,0 +1,240 @@
+"""The graph scene: mirrors a `LayerGraph` and turns mouse gestures into graph edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+
+from backend.graph import Edge, GraphError, LayerGraph, Node
+from backend.layer_table import UnknownLayerError
+from backend.live_shapes import LiveShapes
+from backend.shapes import format_shape
+from gui import theme
+from gui.canvas.items import EdgeItem, NodeItem, PortItem, bezier, short_shape
+
+
+class GraphScene(QGraphicsScene):
+    """Canvas items for every node and edge of the graph, kept in step by its events."""
+
+    status_message = Signal(str)
+    node_selected = Signal(object)  # node id or None
+
+    def __init__(self, graph: LayerGraph, live: LiveShapes, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.graph = graph
+        self.live = live
+        self.node_items: dict[str, NodeItem] = {}
+        self.edge_items: dict[Edge, EdgeItem] = {}
+        self._drag_port: PortItem | None = None
+        self._drag_line: QGraphicsPathItem | None = None
+        self._subscriptions = [
+            (graph.node_added, self._on_node_added),
+            (graph.node_removed, self._on_node_removed),
+            (graph.edge_added, self._on_edge_added),
+            (graph.edge_removed, self._on_edge_removed),
+            (graph.params_changed, self._on_node_changed),
+            (graph.node_renamed, self._on_node_changed),
+            (graph.node_moved, self._on_node_moved),
+            (graph.outputs_changed, self._on_outputs_changed),
+            (live.updated, self._on_shapes_updated),
+        ]
+        for signal, slot in self._subscriptions:
+            signal.connect(slot)
+        self.selectionChanged.connect(self._on_selection_changed)
+        self.setBackgroundBrush(theme.canvas_background())
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        for node in graph.nodes.values():
+            self._on_node_added(node)
+        for edge in graph.edges:
+            self._on_edge_added(edge)
+        self._on_outputs_changed()
+        self._on_shapes_updated()
+
+    def detach(self) -> None:
+        for signal, slot in self._subscriptions:
+            signal.disconnect(slot)
+
+    # ----------------------------------------------------------------- model -> items
+    def _on_node_added(self, node: Node) -> None:
+        item = NodeItem(node)
+        self.node_items[node.id] = item
+        self.addItem(item)
+        item.set_shape(self.live.results.get(node.id))
+
+    def _on_node_removed(self, node: Node) -> None:
+        item = self.node_items.pop(node.id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        src, dst = self.node_items[edge.src], self.node_items[edge.dst]
+        self._refresh_ports(edge.dst)
+        item = EdgeItem(edge, src, dst)
+        self.edge_items[edge] = item
+        self.addItem(item)
+        self._refresh_port_marks(edge.src)
+        self._label_edge(item)
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        item = self.edge_items.pop(edge, None)
+        if item is not None:
+            self.removeItem(item)
+        if edge.dst in self.node_items:
+            self._refresh_ports(edge.dst)
+        if edge.src in self.node_items:
+            self._refresh_port_marks(edge.src)
+
+    def _refresh_ports(self, node_id: str) -> None:
+        item = self.node_items[node_id]
+        in_edges = self.graph.in_edges(node_id)
+        used = max((e.dst_port for e in in_edges), default=-1) + 1
+        item.rebuild_ports(used)
+        connected = {e.dst_port for e in in_edges}
+        for port in item.input_ports:
+            port.set_connected(port.index in connected)
+        self.update_edges_of(node_id)
+
+    def _refresh_port_marks(self, node_id: str) -> None:
+        item = self.node_items[node_id]
+        if item.output_port is not None:
+            item.output_port.set_connected(bool(self.graph.out_edges(node_id)))
+
+    def _on_node_changed(self, node_id: str) -> None:
+        item = self.node_items.get(node_id)
+        if item is not None:
+            item.refresh()
+
+    def _on_node_moved(self, node_id: str) -> None:
+        item = self.node_items[node_id]
+        target = QPointF(*self.graph.nodes[node_id].position)
+        if item.pos() != target:
+            item.setPos(target)
+
+    def _on_outputs_changed(self) -> None:
+        explicit = set(self.graph.explicit_outputs)
+        for nid, item in self.node_items.items():
+            item.is_output = nid in explicit
+            item.update()
+
+    def _on_shapes_updated(self) -> None:
+        for nid, item in self.node_items.items():
+            item.set_shape(self.live.results.get(nid))
+        for edge_item in self.edge_items.values():
+            self._label_edge(edge_item)
+
+    def _label_edge(self, item: EdgeItem) -> None:
+        result = self.live.results.get(item.edge.src)
+        item.set_shape_text(short_shape(result.shape) if result and result.ok else "")
+        item.setToolTip(format_shape(result.shape) if result and result.ok else "")
+
+    def update_edges_of(self, node_id: str) -> None:
+        for edge, item in self.edge_items.items():
+            if node_id in (edge.src, edge.dst):
+                item.update_path()
+
+    # ----------------------------------------------------------------- gestures -> model
+    def add_layer(self, layer_type: str, pos: QPointF) -> Node | None:
+        try:
+            return self.graph.add_node(layer_type, position=(pos.x(), pos.y()))
+        except UnknownLayerError as exc:
+            self.status_message.emit(str(exc))
+            return None
+
+    def connect_ports(self, a: PortItem, b: PortItem) -> Edge | None:
+        """Connect two ports dragged onto each other (either direction)."""
+        if a.is_output == b.is_output:
+            self.status_message.emit("connect an output port (right) to an input port (left)")
+            return None
+        out, inp = (a, b) if a.is_output else (b, a)
+        try:
+            edge = self.graph.connect(out.node_id, inp.node_id, inp.index)
+        except GraphError as exc:
+            self.status_message.emit(f"cannot connect: {exc}")
+            return None
+        self.status_message.emit("connected")
+        return edge
+
+    def delete_selection(self) -> int:
+        nodes = [i.node.id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        edges = [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+        with self.graph.batch():
+            for edge in edges:
+                if edge in self.graph.edges:
+                    self.graph.disconnect(edge)
+            for nid in nodes:
+                self.graph.remove_node(nid)
+        return len(nodes) + len(edges)
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node.id for i in self.selectedItems() if isinstance(i, NodeItem)]
+
+    def select_node(self, node_id: str) -> None:
+        self.clearSelection()
+        item = self.node_items.get(node_id)
+        if item is not None:
+            item.setSelected(True)
+
+    def _on_selection_changed(self) -> None:
+        ids = self.selected_node_ids()
+        self.node_selected.emit(ids[0] if len(ids) == 1 else None)
+
+    def _port_at(self, pos: QPointF, want_output: bool) -> PortItem | None:
+        """The port of the wanted kind under `pos`; a drop anywhere on a node is forgiven."""
+        items = self.items(pos)
+        for item in items:
+            if isinstance(item, PortItem) and item.is_output == want_output:
+                return item
+        for item in items:
+            node_item = item if isinstance(item, NodeItem) else getattr(item, "node_item", None)
+            if not isinstance(node_item, NodeItem):
+                continue
+            if want_output:
+                return node_item.output_port
+            free = self.graph.free_port(node_item.node.id)
+            ports = node_item.input_ports
+            return ports[free] if free < len(ports) else None
+        return None
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        port = next((i for i in self.items(event.scenePos()) if isinstance(i, PortItem)), None)
+        if port is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._drag_port = port
+            self._drag_line = QGraphicsPathItem()
+            self._drag_line.setPen(QPen(QColor(theme.SELECTED_COLOR), 2, Qt.PenStyle.DashLine))
+            self._drag_line.setZValue(3)
+            self.addItem(self._drag_line)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag_port is not None and self._drag_line is not None:
+            a, b = self._drag_port.scenePos(), event.scenePos()
+            self._drag_line.setPath(bezier(a, b) if self._drag_port.is_output else bezier(b, a))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag_port is not None:
+            start = self._drag_port
+            self._drag_port = None
+            if self._drag_line is not None:
+                self.removeItem(self._drag_line)
+                self._drag_line = None
+            target = self._port_at(event.scenePos(), want_output=not start.is_output)
+            if target is not None and target.node_item is not start.node_item:
+                self.connect_ports(start, target)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self._commit_moves()
+
+    def _commit_moves(self) -> None:
+        for item in self.node_items.values():
+            pos = (item.pos().x(), item.pos().y())
+            if pos != item.node.position:
+                self.graph.move_node(item.node.id, pos)

@@ -1,0 +1,133 @@
+"""The canvas view: zoom, pan, grid, and drops from the palette."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView
+
+from gui import theme
+from gui.canvas.scene import GraphScene
+
+LAYER_MIME = "application/x-deepcanvas-layer"
+
+
+class CanvasView(QGraphicsView):
+    layer_dropped = Signal(str, QPointF)
+
+    def __init__(self, scene: GraphScene, parent: Any = None) -> None:
+        super().__init__(scene, parent)
+        self.setObjectName("canvas")
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        self._pan_from: QPointF | None = None
+
+    @property
+    def graph_scene(self) -> GraphScene:
+        scene = self.scene()
+        assert isinstance(scene, GraphScene)
+        return scene
+
+    # ----------------------------------------------------------------- look
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, theme.canvas_background())
+        if self.transform().m11() < 0.4:
+            return
+        painter.setPen(QPen(theme.grid_color(), 1))
+        g = theme.GRID
+        left = math.floor(rect.left() / g) * g
+        top = math.floor(rect.top() / g) * g
+        x = left
+        while x < rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += g
+        y = top
+        while y < rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += g
+
+    # ----------------------------------------------------------------- zoom and pan
+    def zoom_by(self, factor: float) -> None:
+        current = self.transform().m11()
+        factor = max(0.1 / current, min(4.0 / current, factor))
+        self.scale(factor, factor)
+
+    def fit_all(self) -> None:
+        items = self.graph_scene.node_items.values()
+        if not items:
+            return
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > 1.2:
+            self.resetTransform()
+            self.centerOn(rect.center())
+
+    def wheelEvent(self, event: Any) -> None:
+        delta = event.angleDelta().y()
+        if delta:
+            self.zoom_by(1.0015**delta)
+        event.accept()
+
+    def mousePressEvent(self, event: Any) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: Any) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
+            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: Any) -> None:
+        if self._pan_from is not None and event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.graph_scene.delete_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # ----------------------------------------------------------------- drops from the palette
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if not event.mimeData().hasFormat(LAYER_MIME):
+            super().dropEvent(event)
+            return
+        layer_type = bytes(event.mimeData().data(LAYER_MIME).data()).decode("utf-8")
+        pos = self.mapToScene(event.position().toPoint())
+        self.layer_dropped.emit(layer_type, pos)
+        event.acceptProposedAction()

@@ -1,0 +1,371 @@
+"""The main window: palette, canvas, inspector, training panel, menus, status bar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+)
+
+from backend.examples import EXAMPLES, DEFAULT_EXAMPLE
+from backend.graph import LayerGraph
+from backend.live_shapes import LiveShapes
+from backend.paths import autosave_path
+from backend.project import (
+    FILE_SUFFIX,
+    Project,
+    ProjectError,
+    load_project,
+    save_project,
+    write_atomically,
+)
+from backend.trainer import TrainEnd, TrainResult
+from gui.canvas.scene import GraphScene
+from gui.canvas.view import CanvasView
+from gui.inspector import Inspector
+from gui.keras_loader import KerasLoader
+from gui.palette import Palette
+from gui.training_panel import TrainingPanel
+from gui.training_worker import TrainingWorker
+
+AUTOSAVE_MS = 60_000
+PROJECT_FILTER = f"DeepCanvas projects (*{FILE_SUFFIX} *.json)"
+
+
+class MainWindow(QMainWindow):
+    keras_ready = Signal()
+    training_finished = Signal(object)  # TrainResult
+
+    def __init__(self, project: Project | None = None) -> None:
+        super().__init__()
+        self.project = project or Project(LayerGraph())
+        self.live = LiveShapes(self.project.graph)
+        self.ready = False
+        self.worker: TrainingWorker | None = None
+        self.last_result: TrainResult | None = None
+        self.trained_model: Any = None
+        self.loader: KerasLoader | None = None
+        self.resize(1400, 900)
+
+        self.scene = GraphScene(self.project.graph, self.live, self)
+        self.view = CanvasView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.palette = Palette(self)
+        self.inspector = Inspector(self.project.graph, self.live, self)
+        self.training = TrainingPanel(self.project, self)
+        left = self._dock("Layers", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
+        right = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        bottom = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([left, right], [210, 290], Qt.Orientation.Horizontal)
+        self.resizeDocks([bottom], [300], Qt.Orientation.Vertical)
+        self.device_label = QLabel("Loading TensorFlow…")
+        self.device_label.setObjectName("device_label")
+        self.statusBar().addPermanentWidget(self.device_label)
+        self._build_menus()
+
+        self.view.layer_dropped.connect(self.add_layer_at)
+        self.palette.layer_activated.connect(self.add_layer_here)
+        self.scene.node_selected.connect(self.inspector.show_node)
+        self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.training.train_requested.connect(self.start_training)
+        self.training.stop_requested.connect(self.stop_training)
+        self.project.changed.connect(self._update_title)
+        self.live.updated.connect(self._on_shapes_updated)
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave)
+        self._autosave.start()
+        self._update_title()
+        QTimer.singleShot(0, self.view.fit_all)
+
+    def _dock(self, title: str, widget: Any, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New", self.new_project, QKeySequence.StandardKey.New)
+        examples = file.addMenu("New from &example")
+        for name, factory in EXAMPLES.items():
+            self._action(examples, factory().name, lambda _=False, n=name: self.open_example(n))
+        self._action(file, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action(file, "Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Export Keras model (.keras)…", self.export_keras_dialog, "Ctrl+E")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = bar.addMenu("&Edit")
+        self._action(edit, "&Delete selection", self.scene.delete_selection, "Del")
+        view = bar.addMenu("&View")
+        self._action(view, "&Fit to window", self.view.fit_all, "Ctrl+0")
+        self._action(view, "Zoom &in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
+        self._action(view, "Zoom &out", lambda: self.view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        run = bar.addMenu("&Run")
+        self.train_action = self._action(run, "&Train", self.start_training, "F5")
+        self.stop_action = self._action(run, "&Stop", self.stop_training, "Shift+F5")
+
+    # ----------------------------------------------------------------- Keras in the background
+    def start_loading_keras(self) -> None:
+        if self.loader is not None or self.ready:
+            return
+        self.loader = KerasLoader(self)
+        self.loader.loaded.connect(self._on_keras_loaded)
+        self.loader.failed.connect(self._on_keras_failed)
+        self.loader.start()
+
+    def _on_keras_loaded(self, devices: str, seconds: float) -> None:
+        self.ready = True
+        self.device_label.setText(devices)
+        self.statusBar().showMessage(f"TensorFlow ready in {seconds:.1f} s", 4000)
+        self.inspector.set_ready()
+        self.live.activate()
+        self.keras_ready.emit()
+
+    def _on_keras_failed(self, message: str) -> None:
+        self.device_label.setText("TensorFlow unavailable")
+        self.show_error("TensorFlow", message)
+
+    # ----------------------------------------------------------------- editing
+    def add_layer_at(self, layer_type: str, pos: QPointF) -> None:
+        node = self.scene.add_layer(layer_type, pos)
+        if node is not None:
+            self.scene.select_node(node.id)
+
+    def add_layer_here(self, layer_type: str) -> None:
+        """Add from the palette by keyboard: right of the selected node, connected to it."""
+        selected = self.scene.selected_node_ids()
+        if selected:
+            anchor = self.project.graph.nodes[selected[0]]
+            pos = QPointF(anchor.position[0] + 230, anchor.position[1])
+        else:
+            pos = self.view.mapToScene(self.view.viewport().rect().center())
+        with self.project.graph.batch():
+            node = self.scene.add_layer(layer_type, pos)
+            if node is not None and selected:
+                self.project.graph.connect(selected[0], node.id)
+        if node is not None:
+            self.scene.select_node(node.id)
+
+    def _on_shapes_updated(self) -> None:
+        errors = self.live.errors()
+        if errors:
+            self.statusBar().showMessage(f"{len(errors)} problem(s): {errors[0].message}", 8000)
+
+    # ----------------------------------------------------------------- training
+    @property
+    def is_training(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    def start_training(self) -> bool:
+        if self.is_training:
+            self.statusBar().showMessage("A training run is already going.", 4000)
+            return False
+        if not self.ready:
+            self.training.status.setText("TensorFlow is still loading; Train in a moment.")
+            return False
+        self.live.refresh()
+        errors = self.live.errors()
+        if errors:
+            first = errors[0]
+            self.training.status.setText(f"Cannot train: {first.message}")
+            if first.node_id is not None:
+                self.scene.select_node(first.node_id)
+            return False
+        self.training.reset_plots()
+        self.training.set_running(True)
+        worker = TrainingWorker(
+            self.project.graph.to_dict(), self.project.dataset, self.project.training, self
+        )
+        worker.event.connect(self.training.on_event)
+        worker.done.connect(self._on_training_done)
+        self.worker = worker
+        worker.start()
+        return True
+
+    def stop_training(self) -> None:
+        if self.worker is not None:
+            self.worker.request_stop()
+            self.training.status.setText("Stopping…")
+
+    def _on_training_done(self, result: TrainResult) -> None:
+        worker = self.worker
+        if worker is not None:
+            worker.wait()
+        self.worker = None
+        self.last_result = result
+        if result.model is not None:
+            self.trained_model = result.model
+        self.training.set_running(False)
+        self.training.on_event(TrainEnd(result.status, result.message, result.history))
+        final = {k: v[-1] for k, v in result.history.items() if v}
+        summary = ", ".join(f"{k} {v:.4f}" for k, v in final.items())
+        self.training.status.setText(f"{result.status.capitalize()}: {result.message}. {summary}")
+        if result.status == "failed" and result.node_id:
+            self.scene.select_node(result.node_id)
+        self.training_finished.emit(result)
+
+    # ----------------------------------------------------------------- files
+    def _update_title(self) -> None:
+        mark = "*" if self.project.dirty else ""
+        where = f" — {self.project.path}" if self.project.path else ""
+        self.setWindowTitle(f"{mark}{self.project.name}{where} — DeepCanvas")
+
+    def replace_project(self, project: Project) -> None:
+        if self.is_training:
+            self.stop_training()
+            if self.worker is not None:
+                self.worker.wait()
+        self.project.replace_with(project)
+        self.trained_model = None
+        self.training.load_from_project()
+        self.training.reset_plots()
+        self.inspector.show_node(None)
+        self._update_title()
+        QTimer.singleShot(0, self.view.fit_all)
+
+    def new_project(self) -> None:
+        if self.confirm_discard():
+            self.replace_project(Project(name="Untitled"))
+
+    def open_example(self, name: str) -> None:
+        if self.confirm_discard():
+            self.replace_project(EXAMPLES[name]())
+
+    def open_dialog(self) -> None:
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str | Path) -> bool:
+        """Open a project file; on any error the current project stays as it was."""
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            self.show_error("Cannot open project", str(exc))
+            return False
+        self.replace_project(project)
+        self.statusBar().showMessage(f"Opened {path}", 4000)
+        return True
+
+    def save(self) -> bool:
+        if self.project.path is None:
+            return self.save_as_dialog()
+        return self.save_to(self.project.path)
+
+    def save_as_dialog(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save project", f"{self.project.name}{FILE_SUFFIX}", PROJECT_FILTER
+        )
+        return self.save_to(path) if path else False
+
+    def save_to(self, path: str | Path) -> bool:
+        try:
+            save_project(self.project, path)
+        except ProjectError as exc:
+            self.show_error("Cannot save project", str(exc))
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        self._update_title()
+        return True
+
+    def autosave(self) -> Path | None:
+        """Write a copy of unsaved work to the autosave folder (never over the user's file)."""
+        if not self.project.dirty:
+            return None
+        target = autosave_path(self.project.name, self.project.path)
+        write_atomically(target, json.dumps(self.project.to_dict(), indent=2).encode("utf-8"))
+        return target
+
+    def export_keras_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export Keras model", f"{self.project.name}.keras", "Keras model (*.keras)"
+        )
+        if path:
+            self.export_keras(path)
+
+    def export_keras(self, path: str | Path) -> bool:
+        """Export the trained model, or a freshly compiled untrained one before any training."""
+        from backend.compiler import CompileError, compile_graph
+        from backend.export import ModelFileError, save_keras
+
+        if not self.ready:
+            self.show_error("Export", "TensorFlow is still loading; try again in a moment.")
+            return False
+        if self.is_training:
+            self.show_error("Export", "Stop the training run before exporting.")
+            return False
+        try:
+            model = self.trained_model or compile_graph(self.project.graph)
+            save_keras(model, path)
+        except (CompileError, ModelFileError) as exc:
+            self.show_error("Cannot export", str(exc))
+            return False
+        note = "trained weights" if self.trained_model is not None else "untrained weights"
+        self.statusBar().showMessage(f"Exported {path} ({note})", 6000)
+        return True
+
+    # ----------------------------------------------------------------- dialogs (patched in tests)
+    def show_error(self, title: str, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+        QMessageBox.warning(self, title, text)
+
+    def confirm_discard(self) -> bool:
+        """Ask before losing unsaved changes: Save, Discard or Cancel."""
+        if not self.project.dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save changes to '{self.project.name}' first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop training and background threads; wait for them (each stops within a batch)."""
+        self._autosave.stop()
+        if self.worker is not None:
+            self.worker.request_stop()
+            self.worker.wait()
+            self.worker = None
+        if self.loader is not None:
+            self.loader.wait()

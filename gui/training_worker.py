@@ -1,0 +1,73 @@
+"""A training run on its own QThread: all Keras work happens inside `run`."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+
+from backend.datasets import DatasetError, load_dataset
+from backend.graph import LayerGraph
+from backend.project import DatasetChoice
+from backend.trainer import Trainer, TrainResult
+from backend.training_config import TrainingConfig
+
+
+class TrainingWorker(QThread):
+    """Trains a snapshot of the graph. Events cross to the GUI thread as queued signals.
+
+    The trainer already limits batch events to one per `batch_interval_s`, so the event loop
+    sees at most ~20 signals a second however fast the batches run.
+    """
+
+    event = Signal(object)  # a backend.trainer TrainingEvent
+    done = Signal(object)  # the TrainResult
+
+    def __init__(
+        self,
+        graph_data: dict[str, Any],
+        dataset: DatasetChoice,
+        config: TrainingConfig,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self.graph_data = graph_data
+        self.dataset_choice = dataset
+        self.config = config
+        self.trainer: Trainer | None = None
+        self.result: TrainResult | None = None
+        self._stop = threading.Event()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        if self.trainer is not None:
+            self.trainer.request_stop()
+
+    def pause(self) -> None:
+        if self.trainer is not None:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        if self.trainer is not None:
+            self.trainer.resume()
+
+    def run(self) -> None:
+        try:
+            graph = LayerGraph.from_dict(self.graph_data)
+            choice = self.dataset_choice
+            dataset = load_dataset(
+                choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
+            )
+        except (DatasetError, ValueError, OSError) as exc:
+            self.result = TrainResult("failed", f"could not load the data: {exc}")
+            self.done.emit(self.result)
+            return
+        self.trainer = Trainer(graph, dataset, self.config, on_event=self.event.emit)
+        if self._stop.is_set():
+            self.trainer.request_stop()
+        try:
+            self.result = self.trainer.run()
+        except BaseException as exc:  # never let an error escape the thread silently
+            self.result = TrainResult("failed", f"{type(exc).__name__}: {exc}")
+        self.done.emit(self.result)

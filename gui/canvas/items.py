@@ -206,9 +206,6 @@ class NodeItem(QGraphicsItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         scene = self.scene()
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
-            snap = theme.GRID / 2
-            return QPointF(round(value.x() / snap) * snap, round(value.y() / snap) * snap)
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and scene is not None:
             graph_scene: GraphScene = scene  # type: ignore[assignment]
             graph_scene.update_edges_of(self.node.id)

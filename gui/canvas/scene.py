@@ -234,7 +234,10 @@ class GraphScene(QGraphicsScene):
         self._commit_moves()
 
     def _commit_moves(self) -> None:
+        """After a drag: snap moved nodes to the grid and store their positions in the model."""
+        snap = theme.GRID / 2
         for item in self.node_items.values():
             pos = (item.pos().x(), item.pos().y())
             if pos != item.node.position:
-                self.graph.move_node(item.node.id, pos)
+                snapped = (round(pos[0] / snap) * snap, round(pos[1] / snap) * snap)
+                self.graph.move_node(item.node.id, snapped)

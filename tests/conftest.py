@@ -1,0 +1,22 @@
+"""Shared test set-up: offscreen Qt, and a private DeepCanvas home per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Autosaves and settings of each test go to a fresh folder, never the user's."""
+    home = tmp_path_factory.mktemp("deepcanvas_home")
+    monkeypatch.setenv("DEEPCANVAS_HOME", str(home))
+    return home

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
-
 from backend.examples import DEFAULT_EXAMPLE, EXAMPLES
 from backend.project import Project, ProjectError, load_project
+from backend.trainer import TrainResult
 
 SCREENSHOT_TIMEOUT_MS = 120_000
 
@@ -62,34 +61,34 @@ def run_app(
             QTimer.singleShot(0, lambda: window.show_error("Cannot open project", error))
     exit_code = {"value": 0}
 
-    if screenshot:
-        out = Path(screenshot)
+    def grab() -> None:
+        assert screenshot is not None
+        window.view.fit_all()
+        app.processEvents()
+        if not window.grab().save(screenshot):
+            print(f"DeepCanvas: cannot write {screenshot}", file=sys.stderr)
+            exit_code["value"] = 1
+        window.project.dirty = False
+        window.close()
+        app.exit(exit_code["value"])
 
-        def grab() -> None:
-            window.view.fit_all()
-            app.processEvents()
-            ok = window.grab().save(str(out))
-            if not ok:
-                print(f"DeepCanvas: cannot write {out}", file=sys.stderr)
-                exit_code["value"] = 1
-            window.shutdown()
-            app.exit(exit_code["value"])
-
-        window.keras_ready.connect(lambda: QTimer.singleShot(300, grab))
-        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, grab)
+    def finished(result: TrainResult) -> None:
+        print(f"training {result.status}: {result.message}", file=sys.stderr)
+        exit_code["value"] = 0 if result.status == "completed" else 1
+        if screenshot:
+            QTimer.singleShot(300, grab)
+            return
+        window.project.dirty = False
+        window.close()
+        app.exit(exit_code["value"])
 
     if train_and_exit:
-
-        def finished(result: object) -> None:
-            status = getattr(result, "status", "failed")
-            print(f"training {status}: {getattr(result, 'message', '')}", file=sys.stderr)
-            exit_code["value"] = 0 if status == "completed" else 1
-            window.project.dirty = False
-            window.close()
-            app.exit(exit_code["value"])
-
         window.training_finished.connect(finished)
         window.keras_ready.connect(window.start_training)
+    elif screenshot:
+        window.keras_ready.connect(lambda: QTimer.singleShot(300, grab))
+    if screenshot:
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, grab)
 
     code = app.exec()
     window.shutdown()

@@ -1,10 +1,10 @@
 """DeepCanvas: design, train and export neural networks visually.
 
-    python main.py                     open the app on the built-in example
-    python main.py PROJECT.json        open a project
-    python main.py --screenshot OUT.png [PROJECT.json]
-                                       render the main window offscreen to a PNG and exit
-    python main.py COMMAND ...         headless commands (no Qt): see `python main.py --help`
+python main.py                     open the app on the built-in example
+python main.py PROJECT.json        open a project
+python main.py --screenshot OUT.png [PROJECT.json]
+                                   render the main window offscreen to a PNG and exit
+python main.py COMMAND ...         headless commands (no Qt): see `python main.py --help`
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from backend.examples import EXAMPLES, DEFAULT_EXAMPLE
+from backend.examples import EXAMPLES
 from backend.graph import LayerGraph
 from backend.live_shapes import LiveShapes
 from backend.paths import autosave_path
@@ -124,8 +124,12 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Delete selection", self.scene.delete_selection, "Del")
         view = bar.addMenu("&View")
         self._action(view, "&Fit to window", self.view.fit_all, "Ctrl+0")
-        self._action(view, "Zoom &in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
-        self._action(view, "Zoom &out", lambda: self.view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        self._action(
+            view, "Zoom &in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn
+        )
+        self._action(
+            view, "Zoom &out", lambda: self.view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut
+        )
         run = bar.addMenu("&Run")
         self.train_action = self._action(run, "&Train", self.start_training, "F5")
         self.stop_action = self._action(run, "&Stop", self.stop_training, "Shift+F5")

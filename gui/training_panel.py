@@ -56,8 +56,10 @@ class TrainingPanel(QWidget):
     def __init__(self, project: Project, parent: Any = None) -> None:
         super().__init__(parent)
         self.project = project
-        self.series = {key: Series() for key in ("loss_batch", "loss", "val_loss",
-                                                 "acc_batch", "accuracy", "val_accuracy")}
+        self.series = {
+            key: Series()
+            for key in ("loss_batch", "loss", "val_loss", "acc_batch", "accuracy", "val_accuracy")
+        }
         self._dirty = False
         self._steps = 1
         self._epochs = 1
@@ -141,12 +143,18 @@ class TrainingPanel(QWidget):
                 pen=pg.mkPen("#9ecae1", width=1), name="train (batches)"
             )
             self.curves[prefix] = plot.plot(
-                pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolSize=5,
-                symbolBrush="#1f77b4", name="train",
+                pen=pg.mkPen("#1f77b4", width=2),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush="#1f77b4",
+                name="train",
             )
             self.curves[f"val_{prefix}"] = plot.plot(
-                pen=pg.mkPen("#ff7f0e", width=2), symbol="s", symbolSize=5,
-                symbolBrush="#ff7f0e", name="validation",
+                pen=pg.mkPen("#ff7f0e", width=2),
+                symbol="s",
+                symbolSize=5,
+                symbolBrush="#ff7f0e",
+                name="validation",
             )
         # PlotItem.addItem resets these: set them after the curves were added.
         for key in ("loss_batch", "acc_batch"):
@@ -178,11 +186,15 @@ class TrainingPanel(QWidget):
 
     def _store(self) -> None:
         t = self.project.training
-        config = TrainingConfig(**{**t.to_dict(),
-                                   "optimizer": self.optimizer.currentText(),
-                                   "learning_rate": float(self.learning_rate.value()),
-                                   "epochs": int(self.epochs.value()),
-                                   "batch_size": int(self.batch_size.value())})
+        config = TrainingConfig(
+            **{
+                **t.to_dict(),
+                "optimizer": self.optimizer.currentText(),
+                "learning_rate": float(self.learning_rate.value()),
+                "epochs": int(self.epochs.value()),
+                "batch_size": int(self.batch_size.value()),
+            }
+        )
         if config != t:
             self.project.set_training(config)
         name = self.dataset.currentData()

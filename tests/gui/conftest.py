@@ -61,8 +61,6 @@ def no_thread_left() -> Iterator[None]:
     before = {t.ident for t in threading.enumerate()}
     yield
     extra = [
-        t
-        for t in threading.enumerate()
-        if t.ident not in before and t.is_alive() and not t.daemon
+        t for t in threading.enumerate() if t.ident not in before and t.is_alive() and not t.daemon
     ]
     assert not extra, f"threads left running: {extra}"

@@ -67,7 +67,9 @@ def test_window_shows_example_with_shapes_and_device(window: MainWindow) -> None
     assert "CPU" in window.device_label.text() or "GPU" in window.device_label.text()
 
 
-def test_build_graph_with_palette_drops_and_port_drags(qtbot: Any, empty_window: MainWindow) -> None:
+def test_build_graph_with_palette_drops_and_port_drags(
+    qtbot: Any, empty_window: MainWindow
+) -> None:
     win = empty_window
     center = win.view.viewport().rect().center()
     drop_layer(win, "Input", center + QPoint(-250, 0))
@@ -159,7 +161,9 @@ def test_train_plots_live_then_stop(qtbot: Any, window: MainWindow) -> None:
     assert window.trained_model is not None
 
 
-def test_training_completes_and_exports_keras(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+def test_training_completes_and_exports_keras(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
     with qtbot.waitSignal(window.training_finished, timeout=60_000) as blocker:
         assert window.start_training()
     assert blocker.args[0].status == "completed"
@@ -196,9 +200,7 @@ def test_save_and_reopen_gives_same_graph(
         ("this is { not json", "not valid JSON"),
         (json.dumps({"format_version": 99, "graph": {}}), "newer DeepCanvas"),
         (
-            json.dumps(
-                {"format_version": 1, "graph": {"nodes": [{"id": "a", "type": "Lambda"}]}}
-            ),
+            json.dumps({"format_version": 1, "graph": {"nodes": [{"id": "a", "type": "Lambda"}]}}),
             "Lambda",
         ),
     ],

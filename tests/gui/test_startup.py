@@ -1,0 +1,73 @@
+"""Start-up as `make run` does it: the window must not wait for TensorFlow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from tests.conftest import REPO
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return env
+
+
+def test_gui_modules_do_not_import_tensorflow() -> None:
+    code = (
+        "import sys, gui.app, gui.main_window, gui.canvas.scene, gui.inspector, "
+        "gui.training_panel, gui.training_worker, gui.keras_loader\n"
+        "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(), check=True, timeout=120)
+
+
+def test_screenshot_mode_writes_a_png(tmp_path: Path) -> None:
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--screenshot", str(out)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(out))
+    assert image.width() >= 800 and image.height() >= 600
+
+
+def test_default_launch_trains_one_epoch_and_exits_zero() -> None:
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--train-and-exit", "--epochs", "1"],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "training completed" in proc.stderr
+
+
+def test_unreadable_project_at_start_opens_example_and_says_why(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.dcproj.json"
+    bad.write_text("{ nope")
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--screenshot", str(out), str(bad)],
+        cwd=REPO,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "not valid JSON" in proc.stderr and str(bad) in proc.stderr
+    assert out.exists()

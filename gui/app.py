@@ -51,9 +51,13 @@ def run_app(
         project.training.epochs = epochs
     window = MainWindow(project)
     window.show()
-    shown = time.perf_counter() - start
+    app.processEvents()
     if os.environ.get("DEEPCANVAS_TIMING"):
-        print(f"window shown after {shown:.2f} s", file=sys.stderr, flush=True)
+        shown = time.perf_counter() - start
+        print(f"window-shown-at {time.time():.3f} ({shown:.2f} s in run_app)", file=sys.stderr)
+        window.keras_ready.connect(
+            lambda: print(f"keras-ready-at {time.time():.3f}", file=sys.stderr, flush=True)
+        )
     window.start_loading_keras()
     if error:
         print(f"DeepCanvas: {error}", file=sys.stderr)

@@ -179,8 +179,8 @@ def layer_class(type_name: str) -> type[Any]:
 
 
 def _kind_for(name: str, value: Any) -> tuple[str, tuple[Any, ...]]:
-    if name in _CHOICES_BY_NAME:
-        return "choice", _CHOICES_BY_NAME[name]
+    if name in _CHOICES_BY_NAME and (value is None or isinstance(value, str)):
+        return "choice", _CHOICES_BY_NAME[name]  # not ZeroPadding2D's padding=(1, 1)
     for suffix, choices in _CHOICES_BY_SUFFIX.items():
         if name.endswith(suffix) and (value is None or isinstance(value, str)):
             return "choice", choices
@@ -227,6 +227,8 @@ def layer_spec(type_name: str) -> LayerSpec:
         kind, choices = _kind_for(p.name, default)
         if p.name == "padding" and type_name.endswith("1D") and type_name.startswith("Conv"):
             choices = _PADDING_1D
+        if kind == "choice" and default not in choices:  # e.g. Embedding's 'uniform'
+            choices = (default, *choices)
         params.append(
             ParamSpec(
                 name=p.name,

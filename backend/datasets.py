@@ -176,10 +176,13 @@ def load_dataset(
     if info is None:
         known = ", ".join(DATASETS)
         raise DatasetError(f"unknown dataset {name!r}; built-in ones are: {known}")
-    merged = {**info.defaults, **(params or {})}
-    x, y, class_names, task = info.loader(merged)
-    labels = y if task == "classification" else None
-    tr, va, te = split_indices(len(x), val_fraction, test_fraction, seed, labels)
+    try:
+        merged = {**info.defaults, **(params or {})}
+        x, y, class_names, task = info.loader(merged)
+        labels = y if task == "classification" else None
+        tr, va, te = split_indices(len(x), val_fraction, test_fraction, seed, labels)
+    except (TypeError, ValueError, KeyError) as exc:  # settings from a hand-edited project
+        raise DatasetError(f"dataset {name!r} cannot be loaded with these settings: {exc}") from exc
     return Dataset(
         name=name,
         task=task,

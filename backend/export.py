@@ -19,7 +19,10 @@ def save_keras(model: Any, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelFileError(f"{path}: a Keras model file must end in .keras")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    except OSError as exc:  # a missing or read-only folder
+        raise ModelFileError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
     os.close(fd)
     try:
         model.save(tmp)

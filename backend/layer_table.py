@@ -235,6 +235,7 @@ _LAYERS: tuple[LayerInfo, ...] = (
         "AveragePooling2D",
         "Pooling",
         "Downsamples an image by averaging each window.",
+        required={"pool_size": (2, 2)},  # Keras 3 gives AveragePooling2D no default
         key_params=("pool_size",),
         example_input=_IMG,
     ),

@@ -180,7 +180,10 @@ def save_project(project: Project, path: str | Path | None = None) -> Path:
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError("the project has no file yet: choose where to save it")
-    text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
+    try:
+        text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
+    except (TypeError, ValueError) as exc:  # a parameter JSON cannot hold; the file is untouched
+        raise ProjectError(f"{target}: cannot be saved ({exc})") from exc
     try:
         write_atomically(target, text.encode("utf-8"))
     except OSError as exc:

@@ -200,13 +200,13 @@ class _EventCallback:
     def __new__(cls, trainer: Trainer, history: dict[str, list[float]]) -> Any:
         keras = import_keras()
 
-        class EventCallback(keras.callbacks.Callback):  # type: ignore[misc,name-defined]
+        class EventCallback(keras.callbacks.Callback):  # type: ignore[name-defined]
             def __init__(self) -> None:
                 super().__init__()
                 self.failure: str | None = None
                 self._epoch = 0
                 self._steps = 0
-                self._last_emit = 0.0
+                self._last_emit = -math.inf  # the first batch is always reported
                 self._epoch_start = 0.0
 
             def on_train_begin(self, logs: Any = None) -> None:

@@ -1,0 +1,159 @@
+"""Shape inference: Keras' own shape rules, errors that name the node, incremental updates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from backend.examples import digits_cnn
+from backend.graph import LayerGraph
+from backend.shapes import NodeShape, ShapeInference, first_error, format_shape
+
+ChainBuilder = Callable[..., list[str]]
+
+
+def shapes_by_name(graph: LayerGraph, results: dict[str, NodeShape]) -> dict[str, object]:
+    return {graph.nodes[nid].name: r.shape for nid, r in results.items()}
+
+
+def test_the_digits_example_has_exact_shapes() -> None:
+    graph = digits_cnn().graph
+    results = ShapeInference().infer(graph)
+    assert all(r.ok and r.error is None for r in results.values())
+    assert shapes_by_name(graph, results) == {
+        "input": (None, 8, 8, 1),
+        "conv2d": (None, 8, 8, 16),
+        "max_pooling2d": (None, 4, 4, 16),
+        "flatten": (None, 256),
+        "dense": (None, 64),
+        "dropout": (None, 64),
+        "dense_1": (None, 10),
+    }
+    assert {r.dtype for r in results.values()} == {"float32"}
+
+
+@pytest.mark.parametrize(
+    ("shape", "text"),
+    [((None,), "(None,)"), ((None, 8), "(None, 8)"), ((None, 8, 8, 16), "(None, 8, 8, 16)")],
+)
+def test_format_shape(shape: tuple[int | None, ...], text: str) -> None:
+    assert format_shape(shape) == text
+
+
+def test_format_shape_of_nothing() -> None:
+    assert format_shape(None) == "?"
+
+
+def test_conv2d_fed_a_vector_names_itself_and_what_it_got(chain: ChainBuilder) -> None:
+    graph = LayerGraph()
+    ids = chain(graph, ("Input", {"shape": [16]}), ("Conv2D", {}), ("Flatten", {}))
+    graph.rename_node(ids[1], "edge_detector")
+    results = ShapeInference().infer(graph)
+    error = results[ids[1]].error
+    assert error is not None
+    assert "edge_detector" in error
+    assert "(None, 16)" in error
+    assert "Reshape" in error  # the hint for an image layer fed a vector
+    assert results[ids[2]] == NodeShape(blocked=True)  # downstream: blocked, not blamed
+    assert first_error(results) == (ids[1], error)
+
+
+def test_add_of_different_shapes_names_itself_and_both_shapes() -> None:
+    graph = LayerGraph()
+    a = graph.add_node("Input", {"shape": [4]})
+    b = graph.add_node("Input", {"shape": [5]})
+    join = graph.add_node("Add", name="skip_join")
+    graph.connect(a.id, join.id)
+    graph.connect(b.id, join.id)
+    error = ShapeInference().infer(graph)[join.id].error
+    assert error is not None
+    assert "skip_join" in error
+    assert "(None, 4)" in error and "(None, 5)" in error
+
+
+def test_a_merge_with_one_input_says_how_many_it_needs(chain: ChainBuilder) -> None:
+    graph = LayerGraph()
+    ids = chain(graph, ("Input", {"shape": [4]}), ("Concatenate", {}))
+    error = ShapeInference().infer(graph)[ids[1]].error
+    assert error == "Concatenate 'concatenate' needs at least 2 inputs; 1 connected"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"units": 8, "unit": 3}, "has no parameter 'unit'"),
+        ({"units": 0}, "Dense 'dense'"),
+        ({"units": 8, "activation": "no_such_activation"}, "no_such_activation"),
+    ],
+)
+def test_parameters_keras_refuses_are_reported_on_the_node(
+    chain: ChainBuilder, params: dict[str, object], expected: str
+) -> None:
+    graph = LayerGraph()
+    ids = chain(graph, ("Input", {"shape": [4]}), ("Dense", params))
+    result = ShapeInference().infer(graph)[ids[1]]
+    assert not result.ok
+    assert result.error is not None and expected in result.error
+
+
+@pytest.mark.parametrize("shape", [[], [0], [8, -1], "eight", [2.5]])
+def test_an_input_needs_a_positive_shape(shape: object) -> None:
+    graph = LayerGraph()
+    node = graph.add_node("Input", {"shape": shape}, name="pixels")
+    error = ShapeInference().infer(graph)[node.id].error
+    assert error is not None and "Input 'pixels'" in error
+
+
+def test_an_input_shape_may_leave_a_dimension_open() -> None:
+    graph = LayerGraph()
+    node = graph.add_node("Input", {"shape": [None, 4]})
+    assert ShapeInference().infer(graph)[node.id].shape == (None, None, 4)
+
+
+# ----------------------------------------------------------------- incremental
+def test_a_parameter_edit_recomputes_only_the_node_and_its_descendants() -> None:
+    graph = digits_cnn().graph
+    by_name = {n.name: nid for nid, n in graph.nodes.items()}
+    inference = ShapeInference()
+    inference.infer(graph)
+    assert sorted(inference.recomputed) == sorted(graph.nodes)  # first pass: everything
+
+    inference.infer(graph)
+    assert inference.recomputed == []  # nothing changed: all cache hits
+
+    dense = by_name["dense"]
+    graph.set_params(dense, {"units": 32})
+    results = inference.infer(graph)
+    assert set(inference.recomputed) == {dense} | graph.descendants(dense)
+    assert set(inference.recomputed) == {by_name[n] for n in ("dense", "dropout", "dense_1")}
+    assert results[dense].shape == (None, 32)
+    assert results[by_name["dense_1"]].shape == (None, 10)
+
+
+def test_an_edit_that_keeps_the_shape_stops_at_the_node() -> None:
+    graph = digits_cnn().graph
+    conv = graph.node_by_name("conv2d").id
+    inference = ShapeInference()
+    inference.infer(graph)
+    graph.set_params(conv, {"activation": "tanh"})
+    inference.infer(graph)
+    assert inference.recomputed == [conv]  # same output shape: descendants are cache hits
+    graph.set_params(conv, {"filters": 4})
+    results = inference.infer(graph)
+    assert set(inference.recomputed) <= {conv} | graph.descendants(conv)
+    # the change travels down to `dense`, whose output keeps its shape: it stops there
+    names = [graph.nodes[nid].name for nid in inference.recomputed]
+    assert names == ["conv2d", "max_pooling2d", "flatten", "dense"]
+    assert results[graph.node_by_name("flatten").id].shape == (None, 64)
+
+
+def test_a_removed_node_leaves_the_cache() -> None:
+    graph = digits_cnn().graph
+    inference = ShapeInference()
+    inference.infer(graph)
+    head = graph.node_by_name("dense_1").id
+    graph.remove_node(head)
+    results = inference.infer(graph)
+    assert head not in results
+    assert inference.recomputed == []

@@ -143,7 +143,8 @@ class ParamSpec:
             if self.kind == "json":
                 return json.loads(text)
         except (ValueError, json.JSONDecodeError):
-            raise ValueError(f"{self.name}: {text!r} is not a valid {_KIND_WORDS[self.kind]}")
+            word = _KIND_WORDS[self.kind]
+            raise ValueError(f"{self.name}: {text!r} is not a valid {word}") from None
         return text
 
 

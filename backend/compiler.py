@@ -40,9 +40,7 @@ def used_nodes(graph: LayerGraph) -> set[str]:
     return used
 
 
-def validate(
-    graph: LayerGraph, shapes: dict[str, NodeShape] | None = None
-) -> list[Problem]:
+def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> list[Problem]:
     """Everything that stops the graph from compiling (errors) or looks wrong (warnings)."""
     if not graph.nodes:
         return [Problem("the graph is empty: drag an Input and some layers onto the canvas")]
@@ -60,9 +58,7 @@ def validate(
     used = used_nodes(graph)
     for node in inputs:
         if node.id not in used:
-            problems.append(
-                Problem(f"Input '{node.name}' does not reach any output", node.id)
-            )
+            problems.append(Problem(f"Input '{node.name}' does not reach any output", node.id))
     shapes = shapes if shapes is not None else ShapeInference().infer(graph)
     for nid in graph.topological_order():
         result = shapes.get(nid)

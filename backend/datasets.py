@@ -116,7 +116,9 @@ DATASETS: dict[str, DatasetInfo] = {
             _sklearn_table("load_iris"),
         ),
         DatasetInfo(
-            "wine", "Wine", "178 wines, 13 chemical measurements, 3 cultivars.",
+            "wine",
+            "Wine",
+            "178 wines, 13 chemical measurements, 3 cultivars.",
             _sklearn_table("load_wine"),
         ),
         DatasetInfo(
@@ -131,12 +133,15 @@ DATASETS: dict[str, DatasetInfo] = {
             "442 patients, 10 features, disease progression after a year.",
             _sklearn_table("load_diabetes"),
         ),
-        DatasetInfo("moons", "Two moons", "Two interleaved half circles in 2-D.", _moons,
-                    dict(_GENERATED)),
-        DatasetInfo("circles", "Circles", "A circle inside a ring, in 2-D.", _circles,
-                    dict(_GENERATED)),
-        DatasetInfo("xor", "XOR", "Four quadrants, opposite ones share a class.", _xor,
-                    dict(_GENERATED)),
+        DatasetInfo(
+            "moons", "Two moons", "Two interleaved half circles in 2-D.", _moons, dict(_GENERATED)
+        ),
+        DatasetInfo(
+            "circles", "Circles", "A circle inside a ring, in 2-D.", _circles, dict(_GENERATED)
+        ),
+        DatasetInfo(
+            "xor", "XOR", "Four quadrants, opposite ones share a class.", _xor, dict(_GENERATED)
+        ),
     )
 }
 

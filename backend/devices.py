@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from backend.keras_env import import_tensorflow
 
 
@@ -9,10 +11,9 @@ def list_devices() -> list[dict[str, str]]:
     tf = import_tensorflow()
     devices = [{"type": "CPU", "name": "CPU"}]
     for gpu in tf.config.list_physical_devices("GPU"):
-        try:
+        # Growth must be set before the GPU is first used; later it raises RuntimeError.
+        with contextlib.suppress(RuntimeError):
             tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:
-            pass  # already initialised: growth must be set before first use
         details = tf.config.experimental.get_device_details(gpu)
         devices.append({"type": "GPU", "name": str(details.get("device_name", gpu.name))})
     return devices

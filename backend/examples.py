@@ -31,8 +31,10 @@ def digits_cnn() -> Project:
         graph,
         [
             ("Input", {"shape": [8, 8, 1]}),
-            ("Conv2D", {"filters": 16, "kernel_size": [3, 3], "activation": "relu",
-                        "padding": "same"}),
+            (
+                "Conv2D",
+                {"filters": 16, "kernel_size": [3, 3], "activation": "relu", "padding": "same"},
+            ),
             ("MaxPooling2D", {"pool_size": [2, 2]}),
             ("Flatten", {}),
             ("Dense", {"units": 64, "activation": "relu"}),

@@ -217,7 +217,9 @@ class LayerGraph:
         position: tuple[float, float] = (0.0, 0.0),
         name: str | None = None,
         node_id: str | None = None,
+        index: int | None = None,
     ) -> Node:
+        """Add a node; `index` puts it at that place in the node order (undo of a delete)."""
         info = layer_info(layer_type)  # raises UnknownLayerError
         merged = dict(info.required)
         merged.update(params or {})
@@ -231,7 +233,12 @@ class LayerGraph:
             params=merged,
             position=(float(position[0]), float(position[1])),
         )
-        self.nodes[nid] = node
+        if index is None or index >= len(self.nodes):
+            self.nodes[nid] = node
+        else:
+            items = list(self.nodes.items())
+            items.insert(max(0, index), (nid, node))
+            self.nodes = dict(items)
         self.node_added.emit(node)
         self._changed()
         return node
@@ -264,8 +271,13 @@ class LayerGraph:
             return "this connection would create a cycle"
         return None
 
-    def connect(self, src: str, dst: str, dst_port: int | None = None) -> Edge:
-        """Connect src's output to dst's input port (the first free one when port is None)."""
+    def connect(
+        self, src: str, dst: str, dst_port: int | None = None, index: int | None = None
+    ) -> Edge:
+        """Connect src's output to dst's input port (the first free one when port is None).
+
+        `index` puts the edge at that place in the edge order (undo of a delete).
+        """
         if dst_port is None:
             dst_port = self.free_port(dst)
         problem = self.check_connection(src, dst, dst_port)
@@ -274,7 +286,10 @@ class LayerGraph:
                 raise CycleError([src, dst], problem)
             raise GraphError(problem)
         edge = Edge(src, dst, dst_port)
-        self.edges.append(edge)
+        if index is None:
+            self.edges.append(edge)
+        else:
+            self.edges.insert(index, edge)
         self.edge_added.emit(edge)
         self._changed()
         return edge

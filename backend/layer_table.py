@@ -107,9 +107,7 @@ def _info(
     )
 
 
-def _merge(
-    type_name: str, description: str, max_inputs: int = VARIADIC, **kw: Any
-) -> LayerInfo:
+def _merge(type_name: str, description: str, max_inputs: int = VARIADIC, **kw: Any) -> LayerInfo:
     return _info(
         type_name,
         "Merging",

@@ -45,6 +45,11 @@ class DatasetChoice:
         choice = cls(**data)
         if choice.name not in DATASETS:
             raise ValueError(f"unknown dataset {choice.name!r}")
+        fractions = (choice.val_fraction, choice.test_fraction)
+        if not all(0 <= f < 1 for f in fractions) or sum(fractions) >= 1:
+            raise ValueError(
+                "validation and test fractions must each be in [0, 1) and leave training data"
+            )
         return choice
 
 

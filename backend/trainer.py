@@ -142,7 +142,10 @@ class Trainer:
         return model
 
     def run(self, model: Any = None) -> TrainResult:
-        """Build (unless given), compile and fit; never raises for training failures."""
+        """Build and compile the model (or take an already compiled one) and fit it.
+
+        Never raises for training failures: they end as a `TrainEnd` event and a result.
+        """
         history: dict[str, list[float]] = {}
         try:
             self.config.validate()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+
 from backend.examples import DEFAULT_EXAMPLE, EXAMPLES
 from backend.project import Project, ProjectError, load_project
 from backend.trainer import TrainResult

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend.catalog import ParamSpec, layer_spec
+from backend.commands import Rename, SetOutputs, SetParams, UndoStack
 from backend.graph import LayerGraph
 from backend.live_shapes import LiveShapes
 from backend.shapes import format_shape
@@ -30,9 +31,12 @@ NONE_LABEL = "(none)"
 
 
 class Inspector(QScrollArea):
-    def __init__(self, graph: LayerGraph, live: LiveShapes, parent: Any = None) -> None:
+    def __init__(
+        self, graph: LayerGraph, live: LiveShapes, undo: UndoStack, parent: Any = None
+    ) -> None:
         super().__init__(parent)
         self.graph = graph
+        self.undo = undo
         self.live = live
         self.node_id: str | None = None
         self.ready = False
@@ -162,24 +166,24 @@ class Inspector(QScrollArea):
         if _same(current, value):
             return
         if not param.required and _same(value, param.default):
-            self.graph.reset_param(self.node_id, param.name)
+            self.undo.push(SetParams(self.node_id, reset=[param.name]))
         else:
-            self.graph.set_params(self.node_id, {param.name: value})
+            self.undo.push(SetParams(self.node_id, {param.name: value}))
 
     def _rename(self, edit: QLineEdit) -> None:
         if self.node_id is None:
             return
         if edit.text() != self.graph.nodes[self.node_id].name:
-            edit.setText(self.graph.rename_node(self.node_id, edit.text()))
+            edit.setText(self.undo.push(Rename(self.node_id, edit.text())).name)
 
     def _set_output(self, on: bool) -> None:
         if self.node_id is None:
             return
         outputs = self.graph.explicit_outputs
         if on and self.node_id not in outputs:
-            self.graph.set_outputs([*outputs, self.node_id])
+            self.undo.push(SetOutputs([*outputs, self.node_id], "Mark as model output"))
         elif not on and self.node_id in outputs:
-            self.graph.set_outputs([o for o in outputs if o != self.node_id])
+            self.undo.push(SetOutputs([o for o in outputs if o != self.node_id], "Unmark output"))
 
     # ----------------------------------------------------------------- model -> view
     def _on_params_changed(self, node_id: str) -> None:

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from backend.commands import AddNode, Connect, Macro, UndoStack
 from backend.examples import EXAMPLES
-from backend.graph import LayerGraph
+from backend.graph import GraphError, LayerGraph
 from backend.live_shapes import LiveShapes
 from backend.paths import autosave_path
 from backend.project import (
@@ -31,6 +32,7 @@ from backend.project import (
 from backend.trainer import TrainEnd, TrainResult
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
+from gui.history_view import HistoryView
 from gui.inspector import Inspector
 from gui.keras_loader import KerasLoader
 from gui.palette import Palette
@@ -56,15 +58,20 @@ class MainWindow(QMainWindow):
         self.loader: KerasLoader | None = None
         self.resize(1400, 900)
 
-        self.scene = GraphScene(self.project.graph, self.live, self)
+        self.undo = UndoStack(self.project.graph)
+        self.scene = GraphScene(self.project.graph, self.live, self.undo, self)
         self.view = CanvasView(self.scene, self)
         self.setCentralWidget(self.view)
         self.palette = Palette(self)
-        self.inspector = Inspector(self.project.graph, self.live, self)
+        self.inspector = Inspector(self.project.graph, self.live, self.undo, self)
+        self.history = HistoryView(self.undo, self)
         self.training = TrainingPanel(self.project, self)
         left = self._dock("Layers", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         right = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         bottom = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
+        history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(right, history)
+        right.raise_()
         self.resizeDocks([left, right], [210, 290], Qt.Orientation.Horizontal)
         self.resizeDocks([bottom], [300], Qt.Orientation.Vertical)
         self.device_label = QLabel("Loading TensorFlow…")
@@ -121,7 +128,15 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(
+            edit, "&Undo", self.undo_last, QKeySequence.StandardKey.Undo
+        )
+        self.redo_action = self._action(edit, "&Redo", self.redo_last, "Ctrl+Shift+Z")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit.addSeparator()
         self._action(edit, "&Delete selection", self.scene.delete_selection, "Del")
+        self.undo.changed.connect(self._update_undo_actions)
+        self._update_undo_actions()
         view = bar.addMenu("&View")
         self._action(view, "&Fit to window", self.view.fit_all, "Ctrl+0")
         self._action(
@@ -169,12 +184,42 @@ class MainWindow(QMainWindow):
             pos = QPointF(anchor.position[0] + 230, anchor.position[1])
         else:
             pos = self.view.mapToScene(self.view.viewport().rect().center())
-        with self.project.graph.batch():
-            node = self.scene.add_layer(layer_type, pos)
-            if node is not None and selected:
-                self.project.graph.connect(selected[0], node.id)
-        if node is not None:
-            self.scene.select_node(node.id)
+        add = AddNode(layer_type, position=(pos.x(), pos.y()))
+        if selected:
+            anchor_name = self.project.graph.nodes[selected[0]].name
+            macro = Macro(f"Add {layer_type} after '{anchor_name}'", [add])
+            try:
+                macro.do(self.project.graph)  # placed first, so the connection can find it
+            except GraphError as exc:
+                self.statusBar().showMessage(str(exc), 5000)
+                return
+            macro.undo(self.project.graph)
+            macro.commands.append(Connect(selected[0], str(add.node_id)))
+            try:
+                self.undo.push(macro)
+            except GraphError as exc:
+                self.statusBar().showMessage(f"added unconnected: {exc}", 5000)
+                self.undo.push(add)
+        else:
+            self.undo.push(add)
+        if add.node_id is not None:
+            self.scene.select_node(add.node_id)
+
+    def undo_last(self) -> None:
+        label = self.undo.undo()
+        if label:
+            self.statusBar().showMessage(f"Undid: {label}", 4000)
+
+    def redo_last(self) -> None:
+        label = self.undo.redo()
+        if label:
+            self.statusBar().showMessage(f"Redid: {label}", 4000)
+
+    def _update_undo_actions(self) -> None:
+        self.undo_action.setEnabled(self.undo.can_undo)
+        self.redo_action.setEnabled(self.undo.can_redo)
+        self.undo_action.setText(f"&Undo {self.undo.undo_label}".rstrip())
+        self.redo_action.setText(f"&Redo {self.undo.redo_label}".rstrip())
 
     def _on_shapes_updated(self) -> None:
         errors = self.live.errors()
@@ -246,6 +291,7 @@ class MainWindow(QMainWindow):
             if self.worker is not None:
                 self.worker.wait()
         self.project.replace_with(project)
+        self.undo.clear()
         self.trained_model = None
         self.training.load_from_project()
         self.training.reset_plots()

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
+from backend.commands import AddNode, Connect, Disconnect, Macro, MoveNodes, RemoveNodes, UndoStack
 from backend.graph import Edge, GraphError, LayerGraph, Node
 from backend.layer_table import UnknownLayerError
 from backend.live_shapes import LiveShapes
@@ -22,9 +23,12 @@ class GraphScene(QGraphicsScene):
     status_message = Signal(str)
     node_selected = Signal(object)  # node id or None
 
-    def __init__(self, graph: LayerGraph, live: LiveShapes, parent: Any = None) -> None:
+    def __init__(
+        self, graph: LayerGraph, live: LiveShapes, undo: UndoStack, parent: Any = None
+    ) -> None:
         super().__init__(parent)
         self.graph = graph
+        self.undo = undo
         self.live = live
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
@@ -138,10 +142,11 @@ class GraphScene(QGraphicsScene):
     # ----------------------------------------------------------------- gestures -> model
     def add_layer(self, layer_type: str, pos: QPointF) -> Node | None:
         try:
-            return self.graph.add_node(layer_type, position=(pos.x(), pos.y()))
+            command = self.undo.push(AddNode(layer_type, position=(pos.x(), pos.y())))
         except UnknownLayerError as exc:
             self.status_message.emit(str(exc))
             return None
+        return self.graph.nodes[command.node_id]
 
     def connect_ports(self, a: PortItem, b: PortItem) -> Edge | None:
         """Connect two ports dragged onto each other (either direction)."""
@@ -150,22 +155,29 @@ class GraphScene(QGraphicsScene):
             return None
         out, inp = (a, b) if a.is_output else (b, a)
         try:
-            edge = self.graph.connect(out.node_id, inp.node_id, inp.index)
+            command = self.undo.push(Connect(out.node_id, inp.node_id, inp.index))
         except GraphError as exc:
             self.status_message.emit(f"cannot connect: {exc}")
             return None
-        self.status_message.emit("connected")
-        return edge
+        self.status_message.emit(command.label)
+        return command._edge
 
     def delete_selection(self) -> int:
         nodes = [i.node.id for i in self.selectedItems() if isinstance(i, NodeItem)]
-        edges = [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
-        with self.graph.batch():
-            for edge in edges:
-                if edge in self.graph.edges:
-                    self.graph.disconnect(edge)
-            for nid in nodes:
-                self.graph.remove_node(nid)
+        doomed = set(nodes)
+        edges = [
+            i.edge
+            for i in self.selectedItems()
+            if isinstance(i, EdgeItem) and not {i.edge.src, i.edge.dst} & doomed
+        ]
+        commands: list[Any] = []
+        if edges:
+            commands.append(Disconnect(edges))
+        if nodes:
+            commands.append(RemoveNodes(nodes))
+        if commands:
+            label = commands[0].label if len(commands) == 1 else "Delete selection"
+            self.undo.push(commands[0] if len(commands) == 1 else Macro(label, commands))
         return len(nodes) + len(edges)
 
     def selected_node_ids(self) -> list[str]:
@@ -236,8 +248,11 @@ class GraphScene(QGraphicsScene):
     def _commit_moves(self) -> None:
         """After a drag: snap moved nodes to the grid and store their positions in the model."""
         snap = theme.GRID / 2
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}
         for item in self.node_items.values():
             pos = (item.pos().x(), item.pos().y())
             if pos != item.node.position:
                 snapped = (round(pos[0] / snap) * snap, round(pos[1] / snap) * snap)
-                self.graph.move_node(item.node.id, snapped)
+                moves[item.node.id] = (item.node.position, snapped)
+        if moves:
+            self.undo.push(MoveNodes(moves))

@@ -91,6 +91,9 @@ class LayerGraph:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
+        # Adjacency indexes, kept in step by _add_edge/_remove_edge: O(degree) queries.
+        self._in: dict[str, list[Edge]] = {}
+        self._out: dict[str, list[Edge]] = {}
         self._outputs: list[str] = []
         self.node_added = Signal("node_added")
         self.node_removed = Signal("node_removed")
@@ -136,10 +139,10 @@ class LayerGraph:
         raise GraphError(f"no node named {name!r}")
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.dst_port)
+        return sorted(self._in.get(node_id, ()), key=lambda e: e.dst_port)
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src == node_id]
+        return list(self._out.get(node_id, ()))
 
     def input_nodes(self) -> list[Node]:
         return [n for n in self.nodes.values() if layer_info(n.layer_type).is_input]
@@ -149,7 +152,7 @@ class LayerGraph:
         """Graph outputs: the nodes marked as outputs, or else every non-Input sink."""
         if self._outputs:
             return list(self._outputs)
-        has_out = {e.src for e in self.edges}
+        has_out = {nid for nid, edges in self._out.items() if edges}
         return [
             nid
             for nid, n in self.nodes.items()
@@ -161,7 +164,7 @@ class LayerGraph:
         return list(self._outputs)
 
     def successors(self, node_id: str) -> list[str]:
-        return list(dict.fromkeys(e.dst for e in self.edges if e.src == node_id))
+        return list(dict.fromkeys(e.dst for e in self._out.get(node_id, ())))
 
     def descendants(self, node_id: str) -> set[str]:
         seen: set[str] = set()
@@ -245,12 +248,14 @@ class LayerGraph:
 
     def remove_node(self, node_id: str) -> None:
         node = self.node(node_id)
-        for edge in [e for e in self.edges if node_id in (e.src, e.dst)]:
+        for edge in [*self._in.get(node_id, ()), *self._out.get(node_id, ())]:
             self._remove_edge(edge)
         if node_id in self._outputs:
             self._outputs.remove(node_id)
             self.outputs_changed.emit()
         del self.nodes[node_id]
+        self._in.pop(node_id, None)
+        self._out.pop(node_id, None)
         self.node_removed.emit(node)
         self._changed()
 
@@ -265,7 +270,7 @@ class LayerGraph:
             return f"{info.type_name} '{self.nodes[dst].name}' takes no inputs"
         if dst_port < 0 or (not info.is_variadic and dst_port >= info.max_inputs):
             return f"{info.type_name} '{self.nodes[dst].name}' has no input port {dst_port}"
-        if any(e.dst == dst and e.dst_port == dst_port for e in self.edges):
+        if any(e.dst_port == dst_port for e in self._in.get(dst, ())):
             return f"input {dst_port} of '{self.nodes[dst].name}' is already connected"
         if src == dst or dst in self._ancestors_or_self(src):
             return "this connection would create a cycle"
@@ -286,16 +291,13 @@ class LayerGraph:
                 raise CycleError([src, dst], problem)
             raise GraphError(problem)
         edge = Edge(src, dst, dst_port)
-        if index is None:
-            self.edges.append(edge)
-        else:
-            self.edges.insert(index, edge)
+        self._add_edge(edge, index)
         self.edge_added.emit(edge)
         self._changed()
         return edge
 
     def free_port(self, dst: str) -> int:
-        used = {e.dst_port for e in self.edges if e.dst == dst}
+        used = {e.dst_port for e in self._in.get(dst, ())}
         port = 0
         while port in used:
             port += 1
@@ -307,8 +309,18 @@ class LayerGraph:
         self._remove_edge(edge)
         self._changed()
 
+    def _add_edge(self, edge: Edge, index: int | None = None) -> None:
+        if index is None:
+            self.edges.append(edge)
+        else:
+            self.edges.insert(index, edge)
+        self._in.setdefault(edge.dst, []).append(edge)
+        self._out.setdefault(edge.src, []).append(edge)
+
     def _remove_edge(self, edge: Edge) -> None:
         self.edges.remove(edge)
+        self._in[edge.dst].remove(edge)
+        self._out[edge.src].remove(edge)
         self.edge_removed.emit(edge)
 
     def set_params(self, node_id: str, updates: dict[str, Any]) -> None:
@@ -354,8 +366,8 @@ class LayerGraph:
         stack = [node_id]
         while stack:
             cur = stack.pop()
-            for e in self.edges:
-                if e.dst == cur and e.src not in seen:
+            for e in self._in.get(cur, ()):
+                if e.src not in seen:
                     seen.add(e.src)
                     stack.append(e.src)
         return seen
@@ -414,7 +426,7 @@ class LayerGraph:
             problem = staged.check_connection(src, dst, port)
             if problem:
                 raise GraphError(f"edge #{i} ({src} -> {dst}): {problem}")
-            staged.edges.append(Edge(src, dst, port))
+            staged._add_edge(Edge(src, dst, port))
         outputs = data.get("outputs", [])
         if not isinstance(outputs, list) or any(
             not isinstance(o, str) or o not in staged.nodes for o in outputs
@@ -426,7 +438,7 @@ class LayerGraph:
                 self.nodes[node.id] = node
                 self.node_added.emit(node)
             for edge in staged.edges:
-                self.edges.append(edge)
+                self._add_edge(edge)
                 self.edge_added.emit(edge)
             self._outputs = list(outputs)
             self.outputs_changed.emit()

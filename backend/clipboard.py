@@ -1,0 +1,98 @@
+"""Copy and paste of a selection with its inner edges, as plain JSON.
+
+The JSON travels through the system clipboard, so it pastes into another window or project.
+Pasted nodes get fresh ids and unique names; the paste is one undo step.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from backend.commands import AddNode, Connect, Macro, SetOutputs
+from backend.graph import GraphError, LayerGraph, new_node_id
+from backend.layer_table import layer_info
+
+CLIPBOARD_MIME = "application/x-deepcanvas-nodes"
+CLIPBOARD_KIND = "deepcanvas-nodes"
+
+
+def copy_nodes(graph: LayerGraph, node_ids: list[str]) -> dict[str, Any]:
+    """The selected nodes and the edges between them (edges leaving the selection are dropped)."""
+    chosen = [nid for nid in graph.nodes if nid in set(node_ids)]
+    inside = set(chosen)
+    return {
+        "kind": CLIPBOARD_KIND,
+        "version": 1,
+        "nodes": [graph.nodes[nid].to_dict() for nid in chosen],
+        "edges": [e.to_dict() for e in graph.edges if e.src in inside and e.dst in inside],
+        "outputs": [nid for nid in graph.explicit_outputs if nid in inside],
+    }
+
+
+def to_text(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=1)
+
+
+def from_text(text: str) -> dict[str, Any]:
+    """Parse clipboard text; raises GraphError when it is not DeepCanvas nodes."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        raise GraphError("the clipboard holds no DeepCanvas layers") from None
+    if not isinstance(data, dict) or data.get("kind") != CLIPBOARD_KIND:
+        raise GraphError("the clipboard holds no DeepCanvas layers")
+    if not isinstance(data.get("nodes"), list) or not isinstance(data.get("edges"), list):
+        raise GraphError("the clipboard's layers are malformed")
+    return data
+
+
+def paste_command(
+    graph: LayerGraph, data: dict[str, Any], offset: tuple[float, float] = (40.0, 40.0)
+) -> Macro:
+    """One undoable paste: fresh ids, unique names, inner edges rewired, positions offset."""
+    fresh: dict[str, str] = {}
+    commands: list[Any] = []
+    taken = {n.name for n in graph.nodes.values()}
+    for raw in data["nodes"]:
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            raise GraphError("the clipboard's layers are malformed")
+        layer_info(raw["type"])  # unknown types raise before anything changes
+        old_id = str(raw.get("id"))
+        fresh[old_id] = new_node_id()
+        name = _unique(str(raw.get("name") or raw["type"].lower()), taken)
+        taken.add(name)
+        x, y = raw.get("position", [0.0, 0.0])
+        commands.append(
+            AddNode(
+                raw["type"],
+                copy.deepcopy(raw.get("params", {})),
+                (float(x) + offset[0], float(y) + offset[1]),
+                name,
+                fresh[old_id],
+            )
+        )
+    for raw in data["edges"]:
+        src, dst = fresh.get(str(raw.get("src"))), fresh.get(str(raw.get("dst")))
+        if src and dst:
+            commands.append(Connect(src, dst, int(raw.get("dst_port", 0))))
+    outputs = [fresh[o] for o in data.get("outputs", []) if o in fresh]
+    if outputs:
+        commands.append(SetOutputs([*graph.explicit_outputs, *outputs]))
+    count = len(data["nodes"])
+    return Macro(f"Paste {count} layer{'s' if count != 1 else ''}", commands)
+
+
+def pasted_ids(command: Macro) -> list[str]:
+    return [str(c.node_id) for c in command.commands if isinstance(c, AddNode)]
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    stem = base.rsplit("_", 1)[0] if base.rsplit("_", 1)[-1].isdigit() else base
+    i = 1
+    while f"{stem}_{i}" in taken:
+        i += 1
+    return f"{stem}_{i}"

@@ -49,7 +49,10 @@ def from_text(text: str) -> dict[str, Any]:
 
 
 def paste_command(
-    graph: LayerGraph, data: dict[str, Any], offset: tuple[float, float] = (40.0, 40.0)
+    graph: LayerGraph,
+    data: dict[str, Any],
+    offset: tuple[float, float] = (40.0, 40.0),
+    verb: str = "Paste",
 ) -> Macro:
     """One undoable paste: fresh ids, unique names, inner edges rewired, positions offset."""
     fresh: dict[str, str] = {}
@@ -81,7 +84,7 @@ def paste_command(
     if outputs:
         commands.append(SetOutputs([*graph.explicit_outputs, *outputs]))
     count = len(data["nodes"])
-    return Macro(f"Paste {count} layer{'s' if count != 1 else ''}", commands)
+    return Macro(f"{verb} {count} layer{'s' if count != 1 else ''}", commands)
 
 
 def pasted_ids(command: Macro) -> list[str]:

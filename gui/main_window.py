@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from backend import clipboard
 from backend.commands import AddNode, Connect, Macro, UndoStack
 from backend.examples import EXAMPLES
-from backend.graph import GraphError, LayerGraph
+from backend.graph import GraphError, LayerGraph, new_node_id
+from backend.layer_table import UnknownLayerError
+from backend.layout import layout_command
 from backend.live_shapes import LiveShapes
 from backend.paths import autosave_path
 from backend.project import (
@@ -30,12 +33,14 @@ from backend.project import (
     write_atomically,
 )
 from backend.trainer import TrainEnd, TrainResult
+from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
 from gui.history_view import HistoryView
 from gui.inspector import Inspector
 from gui.keras_loader import KerasLoader
 from gui.palette import Palette
+from gui.quick_add import QuickAdd
 from gui.training_panel import TrainingPanel
 from gui.training_worker import TrainingWorker
 
@@ -77,7 +82,11 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Loading TensorFlow…")
         self.device_label.setObjectName("device_label")
         self.statusBar().addPermanentWidget(self.device_label)
+        self.quick_add = QuickAdd(self)
+        self.quick_add.chosen.connect(self.add_layer_here)
         self._build_menus()
+        self.minimap = Minimap(self.view)
+        self.view.resized.connect(self.minimap.place)
 
         self.view.layer_dropped.connect(self.add_layer_at)
         self.palette.layer_activated.connect(self.add_layer_here)
@@ -134,11 +143,22 @@ class MainWindow(QMainWindow):
         self.redo_action = self._action(edit, "&Redo", self.redo_last, "Ctrl+Shift+Z")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit.addSeparator()
+        self._action(edit, "Cu&t", self.cut, QKeySequence.StandardKey.Cut)
+        self._action(edit, "&Copy", self.copy, QKeySequence.StandardKey.Copy)
+        self._action(edit, "&Paste", self.paste, QKeySequence.StandardKey.Paste)
+        self._action(edit, "D&uplicate", self.duplicate, "Ctrl+D")
         self._action(edit, "&Delete selection", self.scene.delete_selection, "Del")
+        self._action(edit, "Select &all", self.select_all, QKeySequence.StandardKey.SelectAll)
+        edit.addSeparator()
+        self._action(edit, "&Quick add layer…", self.quick_add.open_fresh, "Ctrl+K")
+        self._action(edit, "Auto-&layout", self.auto_layout, "Ctrl+L")
         self.undo.changed.connect(self._update_undo_actions)
         self._update_undo_actions()
         view = bar.addMenu("&View")
         self._action(view, "&Fit to window", self.view.fit_all, "Ctrl+0")
+        self.minimap_action = self._action(view, "&Minimap", self._toggle_minimap, "Ctrl+M")
+        self.minimap_action.setCheckable(True)
+        self.minimap_action.setChecked(True)
         self._action(
             view, "Zoom &in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn
         )
@@ -172,6 +192,13 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- editing
     def add_layer_at(self, layer_type: str, pos: QPointF) -> None:
+        """A palette drop: on an edge it splices the layer in, elsewhere it just places it."""
+        edge = self.scene.edge_at(pos)
+        if edge is not None:
+            node_id = self.scene.insert_on_edge(layer_type, edge, pos)
+            if node_id is not None:
+                self.scene.select_node(node_id)
+            return
         node = self.scene.add_layer(layer_type, pos)
         if node is not None:
             self.scene.select_node(node.id)
@@ -184,26 +211,83 @@ class MainWindow(QMainWindow):
             pos = QPointF(anchor.position[0] + 230, anchor.position[1])
         else:
             pos = self.view.mapToScene(self.view.viewport().rect().center())
-        add = AddNode(layer_type, position=(pos.x(), pos.y()))
+        node_id = new_node_id()
+        add = AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id)
+        command: Any = add
         if selected:
-            anchor_name = self.project.graph.nodes[selected[0]].name
-            macro = Macro(f"Add {layer_type} after '{anchor_name}'", [add])
-            try:
-                macro.do(self.project.graph)  # placed first, so the connection can find it
-            except GraphError as exc:
-                self.statusBar().showMessage(str(exc), 5000)
-                return
-            macro.undo(self.project.graph)
-            macro.commands.append(Connect(selected[0], str(add.node_id)))
-            try:
-                self.undo.push(macro)
-            except GraphError as exc:
-                self.statusBar().showMessage(f"added unconnected: {exc}", 5000)
-                self.undo.push(add)
-        else:
-            self.undo.push(add)
-        if add.node_id is not None:
-            self.scene.select_node(add.node_id)
+            anchor = self.project.graph.nodes[selected[0]].name
+            command = Macro(
+                f"Add {layer_type} after '{anchor}'", [add, Connect(selected[0], node_id)]
+            )
+        try:
+            self.undo.push(command)
+        except GraphError as exc:  # e.g. an Input cannot take an input: add it unconnected
+            self.statusBar().showMessage(f"added unconnected: {exc}", 5000)
+            self.undo.push(AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id))
+        self.scene.select_node(node_id)
+
+    def _toggle_minimap(self, on: bool) -> None:
+        self.minimap.setVisible(on)
+
+    def select_all(self) -> None:
+        for item in self.scene.node_items.values():
+            item.setSelected(True)
+
+    def copy(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        mime = QMimeData()
+        text = clipboard.to_text(clipboard.copy_nodes(self.project.graph, ids))
+        mime.setData(clipboard.CLIPBOARD_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self.statusBar().showMessage(f"Copied {len(ids)} layer(s)", 3000)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.scene.delete_selection()
+
+    def paste(self) -> list[str]:
+        """Paste layers from the system clipboard (also from another window or project)."""
+        mime = QGuiApplication.clipboard().mimeData()
+        raw = mime.data(clipboard.CLIPBOARD_MIME) if mime is not None else None
+        text = bytes(raw.data()).decode("utf-8") if raw else (mime.text() if mime else "")
+        try:
+            command = self.undo.push(
+                clipboard.paste_command(self.project.graph, clipboard.from_text(text))
+            )
+        except (GraphError, UnknownLayerError) as exc:
+            self.statusBar().showMessage(f"Cannot paste: {exc}", 5000)
+            return []
+        ids = clipboard.pasted_ids(command)
+        self.scene.clearSelection()
+        for nid in ids:
+            self.scene.node_items[nid].setSelected(True)
+        return ids
+
+    def duplicate(self) -> list[str]:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return []
+        data = clipboard.copy_nodes(self.project.graph, ids)
+        command = self.undo.push(
+            clipboard.paste_command(self.project.graph, data, verb="Duplicate")
+        )
+        new = clipboard.pasted_ids(command)
+        self.scene.clearSelection()
+        for nid in new:
+            self.scene.node_items[nid].setSelected(True)
+        return new
+
+    def auto_layout(self) -> None:
+        """Lay out the selection if there is one (two or more layers), else the whole graph."""
+        selected = self.scene.selected_node_ids()
+        command = layout_command(self.project.graph, selected if len(selected) > 1 else None)
+        if command is not None:
+            self.undo.push(command)
+        self.view.fit_all()
 
     def undo_last(self) -> None:
         label = self.undo.undo()

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from backend.commands import AddNode, Connect, Disconnect, Macro, MoveNodes, RemoveNodes, UndoStack
-from backend.graph import Edge, GraphError, LayerGraph, Node
+from backend.graph import Edge, GraphError, LayerGraph, Node, new_node_id
 from backend.layer_table import UnknownLayerError
 from backend.live_shapes import LiveShapes
 from backend.shapes import format_shape
@@ -33,6 +33,7 @@ class GraphScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
         self._drag_port: PortItem | None = None
+        self._reconnect: Edge | None = None
         self._drag_line: QGraphicsPathItem | None = None
         self._subscriptions = [
             (graph.node_added, self._on_node_added),
@@ -124,10 +125,18 @@ class GraphScene(QGraphicsScene):
             item.update()
 
     def _on_shapes_updated(self) -> None:
+        """Repaint only the nodes whose result changed (results are cached objects)."""
+        changed = []
         for nid, item in self.node_items.items():
-            item.set_shape(self.live.results.get(nid))
-        for edge_item in self.edge_items.values():
-            self._label_edge(edge_item)
+            result = self.live.results.get(nid)
+            if result is not item.shape_result:
+                item.set_shape(result)
+                changed.append(nid)
+        for nid in changed:
+            for edge in self.graph.out_edges(nid):
+                edge_item = self.edge_items.get(edge)
+                if edge_item is not None:
+                    self._label_edge(edge_item)
 
     def _label_edge(self, item: EdgeItem) -> None:
         result = self.live.results.get(item.edge.src)
@@ -135,8 +144,11 @@ class GraphScene(QGraphicsScene):
         item.setToolTip(format_shape(result.shape) if result and result.ok else "")
 
     def update_edges_of(self, node_id: str) -> None:
-        for edge, item in self.edge_items.items():
-            if node_id in (edge.src, edge.dst):
+        if node_id not in self.graph.nodes:
+            return
+        for edge in [*self.graph.in_edges(node_id), *self.graph.out_edges(node_id)]:
+            item = self.edge_items.get(edge)
+            if item is not None:
                 item.update_path()
 
     # ----------------------------------------------------------------- gestures -> model
@@ -213,6 +225,15 @@ class GraphScene(QGraphicsScene):
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         port = next((i for i in self.items(event.scenePos()) if isinstance(i, PortItem)), None)
         if port is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._reconnect = None
+            if not port.is_output:
+                held = [e for e in self.graph.in_edges(port.node_id) if e.dst_port == port.index]
+                if held:  # pick up the edge's end: drag it to another input, or drop to cut
+                    self._reconnect = held[0]
+                    self.edge_items[held[0]].setVisible(False)
+                    source = self.node_items[held[0].src].output_port
+                    assert source is not None
+                    port = source
             self._drag_port = port
             self._drag_line = QGraphicsPathItem()
             self._drag_line.setPen(QPen(QColor(theme.SELECTED_COLOR), 2, Qt.PenStyle.DashLine))
@@ -238,12 +259,56 @@ class GraphScene(QGraphicsScene):
                 self.removeItem(self._drag_line)
                 self._drag_line = None
             target = self._port_at(event.scenePos(), want_output=not start.is_output)
-            if target is not None and target.node_item is not start.node_item:
+            if self._reconnect is not None:
+                edge, self._reconnect = self._reconnect, None
+                self._finish_reconnect(edge, target)
+                if edge in self.edge_items:
+                    self.edge_items[edge].setVisible(True)
+            elif target is not None and target.node_item is not start.node_item:
                 self.connect_ports(start, target)
             event.accept()
             return
         super().mouseReleaseEvent(event)
         self._commit_moves()
+
+    def _finish_reconnect(self, edge: Edge, target: PortItem | None) -> None:
+        """Move a picked-up edge end to `target`, or cut the edge when dropped elsewhere."""
+        if target is not None and (target.node_id, target.index) == (edge.dst, edge.dst_port):
+            return  # dropped back where it was
+        cut = Disconnect([edge], "Disconnect")
+        if target is None or target.node_id == edge.src:
+            self.undo.push(cut)
+            return
+        move = Macro("Reconnect", [cut, Connect(edge.src, target.node_id, target.index)])
+        try:
+            self.undo.push(move)
+        except GraphError as exc:
+            self.status_message.emit(f"cannot reconnect: {exc}")
+
+    def edge_at(self, pos: QPointF) -> Edge | None:
+        for item in self.items(pos):
+            if isinstance(item, EdgeItem):
+                return item.edge
+        return None
+
+    def insert_on_edge(self, layer_type: str, edge: Edge, pos: QPointF) -> str | None:
+        """Drop a layer onto an edge: it is spliced in between, as one undo step."""
+        node_id = new_node_id()
+        splice = Macro(
+            f"Insert {layer_type}",
+            [
+                AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id),
+                Disconnect([edge]),
+                Connect(edge.src, node_id, 0),
+                Connect(node_id, edge.dst, edge.dst_port),
+            ],
+        )
+        try:
+            self.undo.push(splice)
+        except (GraphError, UnknownLayerError) as exc:
+            self.status_message.emit(f"cannot insert {layer_type} here: {exc}")
+            return None
+        return node_id
 
     def _commit_moves(self) -> None:
         """After a drag: snap moved nodes to the grid and store their positions in the model."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
@@ -17,6 +17,7 @@ LAYER_MIME = "application/x-deepcanvas-layer"
 
 class CanvasView(QGraphicsView):
     layer_dropped = Signal(str, QPointF)
+    resized = Signal()
 
     def __init__(self, scene: GraphScene, parent: Any = None) -> None:
         super().__init__(scene, parent)
@@ -26,8 +27,18 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
-        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
         self._pan_from: QPointF | None = None
+        self._grow = QTimer(self)
+        self._grow.setSingleShot(True)
+        self._grow.setInterval(200)
+        self._grow.timeout.connect(self.update_scene_rect)
+        scene.changed.connect(lambda _rects: self._grow.start())
+        self.update_scene_rect()
+
+    def update_scene_rect(self) -> None:
+        """Room to pan around the graph, however far it spreads."""
+        items = self.scene().itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000)
+        self.setSceneRect(items.united(QRectF(-3000, -3000, 6000, 6000)))
 
     @property
     def graph_scene(self) -> GraphScene:
@@ -53,6 +64,10 @@ class CanvasView(QGraphicsView):
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             y += g
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
+
     # ----------------------------------------------------------------- zoom and pan
     def zoom_by(self, factor: float) -> None:
         current = self.transform().m11()
@@ -63,6 +78,7 @@ class CanvasView(QGraphicsView):
         items = self.graph_scene.node_items.values()
         if not items:
             return
+        self.update_scene_rect()
         rect = QRectF()
         for item in items:
             rect = rect.united(item.sceneBoundingRect())

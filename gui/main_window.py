@@ -33,6 +33,7 @@ from backend.project import (
     write_atomically,
 )
 from backend.trainer import TrainEnd, TrainResult
+from gui import theme
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.quick_add.chosen.connect(self.add_layer_here)
         self._build_menus()
         self.minimap = Minimap(self.view)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_theme_changed)
         self.view.resized.connect(self.minimap.place)
 
         self.view.layer_dropped.connect(self.add_layer_at)
@@ -159,6 +161,13 @@ class MainWindow(QMainWindow):
         self.minimap_action = self._action(view, "&Minimap", self._toggle_minimap, "Ctrl+M")
         self.minimap_action.setCheckable(True)
         self.minimap_action.setChecked(True)
+        themes = view.addMenu("&Theme")
+        for label, scheme in (
+            ("Follow the &system", Qt.ColorScheme.Unknown),
+            ("&Light", Qt.ColorScheme.Light),
+            ("&Dark", Qt.ColorScheme.Dark),
+        ):
+            self._action(themes, label, lambda _=False, s=scheme: self.set_color_scheme(s))
         self._action(
             view, "Zoom &in", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn
         )
@@ -225,6 +234,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"added unconnected: {exc}", 5000)
             self.undo.push(AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id))
         self.scene.select_node(node_id)
+
+    def set_color_scheme(self, scheme: Qt.ColorScheme) -> None:
+        """Light, dark, or (Unknown) whatever the system uses; the canvas follows at once."""
+        theme.choose_scheme(scheme)
+        self._on_theme_changed()
+
+    def _on_theme_changed(self, *_args: Any) -> None:
+        self.scene.restyle()
+        self.view.viewport().update()
 
     def _toggle_minimap(self, on: bool) -> None:
         self.minimap.setVisible(on)

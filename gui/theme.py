@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 CATEGORY_COLORS = {
@@ -28,10 +29,27 @@ def category_color(category: str) -> QColor:
     return QColor(CATEGORY_COLORS.get(category, "#888888"))
 
 
+_chosen = Qt.ColorScheme.Unknown
+
+
+def choose_scheme(scheme: Qt.ColorScheme) -> None:
+    """The user's choice (Unknown = follow the system). Also asks Qt to apply it to widgets;
+    platforms that cannot (offscreen) still get a consistent canvas from `is_dark`."""
+    global _chosen
+    _chosen = scheme
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.styleHints().setColorScheme(scheme)
+
+
 def is_dark() -> bool:
-    app = QGuiApplication.instance()
-    if app is None:
+    """Dark when the user chose it, or when the system scheme or palette is dark."""
+    if _chosen != Qt.ColorScheme.Unknown:
+        return _chosen == Qt.ColorScheme.Dark
+    if QGuiApplication.instance() is None:
         return False
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme != Qt.ColorScheme.Unknown:
+        return scheme == Qt.ColorScheme.Dark
     window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
     return window.lightness() < 128
 

@@ -58,6 +58,14 @@ class GraphScene(QGraphicsScene):
         self._on_outputs_changed()
         self._on_shapes_updated()
 
+    def restyle(self) -> None:
+        """Re-read theme colours (light/dark) for the background, nodes and edge labels."""
+        self.setBackgroundBrush(theme.canvas_background())
+        for item in self.node_items.values():
+            item.update()
+        for edge_item in self.edge_items.values():
+            edge_item.label.setBrush(theme.muted_text())
+
     def detach(self) -> None:
         for signal, slot in self._subscriptions:
             signal.disconnect(slot)

@@ -160,3 +160,16 @@ def test_minimap_shows_and_recentres(qtbot: Any, window: MainWindow) -> None:
     assert after != before
     window.minimap_action.trigger()
     assert not window.minimap.isVisible()
+
+
+def test_dark_theme_restyles_canvas(qtbot: Any, window: MainWindow) -> None:
+    from gui import theme
+
+    try:
+        window.set_color_scheme(Qt.ColorScheme.Dark)
+        assert theme.is_dark()
+        assert window.scene.backgroundBrush().color().lightness() < 60
+        window.set_color_scheme(Qt.ColorScheme.Light)
+        assert window.scene.backgroundBrush().color().lightness() > 200
+    finally:
+        window.set_color_scheme(Qt.ColorScheme.Unknown)

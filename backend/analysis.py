@@ -1,0 +1,268 @@
+"""A live `model.summary()`: parameters, memory and FLOPs per node, without building the model.
+
+Each node's layer is built alone, on symbolic inputs of its inferred input shapes, inside a
+`keras.StatelessScope` that defers variable initialisation: Keras creates exactly the weights
+it would create in the model (so the counts match `Model.count_params()`) but allocates and
+initialises nothing, so a 400-million-parameter Dense costs the same millisecond as a small one.
+Results are cached per node by (type, parameters, input shapes), like `backend.shapes`, so an
+edit recomputes only the nodes whose layer or inputs changed.
+
+Memory and FLOPs are per sample (the batch axis excluded); a `None` dimension (a sequence of
+any length) counts as 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from backend.analysis_flops import estimate_flops
+from backend.catalog import make_layer
+from backend.compiler import used_nodes
+from backend.graph import LayerGraph, Node
+from backend.keras_env import import_keras
+from backend.layer_table import layer_info
+from backend.shapes import NodeShape, Shape, call_layer
+
+_ITEMSIZE = {"bfloat16": 2, "float16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1}
+
+
+def itemsize(dtype: str) -> int:
+    """Bytes per element of a Keras dtype name."""
+    if dtype in _ITEMSIZE:
+        return _ITEMSIZE[dtype]
+    import numpy as np
+
+    try:
+        return int(np.dtype(dtype).itemsize)
+    except TypeError:
+        return 4
+
+
+def elements(shape: Sequence[int | None]) -> int:
+    """Elements of one sample: the product of `shape` without its batch axis."""
+    return math.prod(d or 1 for d in shape[1:])
+
+
+@dataclass(frozen=True)
+class NodeStats:
+    """What one node costs, per sample; `flops` is None where no estimate exists."""
+
+    trainable: int = 0
+    non_trainable: int = 0
+    weight_bytes: int = 0
+    activation_bytes: int = 0
+    flops: int | None = 0
+    trainable_bytes: int = 0
+
+    @property
+    def params(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    node_id: str
+    name: str
+    layer_type: str
+    shape: Shape | None
+    stats: NodeStats | None
+    used: bool
+    """False for a node that reaches no output: it is left out of the model and the totals."""
+    error: str | None = None
+    """Why a node that has a shape has no stats (a layer Keras could not build alone)."""
+
+
+@dataclass(frozen=True)
+class Totals:
+    trainable: int = 0
+    non_trainable: int = 0
+    weight_bytes: int = 0
+    activation_bytes: int = 0
+    flops: int = 0
+    trainable_bytes: int = 0
+    complete: bool = True
+    """False when a used node has no stats or no FLOPs estimate: the sums are lower bounds."""
+
+    @property
+    def params(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass(frozen=True)
+class Summary:
+    rows: tuple[SummaryRow, ...] = ()
+    totals: Totals = Totals()
+
+    def row(self, node_id: str) -> SummaryRow | None:
+        for row in self.rows:
+            if row.node_id == node_id:
+                return row
+        return None
+
+
+@contextmanager
+def deferred_weights(keras: Any) -> Iterator[None]:
+    """Create Keras variables with their shapes only: no memory, no initialiser run.
+
+    Keras registers such variables to be initialised when the outermost stateless scope ends;
+    the registry is swapped for a private list so these orphan variables never are.
+    """
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # pragma: no cover - a Keras without the private module: build for real
+        yield
+        return
+    saved = global_state.get_global_attribute("uninitialized_variables")
+    global_state.set_global_attribute("uninitialized_variables", [])
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", saved)
+
+
+def build_stats(node: Node, upstream: list[NodeShape], out: NodeShape) -> NodeStats:
+    """Build the node's layer alone on its input shapes and read its weights and cost."""
+    assert out.shape is not None
+    activation_bytes = elements(out.shape) * itemsize(out.dtype)
+    info = layer_info(node.layer_type)
+    if info.is_input:
+        return NodeStats(activation_bytes=activation_bytes)
+    keras = import_keras()
+    layer = make_layer(node.layer_type, node.params, node.name)
+    tensors = [keras.KerasTensor(u.shape, dtype=u.dtype) for u in upstream]
+    with deferred_weights(keras):
+        call_layer(info, layer, tensors)
+    trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
+    non_trainable = sum(math.prod(w.shape) for w in layer.non_trainable_weights)
+    weight_bytes = sum(_bytes(w) for w in layer.weights)
+    trainable_bytes = sum(_bytes(w) for w in layer.trainable_weights)
+    in_shapes = [tuple(u.shape[1:]) for u in upstream if u.shape is not None]
+    flops = estimate_flops(node.layer_type, layer, in_shapes, tuple(out.shape[1:]))
+    return NodeStats(
+        trainable, non_trainable, weight_bytes, activation_bytes, flops, trainable_bytes
+    )
+
+
+def _bytes(variable: Any) -> int:
+    return math.prod(variable.shape) * itemsize(str(variable.dtype))
+
+
+def _cache_key(node: Node, upstream: list[NodeShape], out: NodeShape) -> str:
+    try:
+        params = json.dumps(node.params, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        params = repr(node.params)
+    ups = [(u.shape, u.dtype) for u in upstream]
+    return f"{node.layer_type}|{params}|{ups}|{out.shape}|{out.dtype}"
+
+
+class Analysis:
+    """Per-node statistics of a graph, recomputed incrementally; reuse one instance."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, NodeStats | str]] = {}
+        self.summary = Summary()
+        self.recomputed: list[str] = []
+        """Node ids whose layer was built (not taken from the cache) by the last `summarize`."""
+
+    def summarize(self, graph: LayerGraph, shapes: dict[str, NodeShape]) -> Summary:
+        """Stats of every node whose shape is known, and totals over the nodes the model uses.
+
+        `shapes` are `backend.shapes.ShapeInference` results for the same graph.
+        """
+        self.recomputed = []
+        incoming: dict[str, list[tuple[int, str]]] = {nid: [] for nid in graph.nodes}
+        for edge in graph.edges:
+            incoming[edge.dst].append((edge.dst_port, edge.src))
+        used = used_nodes(graph)
+        rows = [
+            self._row(node, [shapes.get(src) for _, src in sorted(incoming[nid])], shapes, used)
+            for nid, node in graph.nodes.items()
+        ]
+        for stale in set(self._cache) - set(graph.nodes):
+            del self._cache[stale]
+        self.summary = Summary(tuple(rows), _totals(rows))
+        return self.summary
+
+    def _row(
+        self,
+        node: Node,
+        upstream: list[NodeShape | None],
+        shapes: dict[str, NodeShape],
+        used: set[str],
+    ) -> SummaryRow:
+        out = shapes.get(node.id)
+        row = SummaryRow(node.id, node.name, node.layer_type, None, None, node.id in used)
+        if out is None or out.shape is None or any(u is None or not u.ok for u in upstream):
+            return row
+        ups = [u for u in upstream if u is not None]
+        key = _cache_key(node, ups, out)
+        cached = self._cache.get(node.id)
+        if cached is None or cached[0] != key:
+            try:
+                result: NodeStats | str = build_stats(node, ups, out)
+            except Exception as exc:  # a layer Keras builds in a model but not alone
+                result = f"{node.layer_type} '{node.name}': cannot count its weights ({exc})"
+            cached = (key, result)
+            self._cache[node.id] = cached
+            self.recomputed.append(node.id)
+        result = cached[1]
+        if isinstance(result, str):
+            return SummaryRow(
+                node.id, node.name, node.layer_type, out.shape, None, row.used, error=result
+            )
+        return SummaryRow(node.id, node.name, node.layer_type, out.shape, result, row.used)
+
+    def params_of(self, node_id: str) -> int | None:
+        """The parameter count of a node from the last `summarize`, None when unknown."""
+        row = self.summary.row(node_id)
+        return row.stats.params if row is not None and row.stats is not None else None
+
+    def stats_of(self, node_id: str) -> NodeStats | None:
+        row = self.summary.row(node_id)
+        return row.stats if row is not None else None
+
+
+def _totals(rows: list[SummaryRow]) -> Totals:
+    counted = [r for r in rows if r.used]
+    stats = [r.stats for r in counted if r.stats is not None]
+    complete = len(stats) == len(counted) and all(s.flops is not None for s in stats)
+    return Totals(
+        trainable=sum(s.trainable for s in stats),
+        non_trainable=sum(s.non_trainable for s in stats),
+        weight_bytes=sum(s.weight_bytes for s in stats),
+        activation_bytes=sum(s.activation_bytes for s in stats),
+        flops=sum(s.flops or 0 for s in stats),
+        trainable_bytes=sum(s.trainable_bytes for s in stats),
+        complete=complete,
+    )
+
+
+def format_count(value: int | None) -> str:
+    """`1,234` below ten thousand, then `12.3 K`, `4.5 M`, `6.7 G`; `—` when unknown."""
+    if value is None:
+        return "—"
+    if abs(value) < 10_000:
+        return f"{value:,}"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return str(value)  # pragma: no cover - unreachable
+
+
+def format_bytes(value: int | None) -> str:
+    """`512 B`, `3.0 KiB`, `1.5 MiB`, `2.0 GiB`; `—` when unknown."""
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(size) < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover - unreachable

@@ -1,15 +1,27 @@
-"""Graph to `keras.Model`: validate, sort, build, with errors that name the node."""
+"""Graph to `keras.Model`: validate, sort, build, with errors that name the node.
+
+Beyond one layer per node, the builder knows three things a graph can say:
+  * a node whose `shares` parameter names another node applies that node's layer again
+    (one Keras layer, several calls, one set of weights);
+  * a block node (`params['graph']`) compiles inline to its layers, named `block.layer`, or,
+    when its `model` parameter says so, to a nested `keras.Model` (how imported models nest);
+  * `call_kwargs` are constant keyword arguments of a node's call (`training=False`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from backend.catalog import LayerConfigError, make_layer
-from backend.graph import CycleError, LayerGraph
+from backend.graph import CycleError, GraphError, LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import layer_info
-from backend.shapes import NodeShape, ShapeInference, call_layer
+from backend.shapes import NodeShape, ShapeInference, block_graph, call_layer, shared_owner
 
 
 class CompileError(ValueError):
@@ -76,6 +88,41 @@ def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> l
     return problems
 
 
+def compile_order(graph: LayerGraph) -> list[str]:
+    """A topological order that also calls each shared layer in the order of its nodes.
+
+    Keras numbers the calls of a shared layer; keeping the node order keeps that numbering
+    (and so the model's config) as it was when the graph was imported. Among ready nodes the
+    earliest in node order goes first.
+    """
+    index = {nid: i for i, nid in enumerate(graph.nodes)}
+    after: dict[str, list[str]] = {nid: [] for nid in graph.nodes}
+    indegree = dict.fromkeys(graph.nodes, 0)
+    for e in graph.edges:
+        after[e.src].append(e.dst)
+        indegree[e.dst] += 1
+    last_call: dict[str, str] = {}
+    for nid, node in graph.nodes.items():
+        owner = str(node.params["shares"]) if "shares" in node.params else nid
+        if owner in last_call and owner in graph.nodes:
+            after[last_call[owner]].append(nid)
+            indegree[nid] += 1
+        last_call[owner] = nid
+    ready = [(index[n], n) for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, nid = heapq.heappop(ready)
+        order.append(nid)
+        for nxt in after[nid]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                heapq.heappush(ready, (index[nxt], nxt))
+    if len(order) != len(graph.nodes):  # sharing against the data flow: plain order will do
+        return graph.topological_order()
+    return order
+
+
 def compile_graph(
     graph: LayerGraph, shapes: dict[str, NodeShape] | None = None, name: str = "deepcanvas"
 ) -> Any:
@@ -87,34 +134,141 @@ def compile_graph(
     if errors:
         raise CompileError(errors[0].message, errors[0].node_id)
     keras = import_keras()
-    used = used_nodes(graph)
-    tensors: dict[str, Any] = {}
-    model_inputs: list[Any] = []
-    for nid in graph.topological_order():
-        if nid not in used:
-            continue
-        node = graph.nodes[nid]
-        info = layer_info(node.layer_type)
-        if info.is_input:
-            shape = node.params["shape"]
-            shape = (shape,) if isinstance(shape, int) else tuple(shape)
-            tensor = keras.Input(
-                shape=shape, dtype=node.params.get("dtype", "float32"), name=node.name
-            )
-            model_inputs.append(tensor)
-            tensors[nid] = tensor
-            continue
-        try:
-            layer = make_layer(node.layer_type, node.params, node.name)
+    with deep_graph_recursion(len(graph.nodes)):
+        inputs, outputs = _Builder(keras).build(graph)
+        return keras.Model(
+            inputs=inputs[0] if len(inputs) == 1 else inputs,
+            outputs=outputs[0] if len(outputs) == 1 else outputs,
+            name=name,
+        )
+
+
+@contextlib.contextmanager
+def deep_graph_recursion(node_count: int) -> Iterator[None]:
+    """Keras walks a functional graph recursively (`map_graph`): a 1,000-layer chain needs
+    more than Python's default 1,000 frames. Raise the limit for the build, then restore it."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, 2000 + 30 * node_count))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+class _Builder:
+    """Builds the tensors of one graph; layers are created once per node (or shared owner)."""
+
+    def __init__(self, keras: Any, prefix: str = "", frozen: bool = False) -> None:
+        self.keras = keras
+        self.prefix = prefix
+        self.frozen = frozen
+        self.layers: dict[str, Any] = {}
+
+    def build(
+        self, graph: LayerGraph, feed: list[Any] | None = None, node_id: str | None = None
+    ) -> tuple[list[Any], list[Any]]:
+        """(inputs, outputs) tensors; `feed` replaces the Input nodes (an inline block)."""
+        used = used_nodes(graph)
+        tensors: dict[str, Any] = {}
+        inputs: list[Any] = []
+        for nid in compile_order(graph):
+            if nid not in used:
+                continue
+            node = graph.nodes[nid]
+            where = node_id or nid
+            if layer_info(node.layer_type).is_input:
+                tensor = feed[len(inputs)] if feed is not None else self._input(node)
+                inputs.append(tensor)
+                tensors[nid] = tensor
+                continue
             args = [tensors[e.src] for e in graph.in_edges(nid)]
-            tensors[nid] = call_layer(info, layer, args)
-        except LayerConfigError as exc:
-            raise CompileError(str(exc), nid) from exc
-        except Exception as exc:
-            raise CompileError(f"{info.type_name} '{node.name}': {exc}", nid) from exc
-    outputs = [tensors[nid] for nid in graph.outputs]
-    return keras.Model(
-        inputs=model_inputs[0] if len(model_inputs) == 1 else model_inputs,
-        outputs=outputs[0] if len(outputs) == 1 else outputs,
-        name=name,
-    )
+            try:
+                tensors[nid] = self._call(graph, node, args)
+            except CompileError as exc:
+                raise CompileError(str(exc), where) from exc
+            except LayerConfigError as exc:
+                raise CompileError(str(exc), where) from exc
+            except Exception as exc:
+                raise CompileError(f"{node.layer_type} '{node.name}': {exc}", where) from exc
+        return inputs, [tensors[nid] for nid in graph.outputs]
+
+    def _input(self, node: Node) -> Any:
+        shape = node.params["shape"]
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return self.keras.Input(
+            shape=shape,
+            dtype=node.params.get("dtype", "float32"),
+            batch_size=node.params.get("batch_size"),
+            name=self.prefix + node.name,
+        )
+
+    def _call(self, graph: LayerGraph, node: Node, args: list[Any]) -> Any:
+        owner = shared_owner(graph, node)
+        if owner is None:
+            raise CompileError(f"{node.layer_type} '{node.name}' shares a missing layer")
+        info = layer_info(owner.layer_type)
+        call_kwargs = dict(node.params.get("call_kwargs") or {})
+        if info.is_block and not owner.params.get("model"):
+            return self._inline_block(owner, args)
+        layer = self.layers.get(owner.id)
+        if layer is None:
+            layer = self._make(owner)
+            self.layers[owner.id] = layer
+        if info.is_block:
+            return layer(args[0] if len(args) == 1 else args, **call_kwargs)
+        return call_layer(info, layer, args, call_kwargs)
+
+    def _make(self, node: Node) -> Any:
+        if layer_info(node.layer_type).is_block:
+            return self._nested_model(node)
+        layer = make_layer(node.layer_type, node.params, self.prefix + node.name)
+        if self.frozen:
+            layer.trainable = False
+        return layer
+
+    def _inline_block(self, node: Node, args: list[Any]) -> Any:
+        """The block's layers applied to `args`, named `block.layer`, created once per block."""
+        label = f"{node.layer_type} '{node.name}'"
+        inner = block_graph(node.params, label)
+        builder = self.layers.get(node.id)
+        if builder is None:
+            frozen = self.frozen or node.params.get("trainable") is False
+            builder = _Builder(self.keras, f"{self.prefix}{node.name}.", frozen)
+            self.layers[node.id] = builder
+        _inputs, outputs = builder.build(inner, feed=args)
+        if len(outputs) != 1:
+            raise CompileError(f"{label} must have exactly one output, has {len(outputs)}")
+        return outputs[0]
+
+    def _nested_model(self, node: Node) -> Any:
+        label = f"{node.layer_type} '{node.name}'"
+        try:
+            inner = block_graph(node.params, label)
+        except GraphError as exc:
+            raise CompileError(str(exc)) from exc
+        builder = _Builder(self.keras)
+        inputs, outputs = builder.build(inner)
+        if node.params.get("model") == "sequential":
+            model = self.keras.Sequential(
+                [*inputs, *_chain_layers(inner, builder)], name=self.prefix + node.name
+            )
+        else:
+            model = self.keras.Model(
+                inputs=inputs[0] if len(inputs) == 1 else inputs,
+                outputs=outputs[0] if len(outputs) == 1 else outputs,
+                name=self.prefix + node.name,
+            )
+        if node.params.get("trainable") is False or self.frozen:
+            model.trainable = False
+        return model
+
+
+def _chain_layers(graph: LayerGraph, builder: _Builder) -> list[Any]:
+    """The layers of a chain subgraph in order (a nested Sequential model)."""
+    layers = []
+    for nid in graph.topological_order():
+        node = graph.nodes[nid]
+        if layer_info(node.layer_type).is_input:
+            continue
+        layers.append(builder.layers[nid])
+    return layers

@@ -259,8 +259,13 @@ class LayerGraph:
         self.node_removed.emit(node)
         self._changed()
 
-    def check_connection(self, src: str, dst: str, dst_port: int) -> str | None:
-        """Why `src -> dst[dst_port]` cannot be made, or None when it can."""
+    def check_connection(
+        self, src: str, dst: str, dst_port: int, check_cycle: bool = True
+    ) -> str | None:
+        """Why `src -> dst[dst_port]` cannot be made, or None when it can.
+
+        `check_cycle=False` skips the walk up from `src` (loading checks cycles once, at the end).
+        """
         if src not in self.nodes or dst not in self.nodes:
             return "both ends must be nodes of this graph"
         if src == dst:
@@ -272,7 +277,7 @@ class LayerGraph:
             return f"{info.type_name} '{self.nodes[dst].name}' has no input port {dst_port}"
         if any(e.dst_port == dst_port for e in self._in.get(dst, ())):
             return f"input {dst_port} of '{self.nodes[dst].name}' is already connected"
-        if src == dst or dst in self._ancestors_or_self(src):
+        if check_cycle and dst in self._ancestors_or_self(src):
             return "this connection would create a cycle"
         return None
 
@@ -423,10 +428,14 @@ class LayerGraph:
             src, dst, port = raw.get("src"), raw.get("dst"), raw.get("dst_port", 0)
             if not isinstance(src, str) or not isinstance(dst, str) or not isinstance(port, int):
                 raise GraphError(f"edge #{i} needs 'src', 'dst' and an integer 'dst_port'")
-            problem = staged.check_connection(src, dst, port)
+            problem = staged.check_connection(src, dst, port, check_cycle=False)
             if problem:
                 raise GraphError(f"edge #{i} ({src} -> {dst}): {problem}")
             staged._add_edge(Edge(src, dst, port))
+        try:
+            staged.topological_order()
+        except CycleError as exc:
+            raise GraphError(str(exc)) from exc
         outputs = data.get("outputs", [])
         if not isinstance(outputs, list) or any(
             not isinstance(o, str) or o not in staged.nodes for o in outputs

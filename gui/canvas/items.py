@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsPathItem,
-    QGraphicsSimpleTextItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -28,6 +27,12 @@ if TYPE_CHECKING:
     from gui.canvas.scene import GraphScene
 
 PORT_RADIUS = 6.0
+DETAIL_LOD = 0.45
+"""Below this zoom, nodes draw as coloured boxes without text, and edge labels are hidden:
+a 1,000-node graph seen whole stays fast to pan and drag."""
+LABEL_WIDTH = 120.0
+_LABEL_FONT = QFont()
+_LABEL_FONT.setPointSizeF(8.5)
 HEADER_HEIGHT = 22.0
 PORT_SPACING = 22.0
 
@@ -74,6 +79,12 @@ class PortItem(QGraphicsEllipseItem):
     def set_connected(self, connected: bool) -> None:
         color = theme.category_color(layer_info(self.node_item.node.layer_type).category)
         self.setBrush(QBrush(color if connected else QColor("#FFFFFF")))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_LOD:  # type: ignore[attr-defined]
+            super().paint(painter, option, widget)
 
     def hoverEnterEvent(self, event: Any) -> None:
         self.setScale(1.4)
@@ -162,6 +173,15 @@ class NodeItem(QGraphicsItem):
     ) -> None:
         w, h = theme.NODE_WIDTH, self._height
         color = theme.category_color(self.info.category)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
+        if lod < DETAIL_LOD:  # zoomed far out: a box in the category colour, no text
+            painter.fillRect(QRectF(0, 0, w, h), color)
+            if self.has_error or self.isSelected():
+                painter.setPen(
+                    QPen(theme.ERROR_COLOR if self.has_error else theme.SELECTED_COLOR, 6)
+                )
+                painter.drawRect(QRectF(0, 0, w, h))
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = QPainterPath()
         body.addRoundedRect(QRectF(0, 0, w, h), 8, 8)
@@ -213,20 +233,20 @@ class NodeItem(QGraphicsItem):
 
 
 class EdgeItem(QGraphicsPathItem):
-    """A connection, drawn as a curve from an output port to an input port, with its shape."""
+    """A connection, drawn as a curve from an output port to an input port, with its shape.
+
+    The shape label is painted by the edge itself, and only when zoomed in enough to read it.
+    """
 
     def __init__(self, edge: Edge, src: NodeItem, dst: NodeItem) -> None:
         super().__init__()
         self.edge = edge
         self.src = src
         self.dst = dst
+        self.label_text = ""
+        self._label_pos = QPointF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
-        self.label = QGraphicsSimpleTextItem(self)
-        font = QFont()
-        font.setPointSizeF(8.5)
-        self.label.setFont(font)
-        self.label.setBrush(theme.muted_text())
         self.update_path()
 
     def update_path(self) -> None:
@@ -236,16 +256,40 @@ class EdgeItem(QGraphicsPathItem):
             return
         a = self.src.output_port.scenePos()
         b = ports[self.edge.dst_port].scenePos()
+        self.prepareGeometryChange()
         self.setPath(bezier(a, b))
-        text = self.label.text()
-        width = self.label.boundingRect().width() if text else 0
-        mid = self.path().pointAtPercent(0.5)
-        self.label.setPos(mid.x() - width / 2, mid.y() - 16)
+        self._label_pos = self.path().pointAtPercent(0.5)
         self._restyle()
 
     def set_shape_text(self, text: str) -> None:
-        self.label.setText(text)
-        self.update_path()
+        if text != self.label_text:
+            self.label_text = text
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        rect = super().boundingRect()
+        if not self.label_text:
+            return rect
+        p = self._label_pos
+        return rect.united(QRectF(p.x() - LABEL_WIDTH / 2, p.y() - 20, LABEL_WIDTH, 20))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
+        if lod < DETAIL_LOD:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(self.pen())
+        painter.drawPath(self.path())
+        if self.label_text and lod >= DETAIL_LOD:
+            painter.setFont(_LABEL_FONT)
+            painter.setPen(theme.muted_text())
+            p = self._label_pos
+            painter.drawText(
+                QRectF(p.x() - LABEL_WIDTH / 2, p.y() - 20, LABEL_WIDTH, 18),
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom),
+                self.label_text,
+            )
 
     def _restyle(self) -> None:
         color = theme.SELECTED_COLOR if self.isSelected() else QColor("#8A8F98")
@@ -257,8 +301,6 @@ class EdgeItem(QGraphicsPathItem):
         return super().itemChange(change, value)
 
     def shape(self) -> QPainterPath:
-        from PySide6.QtGui import QPainterPathStroker
-
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         return stroker.createStroke(self.path())

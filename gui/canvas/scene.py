@@ -64,7 +64,7 @@ class GraphScene(QGraphicsScene):
         for item in self.node_items.values():
             item.update()
         for edge_item in self.edge_items.values():
-            edge_item.label.setBrush(theme.muted_text())
+            edge_item.update()
 
     def detach(self) -> None:
         for signal, slot in self._subscriptions:

@@ -63,7 +63,7 @@ def test_window_shows_example_with_shapes_and_device(window: MainWindow) -> None
     assert len(window.scene.edge_items) == len(graph.edges) == 6
     flatten = graph.node_by_name("flatten")
     edge = next(e for e in window.scene.edge_items if e.src == flatten.id)
-    assert window.scene.edge_items[edge].label.text() == "256"
+    assert window.scene.edge_items[edge].label_text == "256"
     assert "CPU" in window.device_label.text() or "GPU" in window.device_label.text()
 
 
@@ -81,7 +81,7 @@ def test_build_graph_with_palette_drops_and_port_drags(
     drag_between(qtbot, win, inp.output_port, dense.input_ports[0])
     assert len(graph.edges) == 1
     edge_item = next(iter(win.scene.edge_items.values()))
-    assert edge_item.label.text() == "16"  # Input's default shape (16,)
+    assert edge_item.label_text == "16"  # Input's default shape (16,)
     assert dense.shape_result is not None and dense.shape_result.shape == (None, 32)
 
 
@@ -109,7 +109,7 @@ def test_inspector_edit_updates_edge_shape(qtbot: Any, window: MainWindow) -> No
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     assert graph.nodes[dense.id].params["units"] == 40
     out_edge = next(e for e in window.scene.edge_items if e.src == dense.id)
-    assert window.scene.edge_items[out_edge].label.text() == "40"
+    assert window.scene.edge_items[out_edge].label_text == "40"
     assert "(None, 40)" in window.inspector.status.text()
 
 

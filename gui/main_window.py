@@ -34,6 +34,7 @@ from backend.project import (
 )
 from backend.trainer import TrainEnd, TrainResult
 from gui import theme
+from gui.analysis_panel import AnalysisPanel
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
@@ -75,6 +76,14 @@ class MainWindow(QMainWindow):
         left = self._dock("Layers", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         right = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
         bottom = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.analysis_panel = AnalysisPanel(
+            self.project, self.live, self.undo, self.scene.select_node, self
+        )
+        analysis = self._dock(
+            "Analysis", self.analysis_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(bottom, analysis)
+        bottom.raise_()
         history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, history)
         right.raise_()

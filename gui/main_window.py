@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,19 @@ from backend.graph import GraphError, LayerGraph, new_node_id
 from backend.layer_table import UnknownLayerError
 from backend.layout import layout_command
 from backend.live_shapes import LiveShapes
-from backend.paths import autosave_path
 from backend.project import (
     FILE_SUFFIX,
     Project,
     ProjectError,
     load_project,
     save_project,
-    write_atomically,
+)
+from backend.session_files import (
+    Autosave,
+    discard_autosave,
+    recover,
+    remember,
+    write_autosave,
 )
 from backend.trainer import TrainEnd, TrainResult
 from gui import theme
@@ -41,8 +46,10 @@ from gui.canvas.view import CanvasView
 from gui.history_view import HistoryView
 from gui.inspector import Inspector
 from gui.keras_loader import KerasLoader
+from gui.learn_panel import LearnPanel
 from gui.palette import Palette
 from gui.quick_add import QuickAdd
+from gui.start_panel import StartPanel
 from gui.training_panel import TrainingPanel
 from gui.training_worker import TrainingWorker
 
@@ -65,6 +72,7 @@ class MainWindow(QMainWindow):
         self.loader: KerasLoader | None = None
         self.resize(1400, 900)
 
+        self.session_id = uuid.uuid4().hex[:12]
         self.undo = UndoStack(self.project.graph)
         self.scene = GraphScene(self.project.graph, self.live, self.undo, self)
         self.view = CanvasView(self.scene, self)
@@ -86,7 +94,16 @@ class MainWindow(QMainWindow):
         bottom.raise_()
         history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, history)
-        right.raise_()
+        self.start_panel = StartPanel(self)
+        self.learn_panel = LearnPanel(self)
+        self.start_dock = self._dock(
+            "Start", self.start_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        learn = self._dock("Learn", self.learn_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(right, self.start_dock)
+        self.tabifyDockWidget(right, learn)
+        self.inspector_dock = right
+        (self.start_dock if self.start_panel.has_pending else right).raise_()
         self.resizeDocks([left, right], [210, 290], Qt.Orientation.Horizontal)
         self.resizeDocks([bottom], [300], Qt.Orientation.Vertical)
         self.device_label = QLabel("Loading TensorFlow…")
@@ -101,7 +118,11 @@ class MainWindow(QMainWindow):
 
         self.view.layer_dropped.connect(self.add_layer_at)
         self.palette.layer_activated.connect(self.add_layer_here)
-        self.scene.node_selected.connect(self.inspector.show_node)
+        self.scene.node_selected.connect(self._on_node_selected)
+        self.palette.layer_selected.connect(self.learn_panel.show_layer)
+        self.start_panel.recover_requested.connect(self.recover_autosave)
+        self.start_panel.open_requested.connect(self._open_recent)
+        self.start_panel.template_requested.connect(self.open_example)
         self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.training.train_requested.connect(self.start_training)
         self.training.stop_requested.connect(self.stop_training)
@@ -253,6 +274,12 @@ class MainWindow(QMainWindow):
         self.scene.restyle()
         self.view.viewport().update()
 
+    def _on_node_selected(self, node_id: str | None) -> None:
+        self.inspector.show_node(node_id)
+        if node_id is not None:
+            self.inspector_dock.raise_()
+            self.learn_panel.show_layer(self.project.graph.nodes[node_id].layer_type)
+
     def _toggle_minimap(self, on: bool) -> None:
         self.minimap.setVisible(on)
 
@@ -397,6 +424,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{mark}{self.project.name}{where} — DeepCanvas")
 
     def replace_project(self, project: Project) -> None:
+        """Show another project; the current one's autosave goes (the user saved or discarded)."""
+        discard_autosave(self.project, self.session_id)
         if self.is_training:
             self.stop_training()
             if self.worker is not None:
@@ -433,6 +462,8 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open project", str(exc))
             return False
         self.replace_project(project)
+        remember(path)
+        self.start_panel.refresh()
         self.statusBar().showMessage(f"Opened {path}", 4000)
         return True
 
@@ -448,11 +479,15 @@ class MainWindow(QMainWindow):
         return self.save_to(path) if path else False
 
     def save_to(self, path: str | Path) -> bool:
+        discard_autosave(self.project, self.session_id)  # keyed by the old file, if any
         try:
             save_project(self.project, path)
         except ProjectError as exc:
             self.show_error("Cannot save project", str(exc))
             return False
+        discard_autosave(self.project, self.session_id)
+        remember(path)
+        self.start_panel.refresh()
         self.statusBar().showMessage(f"Saved {path}", 4000)
         self._update_title()
         return True
@@ -461,9 +496,28 @@ class MainWindow(QMainWindow):
         """Write a copy of unsaved work to the autosave folder (never over the user's file)."""
         if not self.project.dirty:
             return None
-        target = autosave_path(self.project.name, self.project.path)
-        write_atomically(target, json.dumps(self.project.to_dict(), indent=2).encode("utf-8"))
-        return target
+        return write_autosave(self.project, self.session_id)
+
+    def recover_autosave(self, autosave: Autosave) -> bool:
+        if not self.confirm_discard():
+            return False
+        try:
+            project = recover(autosave)
+        except ProjectError as exc:
+            self.show_error("Cannot recover", str(exc))
+            return False
+        self.replace_project(project)
+        self.project.dirty = True
+        write_autosave(self.project, self.session_id)  # ours now; the old one can go
+        Path(autosave.path).unlink(missing_ok=True)
+        self.start_panel.refresh()
+        self._update_title()
+        self.statusBar().showMessage(f"Recovered {autosave.describe()}", 6000)
+        return True
+
+    def _open_recent(self, path: str) -> None:
+        if self.confirm_discard():
+            self.open_project(path)
 
     def export_keras_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -519,6 +573,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.shutdown()
+        discard_autosave(self.project, self.session_id)  # closed normally: nothing to recover
         event.accept()
 
     def shutdown(self) -> None:

@@ -8,12 +8,13 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QBrush, QDrag
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from backend.concepts import docs_url
 from backend.layer_table import layers_by_category
 from gui import theme
 from gui.canvas.view import LAYER_MIME
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
-KERAS_DOC = "https://keras.io/api/layers/"
+DESC_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class LayerTree(QTreeWidget):
@@ -36,6 +37,7 @@ class Palette(QWidget):
     """Emits `layer_activated(type)` on double-click or Enter (adds the layer to the canvas)."""
 
     layer_activated = Signal(str)
+    layer_selected = Signal(str)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -60,7 +62,12 @@ class Palette(QWidget):
             for info in infos:
                 child = QTreeWidgetItem(parent, [info.type_name])
                 child.setData(0, TYPE_ROLE, info.type_name)
-                child.setToolTip(0, f"<b>{info.type_name}</b><br>{info.description}")
+                child.setData(0, DESC_ROLE, info.description.lower())
+                child.setToolTip(
+                    0,
+                    f"<b>{info.type_name}</b><br>{info.description}<br>"
+                    f"<i>Keras docs: {docs_url(info.category)}</i>",
+                )
                 child.setFlags(
                     Qt.ItemFlag.ItemIsEnabled
                     | Qt.ItemFlag.ItemIsSelectable
@@ -70,6 +77,7 @@ class Palette(QWidget):
             parent.setExpanded(True)
         self.search.textChanged.connect(self.filter)
         self.tree.itemActivated.connect(self._on_activated)
+        self.tree.currentItemChanged.connect(self._on_current)
         self.search.returnPressed.connect(self._activate_first_visible)
 
     def filter(self, text: str) -> None:
@@ -80,7 +88,7 @@ class Palette(QWidget):
             for j in range(parent.childCount()):
                 child = parent.child(j)
                 name = child.text(0).lower()
-                desc = child.toolTip(0).lower()
+                desc = child.data(0, DESC_ROLE) or ""
                 show = not needle or needle in name or needle in desc
                 child.setHidden(not show)
                 visible += show
@@ -88,6 +96,11 @@ class Palette(QWidget):
 
     def visible_types(self) -> list[str]:
         return [t for t, item in self.items.items() if not item.isHidden()]
+
+    def _on_current(self, item: QTreeWidgetItem | None, _previous: Any) -> None:
+        layer_type = item.data(0, TYPE_ROLE) if item is not None else None
+        if layer_type:
+            self.layer_selected.emit(layer_type)
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         layer_type = item.data(0, TYPE_ROLE)

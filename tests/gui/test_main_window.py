@@ -243,6 +243,8 @@ def test_autosave_writes_unsaved_work_atomically(window: MainWindow, private_hom
     target = window.autosave()
     assert target is not None and target.parent == private_home / "autosave"
     assert load_project(target).graph.node_by_name("hidden")
+    window.close()  # a normal close (the test's dialog answers "discard"): nothing to recover
+    assert not target.exists()
 
 
 def test_palette_search_filters_layers(window: MainWindow) -> None:

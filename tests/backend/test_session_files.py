@@ -1,0 +1,62 @@
+"""Autosave, crash recovery and the recent-projects list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.examples import digits_cnn, moons_mlp
+from backend.project import save_project
+from backend.session_files import (
+    discard_autosave,
+    pending_autosaves,
+    recent_projects,
+    recover,
+    remember,
+    write_autosave,
+)
+
+
+def test_autosave_of_unsaved_work_is_recovered(private_home: Path) -> None:
+    project = digits_cnn()
+    project.graph.rename_node(project.graph.node_by_name("dense").id, "hidden")
+    write_autosave(project, "s1")
+    pending = pending_autosaves()
+    assert len(pending) == 1 and pending[0].source is None
+    back = recover(pending[0])
+    assert back.graph.node_by_name("hidden")
+    assert back.dirty and back.path is None
+
+
+def test_autosave_of_a_saved_project_points_back_to_its_file(tmp_path: Path) -> None:
+    project = moons_mlp()
+    save_project(project, tmp_path / "m.dcproj.json")
+    project.training.epochs = 99
+    write_autosave(project, "s2")
+    back = recover(pending_autosaves()[0])
+    assert back.path == tmp_path / "m.dcproj.json"
+    assert back.training.epochs == 99
+
+
+def test_discarded_or_saved_work_leaves_no_autosave() -> None:
+    project = digits_cnn()
+    write_autosave(project, "s3")
+    discard_autosave(project, "s3")
+    assert pending_autosaves() == []
+
+
+def test_unreadable_autosave_is_skipped(private_home: Path) -> None:
+    folder = private_home / "autosave"
+    folder.mkdir(exist_ok=True)
+    (folder / "junk.autosave.json").write_text("{ torn")
+    assert pending_autosaves() == []
+
+
+def test_recent_projects_newest_first_and_only_existing(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for p in (a, b):
+        save_project(digits_cnn(), p)
+        remember(p)
+    remember(a)
+    assert recent_projects() == [a.resolve(), b.resolve()]
+    b.unlink()
+    assert recent_projects() == [a.resolve()]

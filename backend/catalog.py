@@ -14,9 +14,16 @@ from functools import cache
 from typing import Any
 
 from backend.keras_env import import_keras
-from backend.layer_table import INPUT_TYPE, LAYERS, LayerInfo, layer_info
+from backend.layer_table import INPUT_TYPE, LAYERS, LayerInfo, UnknownLayerError, layer_info
 
-_SKIPPED = {"self", "name", "dtype", "kwargs", "args", "trainable", "autocast"}
+_SKIPPED = {"self", "name", "dtype", "kwargs", "args", "trainable", "autocast", "weights"}
+NODE_KEYS = ("shares", "call_kwargs")
+"""Node parameters about the node's call, not the layer's constructor: `shares` (the id of
+the node whose layer, weights included, this node applies again) and `call_kwargs` (constant
+keyword arguments of the call, e.g. `training=False`, kept from an imported model)."""
+BLOCK_MODES = (None, "functional", "sequential")
+"""A block's `model` parameter: None compiles its layers inline; the others as a nested model."""
+_DTYPES = (None, "float32", "float16", "bfloat16", "mixed_float16", "mixed_bfloat16", "float64")
 _ACTIVATIONS = (
     "linear",
     "relu",
@@ -76,6 +83,8 @@ _KIND_WORDS = {
     "shape": "shape such as 28, 28, 1",
     "int_or_list": "axis or list of axes",
     "json": "JSON value",
+    "layer": "layer",
+    "graph": "subgraph",
     "str": "text",
     "choice": "choice",
     "bool": "yes/no",
@@ -88,7 +97,9 @@ class ParamSpec:
 
     kind: 'int', 'float', 'bool', 'str', 'choice', 'int_tuple' (ints or a tuple of ints),
     'shape' (a tuple of ints where None is allowed), 'optional_int', 'optional_float',
-    'int_or_list' (an int, or a list of ints: `axis`), or 'json' (anything JSON-able).
+    'int_or_list' (an int, or a list of ints: `axis`), 'json' (anything JSON-able),
+    'layer' (a wrapped layer: `{"type": "LSTM", "params": {...}}`, type among `choices`) or
+    'graph' (a block's subgraph, as `LayerGraph.to_dict()`).
     """
 
     name: str
@@ -179,12 +190,29 @@ def layer_class(type_name: str) -> type[Any]:
     return cls
 
 
+def type_for_class_name(class_name: str) -> str | None:
+    """The palette type of a class name found in a saved config, which is the class's own
+    name: `GroupedQueryAttention` is offered (and exported by Keras) as GroupQueryAttention."""
+    if class_name in LAYERS:
+        return class_name
+    for type_name, info in LAYERS.items():
+        if not (info.is_block or info.is_input) and layer_class(type_name).__name__ == class_name:
+            return type_name
+    return None
+
+
+_SHAPE_NAMES = ("output_shape", "target_shape")
+_TUPLE_NAMES = ("strides", "pool_size", "size", "dilation_rate", "kernel_size", "cropping")
+
+
 def _kind_for(name: str, value: Any) -> tuple[str, tuple[Any, ...]]:
     if name in _CHOICES_BY_NAME and (value is None or isinstance(value, str)):
         return "choice", _CHOICES_BY_NAME[name]  # not ZeroPadding2D's padding=(1, 1)
     for suffix, choices in _CHOICES_BY_SUFFIX.items():
         if name.endswith(suffix) and (value is None or isinstance(value, str)):
             return "choice", choices
+    if name in _SHAPE_NAMES:
+        return "shape", ()
     if isinstance(value, bool):
         return "bool", ()
     if isinstance(value, int):
@@ -193,17 +221,64 @@ def _kind_for(name: str, value: Any) -> tuple[str, tuple[Any, ...]]:
         return "float", ()
     if isinstance(value, str):
         return "str", ()
-    if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, int) for v in value):
         return "int_tuple", ()
-    if name in ("axis",):
+    if name in ("axis", "axes"):
         return "int_or_list", ()
-    if name in ("strides", "pool_size", "size", "dilation_rate", "kernel_size", "cropping"):
+    if name in _TUPLE_NAMES:
         return "int_tuple", ()
     if name in ("rate", "dropout", "recurrent_dropout", "epsilon", "stddev"):
         return "optional_float", ()
-    if value is None:
-        return "json", ()
     return "json", ()
+
+
+def _common_params(info: LayerInfo) -> tuple[ParamSpec, ...]:
+    """What every Keras layer takes through `**kwargs`: frozen or not, and its dtype policy."""
+    return (
+        ParamSpec("trainable", "bool", True, advanced=True),
+        ParamSpec("dtype", "choice", None, choices=_DTYPES, advanced=True),
+    )
+
+
+def _input_spec(info: LayerInfo) -> LayerSpec:
+    return LayerSpec(
+        info,
+        (
+            ParamSpec("shape", "shape", (16,), required=True),
+            ParamSpec("dtype", "choice", "float32", choices=_CHOICES_BY_NAME["dtype"]),
+            ParamSpec("batch_size", "optional_int", None, advanced=True),
+        ),
+    )
+
+
+def _block_spec(info: LayerInfo) -> LayerSpec:
+    return LayerSpec(
+        info,
+        (
+            ParamSpec("graph", "graph", info.required["graph"], required=True, advanced=True),
+            ParamSpec("model", "choice", None, choices=BLOCK_MODES, advanced=True),
+            ParamSpec("trainable", "bool", True, advanced=True),
+        ),
+    )
+
+
+def _constructor_parameters(cls: type[Any]) -> list[inspect.Parameter]:
+    """The class's constructor arguments, then those its `**kwargs` pass on to base classes
+    (an LSTM's `zero_output_for_mask`, any layer's `activity_regularizer`), up to `Layer`."""
+    keras = import_keras()
+    found: dict[str, inspect.Parameter] = {}
+    for base in cls.__mro__:
+        if "__init__" not in vars(base):
+            continue
+        parameters = inspect.signature(vars(base)["__init__"]).parameters.values()
+        for p in parameters:
+            if p.name in _SKIPPED or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                continue
+            if base is cls or (p.default is not inspect.Parameter.empty):
+                found.setdefault(p.name, p)
+        if base is keras.layers.Layer or not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            break
+    return list(found.values())
 
 
 @cache
@@ -211,20 +286,18 @@ def layer_spec(type_name: str) -> LayerSpec:
     """The full spec of a palette layer (imports Keras on first use)."""
     info = layer_info(type_name)
     if type_name == INPUT_TYPE:
-        return LayerSpec(
-            info,
-            (
-                ParamSpec("shape", "shape", (16,), required=True),
-                ParamSpec("dtype", "choice", "float32", choices=_CHOICES_BY_NAME["dtype"]),
-            ),
-        )
-    cls = layer_class(type_name)
+        return _input_spec(info)
+    if info.is_block:
+        return _block_spec(info)
     params: list[ParamSpec] = []
-    for p in inspect.signature(cls.__init__).parameters.values():
-        if p.name in _SKIPPED or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-            continue
+    for p in _constructor_parameters(layer_class(type_name)):
         required = p.default is inspect.Parameter.empty
         default = info.required.get(p.name) if required else p.default
+        if info.is_wrapper and p.name in ("layer", "backward_layer"):
+            params.append(
+                ParamSpec(p.name, "layer", default, required, info.inner_layers, not required)
+            )
+            continue
         kind, choices = _kind_for(p.name, default)
         if p.name == "padding" and type_name.endswith("1D") and type_name.startswith("Conv"):
             choices = _PADDING_1D
@@ -240,35 +313,120 @@ def layer_spec(type_name: str) -> LayerSpec:
                 advanced=p.name in info.advanced,
             )
         )
-    return LayerSpec(info, tuple(params))
+    return LayerSpec(info, (*params, *_common_params(info)))
 
 
 def palette_types() -> list[str]:
-    return list(LAYERS)
+    """Every layer type the palette offers (blocks included), in palette order."""
+    return [name for name, info in LAYERS.items() if info.in_palette]
+
+
+def inner_layer_types(type_name: str) -> tuple[str, ...]:
+    """The layer types a wrapper offers for its inner layer (empty for other layers)."""
+    return layer_info(type_name).inner_layers
+
+
+def default_inner_layer(type_name: str) -> dict[str, Any]:
+    """A new inner layer of `type_name` as a wrapper holds it: its starting parameters."""
+    return {"type": type_name, "params": dict(layer_info(type_name).required)}
 
 
 def layer_kwargs(type_name: str, params: dict[str, Any], node_name: str) -> dict[str, Any]:
-    """Constructor arguments for a node's layer; unknown parameters are refused by name."""
+    """Constructor arguments for a node's layer; unknown parameters are refused by name.
+
+    A wrapper's inner layer (`{"type": ..., "params": ...}`) becomes a Keras layer here.
+    """
     spec = layer_spec(type_name)
     kwargs: dict[str, Any] = {}
     for key, value in params.items():
+        if key in NODE_KEYS:
+            continue
         if not spec.has_param(key):
             raise LayerConfigError(
                 f"{type_name} '{node_name}' has no parameter {key!r} "
                 f"(Keras knows: {', '.join(p.name for p in spec.params)})"
             )
-        kwargs[key] = spec.param(key).coerce(value)
+        param = spec.param(key)
+        if param.kind == "layer":
+            kwargs[key] = None if value is None else make_inner_layer(value, type_name, node_name)
+        else:
+            kwargs[key] = param.coerce(value)
     missing = [p.name for p in spec.params if p.required and p.name not in kwargs]
     if missing:
         raise LayerConfigError(f"{type_name} '{node_name}' needs {', '.join(missing)}")
     return kwargs
 
 
+def make_inner_layer(value: Any, wrapper_type: str, node_name: str) -> Any:
+    """The Keras layer a wrapper holds, from `{"type": ..., "params": ..., "name"?: ...}`."""
+    label = f"{wrapper_type} '{node_name}'"
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        raise LayerConfigError(f'{label}: the inner layer must be {{"type": ..., "params": ...}}')
+    try:
+        info = layer_info(value["type"])
+    except UnknownLayerError as exc:
+        raise LayerConfigError(f"{label}: {exc}") from None
+    if info.is_input or info.is_block:
+        raise LayerConfigError(f"{label} cannot wrap {info.type_name}")
+    params = value.get("params", {})
+    if not isinstance(params, dict):
+        raise LayerConfigError(f"{label}: the inner layer's params must be an object")
+    return make_layer(info.type_name, params, str(value.get("name") or node_name))
+
+
 def make_layer(type_name: str, params: dict[str, Any], node_name: str) -> Any:
-    """Instantiate the Keras layer of a node (no weights are created)."""
+    """Instantiate the Keras layer of a node (no weights are created).
+
+    Blocks are not one layer: `backend.compiler` builds them from their subgraph.
+    """
+    if layer_info(type_name).is_block:
+        raise LayerConfigError(f"{type_name} '{node_name}' is a block, not a single layer")
     kwargs = layer_kwargs(type_name, params, node_name)
     cls = layer_class(type_name)
     try:
         return cls(name=node_name, **kwargs)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         raise LayerConfigError(f"{type_name} '{node_name}': {exc}") from exc
+
+
+EXCLUDED: dict[str, str] = {
+    "Lambda": "runs arbitrary Python code, which a project file must never carry",
+    "Layer": "the base class of all layers",
+    "InputLayer": "offered as Input",
+    "InputSpec": "not a layer",
+    "Wrapper": "a base class (Bidirectional, TimeDistributed and SpectralNormalization are in)",
+    "RNN": "needs a cell object: use SimpleRNN, LSTM or GRU",
+    "SimpleRNNCell": "a cell, used inside an RNN layer",
+    "LSTMCell": "a cell, used inside an RNN layer",
+    "GRUCell": "a cell, used inside an RNN layer",
+    "StackedRNNCells": "a list of cells, used inside an RNN layer",
+    "Pipeline": "a list of preprocessing layers: chain them on the canvas instead",
+    "TextVectorization": "needs a vocabulary adapted to string data: prepare text outside",
+    "StringLookup": "needs a vocabulary of strings: prepare text outside",
+    "IntegerLookup": "needs a vocabulary adapted to data",
+    "Hashing": "hashes strings or ids: categorical data preparation",
+    "HashedCrossing": "crosses categorical features: data preparation",
+    "MaxNumBoundingBoxes": "works on bounding-box annotations, not tensors in a model",
+    "Equalization": "in Keras 3.15 its symbolic call returns its input itself, so a functional "
+    "model cannot hold it (a Keras bug)",
+    "FlaxLayer": "wraps JAX code",
+    "JaxLayer": "wraps JAX code",
+    "TorchModuleWrapper": "wraps PyTorch code",
+    "TFSMLayer": "loads a TensorFlow SavedModel from a file",
+}
+"""Layers of `keras.layers` deliberately left out of the palette, with the reason."""
+
+CATEGORY_BY_KERAS_MODULE: dict[str, str] = {
+    "core": "Core",
+    "convolutional": "Convolution",
+    "pooling": "Pooling",
+    "rnn": "Recurrent",
+    "attention": "Attention",
+    "normalization": "Normalization",
+    "regularization": "Regularization",
+    "reshaping": "Reshaping",
+    "merging": "Merging",
+    "activations": "Activations",
+    "preprocessing": "Preprocessing",
+}
+"""How `keras.src.layers.<module>` maps to a palette category (Keras' own grouping)."""

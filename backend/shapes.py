@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.catalog import LayerConfigError, make_layer
-from backend.graph import CycleError, LayerGraph, Node
+from backend.graph import CycleError, GraphError, LayerGraph, Node
 from backend.keras_env import import_keras
-from backend.layer_table import LayerInfo, layer_info
+from backend.layer_table import LayerInfo, UnknownLayerError, layer_info
 
 Shape = tuple[int | None, ...]
 
@@ -48,16 +48,16 @@ def format_shape(shape: Sequence[int | None] | None) -> str:
     return f"({inner})"
 
 
-def call_layer(info: LayerInfo, fn: Callable[..., Any], inputs: list[Any]) -> Any:
+def call_layer(
+    info: LayerInfo, fn: Callable[..., Any], inputs: list[Any], kwargs: dict[str, Any] | None = None
+) -> Any:
     """Call `fn` (a layer or its compute_output_spec) the way this layer type takes inputs."""
-    if info.is_variadic:
-        return fn(list(inputs))
-    if info.type_name == "MultiHeadAttention":
-        key = inputs[2] if len(inputs) > 2 else None
-        return fn(inputs[0], inputs[1], key)
-    if info.max_inputs > 1:
-        return fn(list(inputs))
-    return fn(inputs[0])
+    kwargs = kwargs or {}
+    if info.positional_inputs:  # query, value[, key]
+        return fn(*inputs, **kwargs)
+    if info.is_variadic or info.max_inputs > 1:
+        return fn(list(inputs), **kwargs)
+    return fn(inputs[0], **kwargs)
 
 
 def _hint(info: LayerInfo, shapes: list[Shape], message: str) -> str:
@@ -79,6 +79,7 @@ class ShapeInference:
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, NodeShape]] = {}
+        self._blocks: dict[str, ShapeInference] = {}
         self.recomputed: list[str] = []
         """Node ids computed (not taken from the cache) by the last `infer` call."""
 
@@ -94,32 +95,46 @@ class ShapeInference:
         results: dict[str, NodeShape] = {}
         for nid in order:
             node = graph.nodes[nid]
+            layer_node = shared_owner(graph, node)
             in_edges = graph.in_edges(nid)
             upstream = [results[e.src] for e in in_edges]
-            key = self._key(node, upstream)
+            key = self._key(node, layer_node, upstream)
             cached = self._cache.get(nid)
             if cached is not None and cached[0] == key:
                 results[nid] = cached[1]
                 continue
-            result = self._infer_node(node, [e.dst_port for e in in_edges], upstream)
+            if layer_node is None:
+                owner = graph.nodes.get(str(node.params.get("shares")))
+                what = f"'{owner.name}', which" if owner is not None else "a layer that"
+                result = NodeShape(
+                    error=f"{node.layer_type} '{node.name}' shares {what} no longer exists "
+                    "or is not a layer of the same kind"
+                )
+            else:
+                ports = [e.dst_port for e in in_edges]
+                result = self._infer_node(node, layer_node, ports, upstream)
             self._cache[nid] = (key, result)
             self.recomputed.append(nid)
             results[nid] = result
         for stale in set(self._cache) - set(graph.nodes):
             del self._cache[stale]
+            self._blocks.pop(stale, None)
         return results
 
     @staticmethod
-    def _key(node: Node, upstream: list[NodeShape]) -> str:
+    def _key(node: Node, layer_node: Node | None, upstream: list[NodeShape]) -> str:
+        source = layer_node or node
         try:
-            params = json.dumps(node.params, sort_keys=True, default=str)
+            params = json.dumps(source.params, sort_keys=True, default=str)
         except (TypeError, ValueError):
-            params = repr(node.params)
+            params = repr(source.params)
         ups = [(u.shape, u.dtype, u.ok) for u in upstream]
-        return f"{node.layer_type}|{node.name}|{params}|{ups}"
+        return f"{node.layer_type}|{node.name}|{source.id}|{params}|{ups}"
 
-    def _infer_node(self, node: Node, ports: list[int], upstream: list[NodeShape]) -> NodeShape:
-        info = layer_info(node.layer_type)
+    def _infer_node(
+        self, node: Node, layer_node: Node, ports: list[int], upstream: list[NodeShape]
+    ) -> NodeShape:
+        info = layer_info(layer_node.layer_type)
         label = f"{info.type_name} '{node.name}'"
         if info.is_input:
             return _input_shape(node, label)
@@ -131,13 +146,16 @@ class ShapeInference:
             return NodeShape(error=f"{label}: connect its inputs in order, without gaps")
         if any(not u.ok for u in upstream):
             return NodeShape(blocked=True)
+        if info.is_block:
+            inference = self._blocks.setdefault(layer_node.id, ShapeInference())
+            return inference.infer_block(layer_node.params, upstream, label)
         keras = import_keras()
         shapes = [u.shape for u in upstream if u.shape is not None]
         tensors = [
             keras.KerasTensor(u.shape, dtype=u.dtype) for u in upstream if u.shape is not None
         ]
         try:
-            layer = make_layer(node.layer_type, node.params, node.name)
+            layer = make_layer(layer_node.layer_type, layer_node.params, node.name)
         except LayerConfigError as exc:
             return NodeShape(error=str(exc))
         got = ", ".join(format_shape(s) for s in shapes)
@@ -153,6 +171,54 @@ class ShapeInference:
                 error=f"{label} returns {len(out)} tensors; the canvas takes one output per layer"
             )
         return NodeShape(shape=tuple(out.shape), dtype=str(out.dtype))
+
+    def infer_block(
+        self, params: dict[str, Any], upstream: list[NodeShape], label: str
+    ) -> NodeShape:
+        """A block's output shape: its subgraph inferred on the incoming shapes."""
+        try:
+            inner = block_graph(params, label)
+        except GraphError as exc:
+            return NodeShape(error=str(exc))
+        inputs = inner.input_nodes()
+        if len(inputs) != len(upstream):
+            names = ", ".join(f"'{n.name}'" for n in inputs)
+            return NodeShape(
+                error=f"{label} takes {len(inputs)} input(s) ({names}); {len(upstream)} connected"
+            )
+        for node, up in zip(inputs, upstream, strict=True):
+            node.params = {**node.params, "shape": list((up.shape or ())[1:]), "dtype": up.dtype}
+        results = self.infer(inner)
+        for result in results.values():
+            if result.error:
+                return NodeShape(error=f"{label}: inside, {result.error}")
+        outputs = inner.outputs
+        if len(outputs) != 1:
+            return NodeShape(error=f"{label} must have exactly one output, has {len(outputs)}")
+        return results[outputs[0]]
+
+
+def shared_owner(graph: LayerGraph, node: Node) -> Node | None:
+    """The node whose layer `node` applies: itself, or the one its `shares` parameter names.
+
+    None when the shared node is gone or is of another kind.
+    """
+    owner_id = node.params.get("shares")
+    if owner_id is None:
+        return node
+    owner = graph.nodes.get(str(owner_id))
+    if owner is None or owner.layer_type != node.layer_type or "shares" in owner.params:
+        return None
+    return owner
+
+
+def block_graph(params: dict[str, Any], label: str) -> LayerGraph:
+    """A block node's subgraph as a graph; GraphError names the block when it is malformed."""
+    raw = params.get("graph")
+    try:
+        return LayerGraph.from_dict(raw if isinstance(raw, dict) else {})
+    except (GraphError, UnknownLayerError) as exc:
+        raise GraphError(f"{label}: its subgraph is malformed: {exc}") from exc
 
 
 def _check_input_spec(layer: Any, inputs: Any) -> None:

@@ -22,6 +22,7 @@ from backend.datasets import Dataset
 from backend.graph import LayerGraph
 from backend.keras_env import import_keras
 from backend.training_config import TrainingConfig
+from backend.weights import apply_weights, load_weights
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class Trainer:
         keras = import_keras()
         keras.utils.set_random_seed(self.config.seed)
         model = compile_graph(self.graph)
+        if self.config.initial_weights:  # an imported model's weights: training continues
+            apply_weights(model, load_weights(self.config.initial_weights))
         out_units = int(model.outputs[0].shape[-1] or 1)
         model.compile(
             optimizer=make_optimizer(self.config),

@@ -27,6 +27,8 @@ class TrainingConfig:
     epochs: int = 10
     batch_size: int = 32
     seed: int = 0
+    initial_weights: str | None = None
+    """A `.weights.npz` to start from (an imported model's), relative to the project file."""
 
     def validate(self) -> None:
         if self.optimizer not in OPTIMIZERS:

@@ -7,9 +7,18 @@ from typing import Any
 
 import pytest
 
-from backend.catalog import LayerConfigError, layer_kwargs, layer_spec, palette_types
+from backend.catalog import (
+    CATEGORY_BY_KERAS_MODULE,
+    EXCLUDED,
+    LayerConfigError,
+    layer_kwargs,
+    layer_spec,
+    palette_types,
+    type_for_class_name,
+)
 from backend.compiler import compile_graph
 from backend.graph import LayerGraph
+from backend.keras_env import import_keras
 from backend.layer_table import CATEGORIES, LAYERS, layer_info, layers_by_category
 from backend.project import Project, load_project, save_project
 from backend.shapes import ShapeInference
@@ -17,12 +26,59 @@ from backend.shapes import ShapeInference
 UNDER_TEST = "under_test"
 
 
-def test_palette_lists_every_table_layer_once_by_category() -> None:
-    assert palette_types() == list(LAYERS)
+def test_palette_lists_every_offered_layer_once_by_category() -> None:
+    offered = [name for name, info in LAYERS.items() if info.in_palette]
+    assert palette_types() == offered
     grouped = layers_by_category()
     assert list(grouped) == list(CATEGORIES)
-    assert sorted(i.type_name for infos in grouped.values() for i in infos) == sorted(LAYERS)
+    assert sorted(i.type_name for infos in grouped.values() for i in infos) == sorted(offered)
     assert all(grouped[c] for c in CATEGORIES), "an empty palette category"
+    assert "Block" in LAYERS and "Block" not in offered  # made by grouping, not dragged
+
+
+def keras_layer_classes() -> dict[str, type]:
+    """Every layer class `keras.layers` exports, by exported name (aliases collapsed to the
+    name the palette or EXCLUDED uses, else the class's own name)."""
+    keras = import_keras()
+    by_class: dict[type, str] = {}
+    for name in dir(keras.layers):
+        cls = getattr(keras.layers, name)
+        if isinstance(cls, type) and (cls not in by_class or name in LAYERS or name in EXCLUDED):
+            by_class[cls] = name if name in LAYERS or name in EXCLUDED else cls.__name__
+    return {name: cls for cls, name in by_class.items()}
+
+
+def test_the_palette_covers_every_keras_layer_but_the_excluded_ones() -> None:
+    keras_names = set(keras_layer_classes())
+    offered = {n for n, info in LAYERS.items() if not info.is_block and not info.is_input}
+    missing = keras_names - offered - set(EXCLUDED)
+    assert not missing, f"Keras layers neither offered nor excluded: {sorted(missing)}"
+    assert offered <= keras_names, "the table offers a layer Keras does not have"
+    assert not offered & set(EXCLUDED)
+    for needed in ("Bidirectional", "TimeDistributed", "GroupQueryAttention", "ConvLSTM2D"):
+        assert needed in offered
+
+
+def test_a_saved_class_name_finds_its_palette_type() -> None:
+    assert type_for_class_name("Dense") == "Dense"
+    assert type_for_class_name("GroupedQueryAttention") == "GroupQueryAttention"
+    assert type_for_class_name("MyCustomLayer") is None
+
+
+def test_categories_follow_keras_own_grouping() -> None:
+    """A layer sits in the category of its `keras.src.layers.<module>`, with the few
+    groupings the Keras docs make differently (Activation is a core layer, random image
+    augmentation has its own heading)."""
+    classes = keras_layer_classes()
+    docs = {"Activation": "Core"}
+    for name, info in LAYERS.items():
+        if info.is_block or info.is_input:
+            continue
+        module = classes[name].__module__.removeprefix("keras.src.layers.").split(".")[0]
+        expected = docs.get(name, CATEGORY_BY_KERAS_MODULE[module])
+        if info.category == "Augmentation":
+            expected = "Augmentation" if module == "preprocessing" else expected
+        assert info.category == expected, f"{name} is in {info.category}, Keras says {module}"
 
 
 @pytest.mark.parametrize("type_name", list(LAYERS))
@@ -90,9 +146,17 @@ def palette_graph(type_name: str) -> tuple[LayerGraph, str]:
     return graph, node.id
 
 
-def comparable(config: dict[str, Any]) -> dict[str, Any]:
-    """A layer config as plain data (dtype policies serialise to dicts already)."""
-    return {k: v for k, v in config.items() if not k.startswith("_")}
+def comparable(config: Any) -> Any:
+    """A model config as plain data, without the seeds Keras draws when none is given."""
+    if isinstance(config, dict):
+        return {k: comparable(v) for k, v in config.items() if k != "seed"}
+    if isinstance(config, (list, tuple)):
+        return [comparable(v) for v in config]
+    return config
+
+
+def layer_names(model: Any) -> list[str]:
+    return [layer.name for layer in model.layers]
 
 
 @pytest.mark.parametrize("type_name", palette_types())
@@ -105,15 +169,17 @@ def test_every_palette_layer_round_trips(type_name: str, tmp_path: Path) -> None
     assert result.ok and not result.blocked
 
     model = compile_graph(graph, shapes)
-    layer = model.get_layer(UNDER_TEST)
-    assert tuple(layer.output.shape) == result.shape, "inference and the model disagree"
+    info = layer_info(type_name)
+    if info.is_block:  # compiled inline: its layers are named under_test.<layer>
+        assert all(name.startswith(f"{UNDER_TEST}.") for name in layer_names(model)[1:])
+    elif not info.is_input:
+        assert tuple(model.get_layer(UNDER_TEST).output.shape) == result.shape
+    assert tuple(model.outputs[0].shape) == result.shape, "inference and the model disagree"
 
     path = save_project(Project(graph, name=type_name), tmp_path / "palette.dcproj.json")
     reloaded = load_project(path)
     assert reloaded.graph.to_dict() == graph.to_dict()
 
     model_again = compile_graph(reloaded.graph)
-    assert comparable(model_again.get_layer(UNDER_TEST).get_config()) == comparable(
-        layer.get_config()
-    )
+    assert comparable(model_again.get_config()) == comparable(model.get_config())
     assert model_again.count_params() == model.count_params()

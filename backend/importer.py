@@ -1,0 +1,286 @@
+"""Open a Keras model file (`.keras`, legacy `.h5`) as a project: graph, layout and weights.
+
+Nothing in the file is executed: its JSON configuration is read and checked first (a Lambda,
+a custom or an unsupported layer is refused by name), then Keras loads it with
+`safe_mode=True` for the weights. Each layer becomes a node whose parameters are the
+arguments that differ from Keras' defaults (`backend.keras_config`); a layer applied several
+times becomes one node per call, the later ones sharing the first's layer (`shares`); a nested
+model becomes a block node compiled back as a nested model. The weights go to a
+`.weights.npz` beside the project, named in its training settings.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from backend.graph import GraphError, LayerGraph, Node
+from backend.keras_config import (
+    MODEL_CLASSES,
+    ModelImportError,
+    check_layers,
+    is_operation,
+    layer_params,
+    layer_type,
+    tensor_refs,
+)
+from backend.keras_env import import_keras
+from backend.layer_table import BLOCK_TYPE, INPUT_TYPE, layer_info
+from backend.layout import layered_layout
+from backend.paths import data_dir
+from backend.project import Project, save_project
+from backend.weights import collect_weights, save_weights, weights_path_for
+
+__all__ = ["ModelImportError", "import_model", "read_model_config"]
+SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def import_model(path: str | Path, project_path: str | Path | None = None) -> Project:
+    """The model at `path` as a project. Raises ModelImportError naming the file and layer.
+
+    With `project_path` the project and its weights (`NAME.weights.npz`) are saved there;
+    without it the weights go to the app's data folder and the project is left unsaved.
+    """
+    path = Path(path)
+    config = read_model_config(path)
+    check_layers(config, str(path))
+    model = _load(path)
+    graph = model_graph(model.get_config(), _model_class(model), str(path))
+    project = Project(graph, name=model.name)
+    project.description = f"Imported from {path.name}"
+    arrays = collect_weights(model)
+    if project_path is not None:
+        target = weights_path_for(project_path)
+        save_weights(arrays, target)
+        project.training.initial_weights = target.name
+        save_project(project, project_path)
+    else:
+        folder = data_dir() / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = save_weights(arrays, folder / f"{path.stem}{_stamp(path)}.weights.npz")
+        project.training.initial_weights = str(target)
+    project.dirty = project_path is None
+    return project
+
+
+def read_model_config(path: Path) -> dict[str, Any]:
+    """The model's JSON configuration, read without Keras: nothing in the file runs."""
+    if not path.exists():
+        raise ModelImportError(f"{path}: no such file")
+    if path.suffix.lower() not in SUFFIXES:
+        raise ModelImportError(f"{path}: not a Keras model file (.keras, or legacy .h5)")
+    try:
+        if path.suffix.lower() == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json").decode("utf-8")
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                raw = handle.attrs.get("model_config")
+                if raw is None:
+                    raise ModelImportError(
+                        f"{path}: holds weights only, no model (save it with model.save)"
+                    )
+                text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        config = json.loads(text)
+    except ModelImportError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, UnicodeDecodeError) as exc:
+        raise ModelImportError(
+            f"{path}: not a readable Keras model file (damaged or truncated?): {exc}"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise ModelImportError(f"{path}: its model configuration is not valid JSON") from exc
+    if not isinstance(config, dict):
+        raise ModelImportError(f"{path}: its model configuration is not a JSON object")
+    return config
+
+
+def _load(path: Path) -> Any:
+    keras = import_keras()
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        first = lines[0] if lines else type(exc).__name__
+        raise ModelImportError(f"{path}: Keras cannot load it: {first}") from exc
+
+
+def _model_class(model: Any) -> str:
+    keras = import_keras()
+    return "Sequential" if isinstance(model, keras.Sequential) else "Functional"
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"-{int(stat.st_mtime)}-{stat.st_size}"
+
+
+# ----------------------------------------------------------------- config -> graph
+def model_graph(config: dict[str, Any], class_name: str, source: str) -> LayerGraph:
+    """The graph of a Functional or Sequential model config (`model.get_config()`), laid out."""
+    if class_name == "Sequential":
+        graph = _sequential_graph(config, source)
+    else:
+        graph = _functional_graph(config, source)
+    for nid, pos in layered_layout(graph).items():
+        graph.nodes[nid].position = pos
+    return graph
+
+
+def _functional_graph(config: dict[str, Any], source: str) -> LayerGraph:
+    graph = LayerGraph()
+    entries = {e["name"]: e for e in config.get("layers", [])}
+    calls: dict[tuple[str, int], str] = {}
+    for name, index, _tensor in tensor_refs(config.get("input_layers")):
+        entry = entries[name]
+        calls[(name, index)] = _add_input(graph, entry["config"], source).id
+    names = set(entries)
+    operations = {name for name, entry in entries.items() if is_operation(entry)}
+    pending: list[tuple[Node, Any, str]] = []
+    for entry in config.get("layers", []):
+        if entry["name"] in operations:
+            continue  # a mask Keras recomputes when the graph is compiled; else refused below
+        if entry["class_name"] == "InputLayer":
+            if (entry["name"], 0) not in calls:
+                calls[(entry["name"], 0)] = _add_input(graph, entry["config"], source).id
+            continue
+        owner: Node | None = None
+        for k, inbound in enumerate(entry.get("inbound_nodes", [])):
+            if owner is None:
+                owner = graph.add_node(
+                    _node_type(entry), _entry_params(entry, source), name=entry["name"]
+                )
+                node = owner
+            else:
+                name = _call_name(entry["name"], k, names)
+                node = graph.add_node(owner.layer_type, {"shares": owner.id}, name=name)
+            calls[(entry["name"], k)] = node.id
+            pending.append((node, inbound, entry["name"]))
+    for node, inbound, layer_name in pending:
+        _connect(graph, node, inbound, calls, f"{source}: layer '{layer_name}'", operations)
+    outputs = []
+    for name, index, _tensor in tensor_refs(config["output_layers"]):
+        if name in operations:
+            raise ModelImportError(f"{source}: {_operation_text(entries[name])}")
+        outputs.append(calls[(name, index)])
+    graph.set_outputs(outputs)
+    return graph
+
+
+def _sequential_graph(config: dict[str, Any], source: str) -> LayerGraph:
+    graph = LayerGraph()
+    layers = list(config.get("layers", []))
+    if layers and layers[0]["class_name"] == "InputLayer":
+        previous = _add_input(graph, layers.pop(0)["config"], source)
+    else:
+        shape = config.get("build_input_shape")
+        if not shape:
+            raise ModelImportError(f"{source}: the Sequential model was never built: no inputs")
+        previous = _add_input(graph, {"batch_shape": shape, "name": "input"}, source)
+    for entry in layers:
+        node = graph.add_node(_node_type(entry), _entry_params(entry, source), name=_name(entry))
+        graph.connect(previous.id, node.id, 0)
+        previous = node
+    graph.set_outputs([previous.id])
+    return graph
+
+
+def _add_input(graph: LayerGraph, config: dict[str, Any], source: str) -> Node:
+    name = config.get("name", "input")
+    for flag in ("sparse", "ragged", "optional"):
+        if config.get(flag):
+            raise ModelImportError(f"{source}: input '{name}' is {flag}, which is not supported")
+    batch_shape = list(config.get("batch_shape") or config.get("batch_input_shape") or [])
+    params: dict[str, Any] = {"shape": batch_shape[1:], "dtype": config.get("dtype", "float32")}
+    if batch_shape and batch_shape[0] is not None:
+        params["batch_size"] = batch_shape[0]
+    return graph.add_node(INPUT_TYPE, params, name=name)
+
+
+def _node_type(entry: dict[str, Any]) -> str:
+    if entry["class_name"] in MODEL_CLASSES:
+        return BLOCK_TYPE
+    return layer_type(str(entry["class_name"]), f"layer '{_name(entry)}'")
+
+
+def _entry_params(entry: dict[str, Any], source: str) -> dict[str, Any]:
+    class_name = entry["class_name"]
+    if class_name not in MODEL_CLASSES:
+        where = f"{source}: layer '{_name(entry)}'"
+        return layer_params(layer_type(class_name, where), entry["config"], where)
+    config = entry["config"]
+    nested = "Sequential" if class_name == "Sequential" else "Functional"
+    sub = model_graph(config, nested, f"{source}: model '{config.get('name')}'")
+    params: dict[str, Any] = {"graph": sub.to_dict(), "model": nested.lower()}
+    if config.get("trainable") is False:
+        params["trainable"] = False
+    return params
+
+
+def _operation_text(entry: dict[str, Any]) -> str:
+    return (
+        f"'{entry['name']}' is an operation ({entry['class_name']}, keras.ops) applied to "
+        "tensors directly, not a layer; only layers can be imported"
+    )
+
+
+def _name(entry: dict[str, Any]) -> str:
+    return str(entry.get("name") or entry.get("config", {}).get("name") or "layer")
+
+
+def _call_name(layer: str, call: int, taken: set[str]) -> str:
+    """`dense_call2` for the second call of a shared `dense` (never a name already in use)."""
+    name = f"{layer}_call{call + 1}"
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+def _connect(
+    graph: LayerGraph,
+    node: Node,
+    inbound: dict[str, Any],
+    calls: dict[tuple[str, int], str],
+    where: str,
+    operations: set[str],
+) -> None:
+    """Edges for one call: tensors in positional order, then the tensor keyword arguments
+    the layer takes as inputs (query, value, key); other constants become `call_kwargs`.
+    A `mask` is left out, with the `training` flag Keras set alongside: compiling the graph
+    propagates both again from the Embedding or Masking layer."""
+    info = layer_info(node.layer_type)
+    args = list(inbound.get("args", []))
+    kwargs = dict(inbound.get("kwargs", {}))
+    if tensor_refs(kwargs.pop("mask", None)):  # Keras fills both in again by itself
+        kwargs.pop("training", None)
+    refs = tensor_refs(args)
+    for port_name in info.input_names[len(refs) :]:
+        if port_name in kwargs:
+            refs += tensor_refs(kwargs.pop(port_name))
+    leftover = [k for k, v in kwargs.items() if tensor_refs(v)]
+    if leftover:
+        raise ModelImportError(
+            f"{where} takes the tensor argument '{leftover[0]}', which the canvas cannot show"
+        )
+    if kwargs:
+        node.params["call_kwargs"] = kwargs
+    for port, (src_layer, src_call, tensor) in enumerate(refs):
+        if src_layer in operations:
+            raise ModelImportError(
+                f"{where} reads the result of an operation, not a layer: "
+                f"'{src_layer}' (keras.ops); only layers can be imported"
+            )
+        if tensor != 0:
+            raise ModelImportError(
+                f"{where} reads output {tensor} of '{src_layer}', but the canvas takes one "
+                "output per layer"
+            )
+        try:
+            graph.connect(calls[(src_layer, src_call)], node.id, port)
+        except GraphError as exc:
+            raise ModelImportError(f"{where}: {exc}") from exc

@@ -278,7 +278,7 @@ class _TextProgress:
             self.epochs = event.epochs
             _say(
                 f"training {self.project.name!r} on {self.dataset.name}: "
-                f"{len(self.dataset.x_train):,} samples, {event.steps_per_epoch} batches "
+                f"{self.dataset.train_size:,} samples, {event.steps_per_epoch} batches "
                 f"per epoch, {_count(event.epochs, 'epoch')}"
             )
         elif isinstance(event, EpochEnd):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from backend.data.samples import SAMPLE_CSV
 from backend.graph import LayerGraph
 from backend.project import DatasetChoice, Project
 from backend.training_config import TrainingConfig
@@ -76,8 +77,32 @@ def moons_mlp() -> Project:
     return project
 
 
+def penguins_csv() -> Project:
+    """An MLP on a small CSV table (text and number columns, a few gaps) in resources/data."""
+    graph = LayerGraph()
+    _chain(
+        graph,
+        [
+            ("Input", {"shape": [9]}),  # 3 islands + 4 measurements + 2 sexes, one-hot
+            ("Dense", {"units": 32, "activation": "relu"}),
+            ("Dense", {"units": 3, "activation": "softmax"}),
+        ],
+    )
+    settings = {"path": str(SAMPLE_CSV), "target": ["species"], "missing": "fill"}
+    project = Project(
+        graph,
+        DatasetChoice("csv", settings, val_fraction=0.2, test_fraction=0.1),
+        TrainingConfig(learning_rate=1e-2, epochs=40, batch_size=16),
+        name="Penguins from a CSV",
+    )
+    project.description = "Classify penguin species from a CSV table of measurements."
+    project.dirty = False
+    return project
+
+
 EXAMPLES: dict[str, Callable[[], Project]] = {
     "digits_cnn": digits_cnn,
     "moons_mlp": moons_mlp,
+    "penguins_csv": penguins_csv,
 }
 DEFAULT_EXAMPLE = "digits_cnn"

@@ -36,6 +36,10 @@ class ProjectError(ValueError):
 
 @dataclass
 class DatasetChoice:
+    """A source from `DATASETS` and its settings: for files, `params` holds the path(s) and
+    column, array or image choices (see each source's `ParamSpec`s). The seed and fractions
+    fix the split, so a reopened project trains on the same rows."""
+
     name: str = "digits"
     params: dict[str, Any] = field(default_factory=dict)
     val_fraction: float = 0.15
@@ -47,6 +51,13 @@ class DatasetChoice:
         choice = cls(**data)
         if choice.name not in DATASETS:
             raise ValueError(f"unknown dataset {choice.name!r}")
+        if not isinstance(choice.params, dict):
+            raise ValueError(f"dataset {choice.name!r}: settings must be a JSON object")
+        for key in ("path", "val_path", "test_path", "y_path"):
+            if not isinstance(choice.params.get(key, ""), str):
+                raise ValueError(f"dataset {choice.name!r}: {key} must be a file path")
+        if isinstance(choice.seed, bool) or not isinstance(choice.seed, int):
+            raise ValueError(f"dataset seed must be a whole number, got {choice.seed!r}")
         fractions = (choice.val_fraction, choice.test_fraction)
         if not all(0 <= f < 1 for f in fractions) or sum(fractions) >= 1:
             raise ValueError(

@@ -161,13 +161,8 @@ class Trainer:
         callback = _EventCallback(self, history)
         try:
             model.fit(
-                self.dataset.x_train,
-                self.dataset.y_train,
-                validation_data=(self.dataset.x_val, self.dataset.y_val)
-                if len(self.dataset.x_val)
-                else None,
+                **self.dataset.fit_arguments(int(self.config.batch_size)),  # arrays or tf.data
                 epochs=int(self.config.epochs),
-                batch_size=int(self.config.batch_size),
                 callbacks=[callback],
                 verbose=0,
             )

@@ -1,0 +1,103 @@
+"""NumPy `.npz` archives (arrays picked by name) and `.npy` files, loaded without pickle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.data.base import (
+    CLASSIFICATION,
+    REGRESSION,
+    Dataset,
+    DatasetError,
+    ParamSpec,
+    SplitSettings,
+    encode_labels,
+    infer_task,
+    split_arrays,
+)
+from backend.data.safe_arrays import load_npy, load_npz, npy_contents, npz_contents
+
+ARRAY_PARAMS = (
+    ParamSpec("path", "File", "", "file", help=".npz with named arrays, or a .npy of features"),
+    ParamSpec("x", "Features array", "", "array", help="empty: x, x_train, X or the first"),
+    ParamSpec("y", "Target array", "", "array", help="empty: y, y_train, labels or the second"),
+    ParamSpec("y_path", "Targets .npy (for a .npy file)", "", "file"),
+    ParamSpec("task", "Task", "auto", "choice", choices=("auto", CLASSIFICATION, REGRESSION)),
+)
+X_NAMES = ("x", "x_train", "X", "features", "data", "inputs")
+Y_NAMES = ("y", "y_train", "Y", "labels", "target", "targets")
+
+
+def _existing(path_text: Any, what: str) -> Path:
+    if not isinstance(path_text, str) or not path_text:
+        raise DatasetError(f"choose {what} first")
+    path = Path(path_text)
+    if not path.exists():
+        raise DatasetError(
+            f"{path} does not exist (was it moved or deleted since the project was saved?): "
+            "choose the file again in the Data panel"
+        )
+    return path
+
+
+def array_names(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Name -> (shape, dtype) of the arrays in a file, read from headers only."""
+    if path.suffix.lower() == ".npz":
+        return npz_contents(path)
+    return {"x": npy_contents(path)}
+
+
+def pick_names(params: dict[str, Any], names: list[str]) -> tuple[str, str]:
+    def pick(key: str, preferred: tuple[str, ...], fallback: int) -> str:
+        chosen = params.get(key) or ""
+        if chosen:
+            return str(chosen)
+        for name in preferred:
+            if name in names:
+                return name
+        if len(names) > fallback:
+            return names[fallback]
+        raise DatasetError(f"name the {key} array: the file holds {', '.join(names) or 'none'}")
+
+    return pick("x", X_NAMES, 0), pick("y", Y_NAMES, 1)
+
+
+def read_arrays(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x, y, where) from the file(s) the settings name."""
+    path = _existing(params.get("path"), "a .npy or .npz file")
+    if path.suffix.lower() == ".npz":
+        x_name, y_name = pick_names(params, list(npz_contents(path)))
+        arrays = load_npz(path, [x_name, y_name])
+        return arrays[x_name], arrays[y_name], f"{path} arrays {x_name!r}, {y_name!r}"
+    y_path = _existing(params.get("y_path"), "the .npy file of targets (y_path)")
+    return np.asarray(load_npy(path)), np.asarray(load_npy(y_path)), f"{path} and {y_path}"
+
+
+def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:
+    x, y, where = read_arrays(params)
+    if len(x) != len(y):
+        raise DatasetError(f"{where}: {len(x):,} samples of features but {len(y):,} targets")
+    if x.dtype.kind not in "iufb":
+        raise DatasetError(f"{where}: features must be numbers, got dtype {x.dtype}")
+    if len(x) < 2:
+        raise DatasetError(f"{where}: needs at least two samples, got {len(x)}")
+    x = x.astype("float32") if x.dtype.kind in "fb" else x
+    task = params.get("task") or "auto"
+    if task == "auto":
+        task = infer_task(y)
+    class_names: list[str] = []
+    if task == CLASSIFICATION:
+        if y.ndim > 1 and y.shape[-1] != 1:
+            raise DatasetError(f"{where}: class labels must be one per sample, got {y.shape}")
+        y, class_names = encode_labels(y)
+        if len(class_names) < 2:
+            raise DatasetError(f"{where}: the target has only one class ({class_names[0]!r})")
+    else:
+        if y.dtype.kind not in "iufb":
+            raise DatasetError(f"{where}: a regression target must be numbers, got {y.dtype}")
+        y = y.astype("float32").reshape(len(y), -1)
+    note = f"task: {task}; arrays from {where}"
+    return split_arrays(name, x, y, task, split, class_names, notes=[note])

@@ -1,0 +1,210 @@
+"""Image folders (one sub-folder per class), decoded with TensorFlow like Keras does.
+
+The folder is indexed the way `keras.utils.image_dataset_from_directory` indexes it (class
+folders in sorted order, image files below each, followed into sub-folders), then split with
+the same seeded, stratified `split_indices` as every other source, which Keras' own
+validation_split cannot do for three splits. Small folders are decoded into arrays up front,
+naming any file that fails; big ones stream through `tf.data` (decode in parallel, cache when it
+fits, prefetch), after a cheap check of every file's signature.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.data.base import (
+    CLASSIFICATION,
+    SPLITS,
+    Dataset,
+    DatasetError,
+    ParamSpec,
+    SplitSettings,
+    split_indices,
+)
+from backend.keras_env import import_tensorflow
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+COLOR_MODES = {"grayscale": 1, "rgb": 3, "rgba": 4}
+IN_MEMORY_IMAGES = 4000
+CACHE_BYTES = 512 * 2**20
+FOLDER_PARAMS = (
+    ParamSpec("path", "Folder", "", "folder", help="one sub-folder of images per class"),
+    ParamSpec("height", "Height", 64, "int", 4, 1024),
+    ParamSpec("width", "Width", 64, "int", 4, 1024),
+    ParamSpec("color_mode", "Colours", "rgb", "choice", choices=tuple(COLOR_MODES)),
+    ParamSpec("rescale", "Scale pixels to 0..1", True, "bool"),
+)
+_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+
+
+def index_folder(folder: Path) -> tuple[list[str], np.ndarray, list[str]]:
+    """(file paths, class ids, class names) of a folder with one sub-folder per class."""
+    if not folder.exists():
+        raise DatasetError(
+            f"{folder} does not exist (was it moved or deleted since the project was saved?): "
+            "choose the folder again in the Data panel"
+        )
+    if not folder.is_dir():
+        raise DatasetError(
+            f"{folder} is not a folder: choose a folder with one sub-folder per class"
+        )
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise DatasetError(
+            f"{folder} has no class sub-folders: put each class's images in a folder of its "
+            f"own, e.g. {folder / 'cats'} and {folder / 'dogs'}"
+        )
+    paths: list[str] = []
+    labels: list[int] = []
+    for label, name in enumerate(classes):
+        for root, dirs, files in os.walk(folder / name, followlinks=True):
+            dirs.sort()
+            for file in sorted(files):
+                if file.lower().endswith(IMAGE_SUFFIXES):
+                    paths.append(os.path.join(root, file))
+                    labels.append(label)
+    if not paths:
+        raise DatasetError(
+            f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in its sub-folders "
+            f"{', '.join(classes)}"
+        )
+    return paths, np.asarray(labels, dtype=np.int64), classes
+
+
+def check_signatures(paths: list[str]) -> None:
+    """Every file starts like an image: catches text or truncated files without decoding."""
+    bad = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(12)
+        except OSError:
+            head = b""
+        if not head.startswith(_SIGNATURES) and not (head[:4] == b"RIFF" and head[8:] == b"WEBP"):
+            bad.append(path)
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise DatasetError(f"not an image: {', '.join(bad[:3])}{more}: remove or replace them")
+
+
+class ImageDecoder:
+    """Decodes and resizes files with the settings of a folder source."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        mode = params.get("color_mode", "rgb")
+        if mode not in COLOR_MODES:
+            raise DatasetError(f"color_mode must be one of {', '.join(COLOR_MODES)}, got {mode!r}")
+        self.channels = COLOR_MODES[mode]
+        self.size = (int(params.get("height", 64)), int(params.get("width", 64)))
+        if min(self.size) < 1:
+            raise DatasetError(f"image size must be positive, got {self.size}")
+        self.scale = 1.0 / 255.0 if params.get("rescale", True) else 1.0
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (*self.size, self.channels)
+
+    def graph_decode(self, path: Any) -> Any:
+        tf = import_tensorflow()
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=self.channels, expand_animations=False
+        )
+        image = tf.image.resize(image, self.size)  # float32, as Keras' loader returns
+        image.set_shape(self.shape)
+        return image * self.scale
+
+    def decode(self, path: str) -> np.ndarray:
+        tf = import_tensorflow()
+        try:
+            return np.asarray(self.graph_decode(tf.constant(path)), dtype=np.float32)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as exc:
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+            raise DatasetError(f"{path}: cannot be decoded as an image ({reason})") from exc
+
+    def decode_many(self, paths: list[str]) -> np.ndarray:
+        out = np.zeros((len(paths), *self.shape), dtype=np.float32)
+        for i, path in enumerate(paths):
+            out[i] = self.decode(path)
+        return out
+
+
+class ImageStream:
+    """Splits of a big image folder as `tf.data` pipelines of decoded, resized images."""
+
+    def __init__(
+        self,
+        decoder: ImageDecoder,
+        files: dict[str, tuple[list[str], np.ndarray]],
+        seed: int,
+    ) -> None:
+        self.decoder = decoder
+        self.files = files
+        self.seed = seed
+
+    def size(self, split: str) -> int:
+        return len(self.files[split][0])
+
+    def make(self, split: str, batch_size: int) -> Any:
+        tf = import_tensorflow()
+        paths, labels = self.files[split]
+        n = len(paths)
+        data = tf.data.Dataset.from_tensor_slices((paths, labels))
+        fits = n * math.prod(self.decoder.shape) * 4 <= CACHE_BYTES
+        if split == "train" and not fits:
+            data = data.shuffle(max(n, 1), seed=self.seed)  # paths are cheap to shuffle
+        data = data.map(
+            lambda p, y: (self.decoder.graph_decode(p), y), num_parallel_calls=tf.data.AUTOTUNE
+        )
+        if fits:
+            data = data.cache()
+            if split == "train":
+                data = data.shuffle(max(n, 1), seed=self.seed)
+        data = data.batch(batch_size)
+        data = data.apply(tf.data.experimental.assert_cardinality(math.ceil(n / batch_size)))
+        return data.prefetch(tf.data.AUTOTUNE)
+
+
+def load_folder(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:
+    decoder = ImageDecoder(params)
+    path = params.get("path")
+    if not isinstance(path, str) or not path:
+        raise DatasetError("choose a folder of images first")
+    paths, labels, classes = index_folder(Path(path))
+    if len(classes) < 2:
+        raise DatasetError(
+            f"{path} has only one class sub-folder ({classes[0]!r}): classification needs two"
+        )
+    indices = split_indices(len(paths), split.val_fraction, split.test_fraction, split.seed, labels)
+    if len(indices[0]) == 0:
+        raise DatasetError(f"{path}: no images left for training: lower the split fractions")
+    files = {
+        s: ([paths[i] for i in idx], labels[idx]) for s, idx in zip(SPLITS, indices, strict=True)
+    }
+    note = f"{len(paths):,} images in {len(classes)} classes, resized to {decoder.shape}"
+    if len(paths) > IN_MEMORY_IMAGES:
+        check_signatures(paths)
+        stream = ImageStream(decoder, files, split.seed)
+        x0 = np.zeros((0, *decoder.shape), dtype=np.float32)
+        y0 = labels[:0]
+        dataset = Dataset(name, CLASSIFICATION, x0, y0, x0, y0, x0, y0, stream=stream)
+        note += "; streamed from disk"
+    else:
+        decoded = {s: decoder.decode_many(files[s][0]) for s in SPLITS}
+        dataset = Dataset(
+            name,
+            CLASSIFICATION,
+            decoded["train"],
+            files["train"][1],
+            decoded["val"],
+            files["val"][1],
+            decoded["test"],
+            files["test"][1],
+        )
+    dataset.class_names = classes
+    dataset.notes.append(note)
+    return dataset

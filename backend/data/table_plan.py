@@ -1,0 +1,342 @@
+"""Settings of a table source, and the first pass over the file that plans its use.
+
+`scan_table` reads the file once in chunks, never whole: it fixes each column's type (from the
+first chunk, then checks every later value), counts missing values, collects the categories of
+text columns and one class code per row for the target. `plan_split` turns that into the task,
+the class names, the rows used and a seeded, stratified train/validation/test assignment.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.data.base import (
+    CLASSIFICATION,
+    REGRESSION,
+    DatasetError,
+    ParamSpec,
+    SplitSettings,
+    split_indices,
+)
+from backend.data.table_reader import DELIMITERS, Chunk, missing_mask, parse_numbers
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+TASKS = ("auto", CLASSIFICATION, REGRESSION)
+MAX_AUTO_CLASSES = 20
+"""A numeric target with at most this many distinct whole numbers is taken as class labels."""
+MAX_CLASSES = 1000
+MAX_CATEGORIES = 1000
+NUMERIC_SHARE = 0.8
+"""A column whose first chunk is at least this share numbers is numeric; other text is an error."""
+
+TABLE_PARAMS = (
+    ParamSpec("path", "File", "", "file", help="a CSV, TSV or Parquet file with a header row"),
+    ParamSpec("delimiter", "Delimiter", "auto", "choice", choices=tuple(DELIMITERS)),
+    ParamSpec("header", "First row names the columns", True, "bool"),
+    ParamSpec("target", "Target column(s)", [], "columns", help="none ticked: the last column"),
+    ParamSpec("features", "Feature columns", [], "columns", help="none ticked: all the others"),
+    ParamSpec("task", "Task", "auto", "choice", choices=TASKS),
+    ParamSpec("categorical", "Text columns as", "onehot", "choice", choices=("onehot", "index")),
+    ParamSpec("missing", "Missing values", "drop", "choice", choices=("drop", "fill")),
+    ParamSpec("standardize", "Standardise numbers (fit on training rows)", True, "bool"),
+    ParamSpec("column_types", "Column types", {}, "column_types"),
+    ParamSpec("val_path", "Validation file (optional)", "", "file"),
+    ParamSpec("test_path", "Test file (optional)", "", "file"),
+)
+
+
+@dataclass
+class TableSettings:
+    path: Path
+    delimiter: str = "auto"
+    header: bool = True
+    target: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    task: str = "auto"
+    categorical: str = "onehot"
+    missing: str = "drop"
+    standardize: bool = True
+    column_types: dict[str, str] = field(default_factory=dict)
+    val_path: Path | None = None
+    test_path: Path | None = None
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> TableSettings:
+        path = params.get("path")
+        if not isinstance(path, str) or not path:
+            raise DatasetError("choose a data file first")
+        choices = {"task": TASKS, "categorical": ("onehot", "index"), "missing": ("drop", "fill")}
+        for key, allowed in choices.items():
+            if params.get(key, allowed[0]) not in allowed:
+                raise DatasetError(f"{key} must be one of {', '.join(allowed)}")
+        for key in ("target", "features"):
+            value = params.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise DatasetError(f"{key} must be a list of column names")
+        types = params.get("column_types", {})
+        if not isinstance(types, dict) or not set(types.values()) <= {NUMERIC, CATEGORICAL}:
+            raise DatasetError("column_types maps column names to 'numeric' or 'categorical'")
+        return cls(
+            path=Path(path),
+            delimiter=str(params.get("delimiter", "auto")),
+            header=bool(params.get("header", True)),
+            target=list(params.get("target", [])),
+            features=list(params.get("features", [])),
+            task=str(params.get("task", "auto")),
+            categorical=str(params.get("categorical", "onehot")),
+            missing=str(params.get("missing", "drop")),
+            standardize=bool(params.get("standardize", True)),
+            column_types=dict(types),
+            val_path=Path(params["val_path"]) if params.get("val_path") else None,
+            test_path=Path(params["test_path"]) if params.get("test_path") else None,
+        )
+
+    def resolve_columns(self, columns: list[str], where: Path) -> tuple[list[str], list[str]]:
+        """(targets, features), with the defaults filled in and every name checked."""
+        known = set(columns)
+        targets = self.target or [columns[-1]]
+        for name in [*targets, *self.features, *self.column_types]:
+            if name not in known:
+                raise DatasetError(
+                    f"{where} has no column {name!r} (its columns: {', '.join(columns)})"
+                )
+        both = set(targets) & set(self.features)
+        if both:
+            raise DatasetError(f"column {sorted(both)[0]!r} is both a target and a feature")
+        features = self.features or [c for c in columns if c not in targets]
+        if not features:
+            raise DatasetError(f"{where}: no feature columns left besides the target")
+        return targets, features
+
+
+def decide_kinds(chunk: Chunk, columns: list[str], declared: dict[str, str]) -> dict[str, str]:
+    """Numeric when most cells of the first chunk are numbers, else categorical."""
+    kinds: dict[str, str] = {}
+    for name in columns:
+        if name in declared:
+            kinds[name] = declared[name]
+            continue
+        _numbers, missing, bad = parse_numbers(chunk.cells[name])
+        present = int((~missing).sum())
+        numeric = present - int(bad.sum())
+        kinds[name] = NUMERIC if present == 0 or numeric >= NUMERIC_SHARE * present else CATEGORICAL
+    return kinds
+
+
+def not_a_number(path: Path, chunk: Chunk, index: int, column: str) -> DatasetError:
+    value = str(chunk.cells[column][index])
+    return DatasetError(
+        f"{path} line {int(chunk.lines[index])}, column {column!r}: {value!r} is not a number, "
+        "but the column holds numbers: fix the value, leave the cell empty to mark it missing, "
+        "or set the column's type to categorical"
+    )
+
+
+def numeric_values(path: Path, chunk: Chunk, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(floats, missing mask) of a numeric column; text is an error naming line and column."""
+    numbers, missing, bad = parse_numbers(chunk.cells[column])
+    if bad.any():
+        raise not_a_number(path, chunk, int(np.flatnonzero(bad)[0]), column)
+    return numbers, missing
+
+
+@dataclass
+class TableScan:
+    """What one pass over the file found."""
+
+    path: Path
+    columns: list[str]
+    targets: list[str]
+    features: list[str]
+    kinds: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    missing: Counter[str] = field(default_factory=Counter)
+    categories: dict[str, Counter[str]] = field(default_factory=dict)
+    feature_missing: list[np.ndarray] = field(default_factory=list)
+    target_missing: list[np.ndarray] = field(default_factory=list)
+    codes: list[np.ndarray] = field(default_factory=list)
+    keys: dict[Any, int] = field(default_factory=dict)
+    too_many_keys: bool = False
+
+    def add(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        self.rows += n
+        feature_missing = np.zeros(n, dtype=bool)
+        for name in self.features:
+            feature_missing |= self._cells(chunk, name)[1]
+        target_missing = np.zeros(n, dtype=bool)
+        keys: np.ndarray | None = None
+        for name in self.targets:
+            keys, missing = self._cells(chunk, name)
+            target_missing |= missing
+        self.feature_missing.append(feature_missing)
+        self.target_missing.append(target_missing)
+        if len(self.targets) == 1 and keys is not None:
+            self.codes.append(self._code(keys, target_missing))
+
+    def _cells(self, chunk: Chunk, name: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.kinds[name] == NUMERIC:
+            values, missing = numeric_values(self.path, chunk, name)
+        else:
+            values = chunk.text(name)
+            missing = missing_mask(values)
+            if name in self.features:
+                self._count(name, values[~missing])
+        self.missing[name] += int(missing.sum())
+        return values, missing
+
+    def _count(self, name: str, values: np.ndarray) -> None:
+        counts = self.categories.setdefault(name, Counter())
+        unique, count = np.unique(values, return_counts=True)
+        counts.update(dict(zip(unique.tolist(), count.tolist(), strict=True)))
+        if len(counts) > MAX_CATEGORIES:
+            raise DatasetError(
+                f"{self.path}, column {name!r}: more than {MAX_CATEGORIES:,} different values; "
+                "it looks like an identifier or free text: leave it out of the features"
+            )
+
+    def _code(self, keys: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        codes = np.full(len(keys), -1, dtype=np.int32)
+        if self.too_many_keys:
+            return codes
+        unique, inverse = np.unique(keys[~missing], return_inverse=True)
+        ids = np.array([self.keys.setdefault(k, len(self.keys)) for k in unique.tolist()])
+        if len(self.keys) > MAX_CLASSES:
+            self.too_many_keys = True
+            return codes
+        if len(unique):
+            codes[~missing] = ids[inverse]
+        return codes
+
+
+def scan_table(source: Any, settings: TableSettings) -> TableScan:
+    targets, features = settings.resolve_columns(source.columns, source.path)
+    scan = TableScan(source.path, source.columns, targets, features)
+    for chunk in source.chunks():
+        if not scan.kinds:
+            scan.kinds = decide_kinds(chunk, [*targets, *features], settings.column_types)
+        scan.add(chunk)
+    return scan
+
+
+@dataclass
+class TablePlan:
+    task: str
+    class_keys: list[Any]
+    class_names: list[str]
+    usable: np.ndarray  # per data row of the main file
+    membership: np.ndarray  # per data row: 0 train, 1 validation, 2 test, 255 unused
+    indices: tuple[np.ndarray, np.ndarray, np.ndarray]  # into the usable rows, as split_indices
+    notes: list[str]
+
+
+UNUSED = 255
+
+
+def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -> TablePlan:
+    task, note = _task(scan, settings)
+    notes = [note]
+    feature_missing = np.concatenate(scan.feature_missing)
+    usable = ~np.concatenate(scan.target_missing)
+    if settings.missing == "drop":
+        usable &= ~feature_missing
+    labels = None
+    class_keys: list[Any] = []
+    names: list[str] = []
+    if task == CLASSIFICATION:
+        class_keys, names, labels = _classes(scan, usable)
+    notes.extend(_missing_notes(scan, settings, usable))
+    if not usable.any():
+        raise DatasetError(
+            f"{scan.path}: no rows left once rows with missing values are dropped: "
+            "choose 'fill' for missing values"
+        )
+    val = 0.0 if settings.val_path else split.val_fraction
+    test = 0.0 if settings.test_path else split.test_fraction
+    n = int(usable.sum())
+    tr, va, te = split_indices(n, val, test, split.seed, labels)
+    if len(tr) == 0:
+        raise DatasetError(f"{scan.path}: no rows left for training: lower the split fractions")
+    membership = np.full(len(usable), UNUSED, dtype=np.uint8)
+    rows = np.flatnonzero(usable)
+    for code, idx in enumerate((tr, va, te)):
+        membership[rows[idx]] = code
+    return TablePlan(task, class_keys, names, usable, membership, (tr, va, te), notes)
+
+
+def _task(scan: TableScan, settings: TableSettings) -> tuple[str, str]:
+    text_targets = [t for t in scan.targets if scan.kinds[t] == CATEGORICAL]
+    if settings.task != "auto":
+        task, why = settings.task, "as chosen"
+    elif text_targets:
+        task, why = CLASSIFICATION, f"inferred: {text_targets[0]!r} holds text"
+    elif len(scan.targets) == 1 and not scan.too_many_keys and _few_whole(scan.keys):
+        task, why = CLASSIFICATION, f"inferred: {len(scan.keys)} distinct whole numbers"
+    else:
+        task, why = REGRESSION, "inferred: numeric target"
+    if task == REGRESSION and text_targets:
+        raise DatasetError(
+            f"{scan.path}: target column {text_targets[0]!r} holds text, so it cannot be a "
+            "regression target: set the task to classification"
+        )
+    if task == CLASSIFICATION and len(scan.targets) > 1:
+        raise DatasetError(
+            f"{scan.path}: classification takes one target column, got {len(scan.targets)} "
+            f"({', '.join(scan.targets)}); several targets are for regression"
+        )
+    if task == CLASSIFICATION and scan.too_many_keys:
+        raise DatasetError(
+            f"{scan.path}: target column {scan.targets[0]!r} has more than {MAX_CLASSES:,} "
+            "different values: too many classes; set the task to regression"
+        )
+    return task, f"task: {task} ({why})"
+
+
+def _few_whole(keys: dict[Any, int]) -> bool:
+    values = np.array(list(keys), dtype=np.float64)
+    return 0 < len(values) <= MAX_AUTO_CLASSES and bool(np.all(values == np.round(values)))
+
+
+def _classes(scan: TableScan, usable: np.ndarray) -> tuple[list[Any], list[str], np.ndarray]:
+    keys = sorted(scan.keys, key=lambda k: (isinstance(k, str), k))
+    order = np.array([scan.keys[k] for k in keys], dtype=np.int64)
+    remap = np.empty(max(len(order), 1), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    codes = np.concatenate(scan.codes)
+    labels = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    names = [_key_name(k) for k in keys]
+    present = np.unique(labels[usable])
+    if len(present) < 2:
+        only = names[int(present[0])] if len(present) else "none"
+        raise DatasetError(
+            f"{scan.path}: target column {scan.targets[0]!r} has only one class ({only!r}): "
+            "classification needs at least two; pick another target or set the task to regression"
+        )
+    return keys, names, labels[usable]
+
+
+def _key_name(key: Any) -> str:
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+def _missing_notes(scan: TableScan, settings: TableSettings, usable: np.ndarray) -> list[str]:
+    counts = {name: n for name, n in scan.missing.items() if n}
+    if not counts:
+        return ["missing values: none"]
+    listed = ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    dropped = len(usable) - int(usable.sum())
+    if settings.missing == "drop":
+        action = f"{dropped:,} row(s) dropped"
+    else:
+        action = "filled with the training mean (numbers) or most frequent value (text)"
+        if dropped:
+            action += f"; {dropped:,} row(s) without a target dropped"
+    return [f"missing values: {listed}; {action}"]

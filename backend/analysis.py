@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backend.analysis_flops import estimate_flops
@@ -26,7 +26,14 @@ from backend.compiler import used_nodes
 from backend.graph import LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import layer_info
-from backend.shapes import NodeShape, Shape, call_layer
+from backend.shapes import (
+    NodeShape,
+    Shape,
+    ShapeInference,
+    block_graph,
+    call_layer,
+    shared_owner,
+)
 
 _ITEMSIZE = {"bfloat16": 2, "float16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1}
 
@@ -126,26 +133,80 @@ def deferred_weights(keras: Any) -> Iterator[None]:
         global_state.set_global_attribute("uninitialized_variables", saved)
 
 
-def build_stats(node: Node, upstream: list[NodeShape], out: NodeShape) -> NodeStats:
-    """Build the node's layer alone on its input shapes and read its weights and cost."""
+def build_stats(
+    graph: LayerGraph, node: Node, upstream: list[NodeShape], out: NodeShape
+) -> NodeStats:
+    """Build the node's layer alone on its input shapes and read its weights and cost.
+
+    A node that shares another node's layer costs FLOPs and activations but owns no weights
+    (they are counted once, on the owner); a block adds up the layers of its subgraph.
+    """
     assert out.shape is not None
     activation_bytes = elements(out.shape) * itemsize(out.dtype)
-    info = layer_info(node.layer_type)
-    if info.is_input:
+    if layer_info(node.layer_type).is_input:
         return NodeStats(activation_bytes=activation_bytes)
+    owner = shared_owner(graph, node)
+    if owner is None:
+        raise ValueError("the layer it shares is gone")
+    if layer_info(owner.layer_type).is_block:
+        stats = block_stats(owner, upstream)
+    else:
+        stats = _layer_stats(owner, node, upstream, out)
+        stats = replace(stats, activation_bytes=activation_bytes)
+    if owner is not node:
+        stats = replace(stats, trainable=0, non_trainable=0, weight_bytes=0, trainable_bytes=0)
+    return stats
+
+
+def _layer_stats(owner: Node, node: Node, upstream: list[NodeShape], out: NodeShape) -> NodeStats:
+    assert out.shape is not None
     keras = import_keras()
-    layer = make_layer(node.layer_type, node.params, node.name)
+    info = layer_info(owner.layer_type)
+    layer = make_layer(owner.layer_type, owner.params, node.name)
     tensors = [keras.KerasTensor(u.shape, dtype=u.dtype) for u in upstream]
     with deferred_weights(keras):
-        call_layer(info, layer, tensors)
-    trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
-    non_trainable = sum(math.prod(w.shape) for w in layer.non_trainable_weights)
-    weight_bytes = sum(_bytes(w) for w in layer.weights)
-    trainable_bytes = sum(_bytes(w) for w in layer.trainable_weights)
+        call_layer(info, layer, tensors, dict(node.params.get("call_kwargs") or {}))
     in_shapes = [tuple(u.shape[1:]) for u in upstream if u.shape is not None]
-    flops = estimate_flops(node.layer_type, layer, in_shapes, tuple(out.shape[1:]))
     return NodeStats(
-        trainable, non_trainable, weight_bytes, activation_bytes, flops, trainable_bytes
+        trainable=sum(math.prod(w.shape) for w in layer.trainable_weights),
+        non_trainable=sum(math.prod(w.shape) for w in layer.non_trainable_weights),
+        weight_bytes=sum(_bytes(w) for w in layer.weights),
+        flops=estimate_flops(owner.layer_type, layer, in_shapes, tuple(out.shape[1:])),
+        trainable_bytes=sum(_bytes(w) for w in layer.trainable_weights),
+    )
+
+
+def block_stats(node: Node, upstream: list[NodeShape]) -> NodeStats:
+    """A block's cost: its subgraph summarised on the incoming shapes, as the compiler builds it.
+
+    Its activations are those of its inner layers; a block with `trainable: false` freezes all.
+    """
+    label = f"{node.layer_type} '{node.name}'"
+    inner = block_graph(node.params, label)
+    for inner_input, up in zip(inner.input_nodes(), upstream, strict=False):
+        inner_input.params = {
+            **inner_input.params,
+            "shape": list((up.shape or ())[1:]),
+            "dtype": up.dtype,
+        }
+    summary = Analysis().summarize(inner, ShapeInference().infer(inner))
+    missing = [row for row in summary.rows if row.used and row.stats is None]
+    if missing:
+        raise ValueError(f"inside, {missing[0].error or f'{missing[0].name} has no shape'}")
+    totals = summary.totals
+    inputs = sum(
+        row.stats.activation_bytes
+        for row in summary.rows
+        if row.stats is not None and layer_info(row.layer_type).is_input
+    )
+    frozen = node.params.get("trainable") is False
+    return NodeStats(
+        trainable=0 if frozen else totals.trainable,
+        non_trainable=totals.params if frozen else totals.non_trainable,
+        weight_bytes=totals.weight_bytes,
+        activation_bytes=totals.activation_bytes - inputs,
+        flops=totals.flops if totals.complete else None,
+        trainable_bytes=0 if frozen else totals.trainable_bytes,
     )
 
 
@@ -153,13 +214,14 @@ def _bytes(variable: Any) -> int:
     return math.prod(variable.shape) * itemsize(str(variable.dtype))
 
 
-def _cache_key(node: Node, upstream: list[NodeShape], out: NodeShape) -> str:
+def _cache_key(graph: LayerGraph, node: Node, upstream: list[NodeShape], out: NodeShape) -> str:
+    owner = shared_owner(graph, node) or node
     try:
-        params = json.dumps(node.params, sort_keys=True, default=str)
+        params = json.dumps([node.params, owner.params], sort_keys=True, default=str)
     except (TypeError, ValueError):
-        params = repr(node.params)
+        params = repr([node.params, owner.params])
     ups = [(u.shape, u.dtype) for u in upstream]
-    return f"{node.layer_type}|{params}|{ups}|{out.shape}|{out.dtype}"
+    return f"{node.layer_type}|{owner.id}|{params}|{ups}|{out.shape}|{out.dtype}"
 
 
 class Analysis:
@@ -181,32 +243,32 @@ class Analysis:
         for edge in graph.edges:
             incoming[edge.dst].append((edge.dst_port, edge.src))
         used = used_nodes(graph)
-        rows = [
-            self._row(node, [shapes.get(src) for _, src in sorted(incoming[nid])], shapes, used)
-            for nid, node in graph.nodes.items()
-        ]
+        rows = []
+        for nid, node in graph.nodes.items():
+            upstream = [shapes.get(src) for _, src in sorted(incoming[nid])]
+            rows.append(self._row(graph, node, upstream, shapes.get(nid), nid in used))
         for stale in set(self._cache) - set(graph.nodes):
             del self._cache[stale]
-        self.summary = Summary(tuple(rows), _totals(rows))
+        self.summary = Summary(tuple(rows), _totals(rows, _weight_holders(graph, used)))
         return self.summary
 
     def _row(
         self,
+        graph: LayerGraph,
         node: Node,
         upstream: list[NodeShape | None],
-        shapes: dict[str, NodeShape],
-        used: set[str],
+        out: NodeShape | None,
+        used: bool,
     ) -> SummaryRow:
-        out = shapes.get(node.id)
-        row = SummaryRow(node.id, node.name, node.layer_type, None, None, node.id in used)
+        row = SummaryRow(node.id, node.name, node.layer_type, None, None, used)
         if out is None or out.shape is None or any(u is None or not u.ok for u in upstream):
             return row
         ups = [u for u in upstream if u is not None]
-        key = _cache_key(node, ups, out)
+        key = _cache_key(graph, node, ups, out)
         cached = self._cache.get(node.id)
         if cached is None or cached[0] != key:
             try:
-                result: NodeStats | str = build_stats(node, ups, out)
+                result: NodeStats | str = build_stats(graph, node, ups, out)
             except Exception as exc:  # a layer Keras builds in a model but not alone
                 result = f"{node.layer_type} '{node.name}': cannot count its weights ({exc})"
             cached = (key, result)
@@ -214,10 +276,8 @@ class Analysis:
             self.recomputed.append(node.id)
         result = cached[1]
         if isinstance(result, str):
-            return SummaryRow(
-                node.id, node.name, node.layer_type, out.shape, None, row.used, error=result
-            )
-        return SummaryRow(node.id, node.name, node.layer_type, out.shape, result, row.used)
+            return replace(row, shape=out.shape, error=result)
+        return replace(row, shape=out.shape, stats=result)
 
     def params_of(self, node_id: str) -> int | None:
         """The parameter count of a node from the last `summarize`, None when unknown."""
@@ -229,17 +289,28 @@ class Analysis:
         return row.stats if row is not None else None
 
 
-def _totals(rows: list[SummaryRow]) -> Totals:
+def _weight_holders(graph: LayerGraph, used: set[str]) -> set[str]:
+    """Nodes whose weights the model holds: the used ones, and layers a used node shares."""
+    holders = set(used)
+    for nid in used:
+        owner = shared_owner(graph, graph.nodes[nid])
+        if owner is not None:
+            holders.add(owner.id)
+    return holders
+
+
+def _totals(rows: list[SummaryRow], holders: set[str]) -> Totals:
     counted = [r for r in rows if r.used]
     stats = [r.stats for r in counted if r.stats is not None]
+    weights = [r.stats for r in rows if r.node_id in holders and r.stats is not None]
     complete = len(stats) == len(counted) and all(s.flops is not None for s in stats)
     return Totals(
-        trainable=sum(s.trainable for s in stats),
-        non_trainable=sum(s.non_trainable for s in stats),
-        weight_bytes=sum(s.weight_bytes for s in stats),
+        trainable=sum(s.trainable for s in weights),
+        non_trainable=sum(s.non_trainable for s in weights),
+        weight_bytes=sum(s.weight_bytes for s in weights),
         activation_bytes=sum(s.activation_bytes for s in stats),
         flops=sum(s.flops or 0 for s in stats),
-        trainable_bytes=sum(s.trainable_bytes for s in stats),
+        trainable_bytes=sum(s.trainable_bytes for s in weights),
         complete=complete,
     )
 

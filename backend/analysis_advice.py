@@ -9,7 +9,7 @@ an output that does not match the dataset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from backend.analysis import Summary, format_count
@@ -20,6 +20,7 @@ from backend.compiler import Problem
 from backend.graph import Edge, LayerGraph, Node
 from backend.project import Project
 from backend.shapes import NodeShape, format_shape
+from backend.training_config import TrainingConfig
 
 HUGE_DENSE = 1_000_000
 """A Dense after Flatten with more parameters than this gets a warning."""
@@ -43,6 +44,12 @@ PASS_THROUGH = {
 """Layers that keep their input's shape: walked through to find where a tensor comes from."""
 
 _CLASS_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
+_SQUASH = {
+    "sparse_categorical_crossentropy": "softmax",
+    "categorical_crossentropy": "softmax",
+    "binary_crossentropy": "sigmoid",
+}
+_LOGIT_LOSSES = tuple(_SQUASH)
 _REGRESSION_LOSSES = ("mean_squared_error", "mean_absolute_error", "huber")
 _LINEAR = (None, "linear")
 _ACTIVATION_FIXABLE = ("Dense", "Activation")
@@ -68,7 +75,7 @@ class _Context:
     summary: Summary | None
     meta: DatasetMeta | None
     dataset_name: str
-    loss: str
+    config: TrainingConfig
     incoming: dict[str, list[Edge]]
     outgoing: dict[str, list[Edge]]
 
@@ -116,28 +123,29 @@ def _context(project: Project, shapes: dict[str, NodeShape], summary: Summary | 
     for edges in incoming.values():
         edges.sort(key=lambda e: e.dst_port)
     meta = dataset_meta(project.dataset)
-    ctx = _Context(graph, shapes, summary, meta, project.dataset.name, "", incoming, outgoing)
-    ctx.loss = _resolved_loss(ctx, project)
-    return ctx
+    name = project.dataset.name
+    return _Context(graph, shapes, summary, meta, name, project.training, incoming, outgoing)
 
 
-def _resolved_loss(ctx: _Context, project: Project) -> str:
-    """The loss training will use: the trainer's own rule for 'auto'."""
+def loss_of(ctx: _Context, output: Node) -> str:
+    """The loss training will use on an output: its head's, else the project's; the trainer's
+    own rule for 'auto'. Empty when 'auto' cannot be resolved (no shape or no dataset)."""
+    config = ctx.config
+    head = config.heads.get(output.name, {}) if isinstance(config.heads, dict) else {}
+    loss = str(head.get("loss") or config.loss)
+    if loss != "auto":
+        return loss
+    shape = ctx.shape(output.id)
+    if ctx.meta is None or not shape:
+        return ""
     import numpy as np
 
     from backend.datasets import Dataset
     from backend.trainer import resolve_loss
 
-    config = project.training
-    if config.loss != "auto":
-        return config.loss
-    outputs = ctx.graph.outputs
-    shape = ctx.shape(outputs[0]) if outputs else None
-    if ctx.meta is None or not shape:
-        return ""
     empty = np.zeros((0,))
     stub = Dataset(ctx.dataset_name, ctx.meta.task, empty, empty, empty, empty, empty, empty)
-    return resolve_loss(config, stub, int(shape[-1] or 1))
+    return resolve_loss(replace(config, loss="auto"), stub, int(shape[-1] or 1))
 
 
 def _from_problem(ctx: _Context, problem: Problem) -> Finding:
@@ -258,9 +266,11 @@ def _activation_vs_loss(ctx: _Context) -> list[Finding]:
         node = ctx.graph.nodes[output_id]
         shape = ctx.shape(output_id)
         known, activation = _activation_of(node)
-        if not known or not shape or not ctx.loss:
+        loss = loss_of(ctx, node)
+        if not known or not shape or not loss:
             continue
-        verdict = _judge_activation(ctx.loss, activation, int(shape[-1] or 1), ctx.meta)
+        units = int(shape[-1] or 1)
+        verdict = _judge_activation(loss, activation, units, ctx.meta, ctx.config.from_logits)
         if verdict is None:
             continue
         message, advice, better = verdict
@@ -274,17 +284,20 @@ def _activation_vs_loss(ctx: _Context) -> list[Finding]:
 
 
 def _judge_activation(
-    loss: str, activation: Any, units: int, meta: DatasetMeta | None
+    loss: str, activation: Any, units: int, meta: DatasetMeta | None, from_logits: bool
 ) -> tuple[str, str, str] | None:
     """(what is wrong, what to try, the better activation), or None when they fit."""
     nice = loss.replace("_", " ")
-    if loss in _CLASS_LOSSES and activation != "softmax":
+    if loss in _LOGIT_LOSSES and from_logits and activation not in _LINEAR:
+        why = f"{nice} has from_logits set: it applies {_SQUASH[loss]} itself, a second time"
+        return why, "Use no activation (linear) on the output, or unset from_logits.", "linear"
+    if loss in _CLASS_LOSSES and activation != "softmax" and not from_logits:
         if activation in _LINEAR:
             why = f"{nice} expects probabilities (from_logits is not set)"
         else:
             why = f"{nice} expects class probabilities that sum to 1"
-        return why, "Use softmax on the output layer.", "softmax"
-    if loss == "binary_crossentropy" and activation != "sigmoid":
+        return why, "Use softmax on the output layer, or set from_logits in Training.", "softmax"
+    if loss == "binary_crossentropy" and activation != "sigmoid" and not from_logits:
         if activation == "softmax" and units == 1:
             why = "softmax over a single unit always outputs 1.0: nothing can be learned"
         else:
@@ -303,7 +316,8 @@ def _output_vs_data(ctx: _Context) -> list[Finding]:
     if ctx.meta is None or shape is None or len(shape) != 2:
         return []
     units, wanted, node = shape[-1], ctx.meta.target_units, ctx.graph.nodes[outputs[0]]
-    binary = wanted == 2 and units == 1 and ctx.loss == "binary_crossentropy"
+    one_of_two = wanted == 2 and units == 1 and "categorical" not in loss_of(ctx, node)
+    binary = one_of_two and ctx.meta.task == "classification"
     if units == wanted or binary or wanted < 1:
         return []
     what = "classes" if ctx.meta.task == "classification" else "targets"
@@ -345,7 +359,9 @@ def _input_shape_fix(ctx: _Context, node: Node, meta: DatasetMeta) -> Fix:
 
 def _one_hot_loss(ctx: _Context) -> list[Finding]:
     meta, outputs = ctx.meta, ctx.graph.outputs
-    if ctx.loss != "categorical_crossentropy" or meta is None or meta.target_shape or not outputs:
+    if meta is None or meta.target_shape or len(outputs) != 1:
+        return []
+    if loss_of(ctx, ctx.graph.nodes[outputs[0]]) != "categorical_crossentropy":
         return []
     message = (
         f"categorical cross-entropy expects one-hot labels, "

@@ -1,17 +1,22 @@
 """What the analysis needs to know of a dataset, without loading it on every edit.
 
-The shapes of the built-in sets are known ahead (a test checks them against `load_dataset`);
-any other dataset is loaded once and remembered.
+The shapes of the built-in sets are known ahead (a test checks them against `load_dataset`).
+Generated sets are small: they are loaded once per setting and remembered. Keras downloads and
+the user's files may take seconds: `dataset_meta` only answers for them once something has
+called it with `load=True` (the analysis panel does, on a background thread).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
-from functools import cache
 
-from backend.datasets import DatasetError, load_dataset
+from backend.datasets import DATASETS, DatasetError, load_dataset
 from backend.project import DatasetChoice
+
+CHEAP_KINDS = ("built-in", "generated")
+"""Dataset sources that load in a blink (`backend.data.registry` kinds)."""
 
 
 @dataclass(frozen=True)
@@ -43,25 +48,55 @@ BUILT_IN: dict[str, DatasetMeta] = {
 }
 """Built-in datasets whose shapes do not depend on their settings."""
 
+_known: dict[tuple[str, str], DatasetMeta | None] = {}
+_lock = threading.Lock()
 
-def dataset_meta(choice: DatasetChoice) -> DatasetMeta | None:
-    """The task and shapes of a project's dataset; None when it cannot be loaded."""
-    if choice.name in BUILT_IN:
-        return BUILT_IN[choice.name]
+
+def _key(choice: DatasetChoice) -> tuple[str, str] | None:
     try:
-        params = json.dumps(choice.params, sort_keys=True, default=str)
+        return choice.name, json.dumps(choice.params, sort_keys=True, default=str)
     except (TypeError, ValueError):
         return None
-    return _loaded_meta(choice.name, params)
 
 
-@cache
-def _loaded_meta(name: str, params_json: str) -> DatasetMeta | None:
-    try:
-        data = load_dataset(name, json.loads(params_json))
-    except DatasetError:
+def is_cheap(choice: DatasetChoice) -> bool:
+    info = DATASETS.get(choice.name)
+    return info is not None and getattr(info, "kind", "built-in") in CHEAP_KINDS
+
+
+def is_known(choice: DatasetChoice) -> bool:
+    """True when `dataset_meta` answers at once (known ahead, loaded before, or cheap)."""
+    key = _key(choice)
+    with _lock:
+        remembered = key in _known
+    return choice.name in BUILT_IN or remembered or is_cheap(choice)
+
+
+def dataset_meta(choice: DatasetChoice, load: bool = False) -> DatasetMeta | None:
+    """The task and shapes of a project's dataset; None when unknown or it cannot be loaded.
+
+    A costly dataset (a Keras download, a file) is loaded only when `load` is True.
+    """
+    if choice.name in BUILT_IN:
+        return BUILT_IN[choice.name]
+    key = _key(choice)
+    if key is None:
         return None
-    return meta_of(data.task, data.x_train.shape, data.y_train.shape, data.num_classes)
+    with _lock:
+        if key in _known:
+            return _known[key]
+    if not load and not is_cheap(choice):
+        return None
+    try:
+        data = load_dataset(choice.name, choice.params)
+        meta: DatasetMeta | None = meta_of(
+            data.task, data.x_train.shape, data.y_train.shape, data.num_classes
+        )
+    except (DatasetError, OSError, MemoryError):
+        meta = None
+    with _lock:
+        _known[key] = meta
+    return meta
 
 
 def meta_of(

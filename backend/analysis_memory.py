@@ -14,20 +14,32 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from backend.analysis import Analysis, Totals, format_bytes
 from backend.project import Project
 from backend.shapes import NodeShape
 from backend.training_config import TrainingConfig
 
-OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "nadam": 2, "rmsprop": 1, "adagrad": 1, "sgd": 0}
-"""Tensors of state an optimizer keeps per trainable weight (SGD: one more with momentum)."""
+OPTIMIZER_SLOTS = {
+    "adam": 2,
+    "adamw": 2,
+    "nadam": 2,
+    "adamax": 2,
+    "adadelta": 2,
+    "ftrl": 2,
+    "rmsprop": 1,
+    "adagrad": 1,
+    "lion": 1,
+    "sgd": 0,
+}
+"""Tensors of state an optimizer keeps per trainable weight (a test checks them against Keras);
+SGD and RMSprop keep one more with momentum."""
 
 
 @dataclass(frozen=True)
 class TrainingMemory:
     batch_size: int
+    """Samples per device: the batch, split across replicas when mirrored."""
     weights: int
     gradients: int
     optimizer: int
@@ -54,23 +66,32 @@ class DeviceMemory:
     total: int
     available: int
     """What training can still take now: free RAM, or the GPU's limit less TensorFlow's use."""
+    replicas: int = 1
+    """Devices that share the batch (mirrored training on every GPU), each of this size."""
 
 
 def optimizer_slots(config: TrainingConfig) -> int:
     slots = OPTIMIZER_SLOTS.get(config.optimizer, 2)
-    if config.optimizer == "sgd" and config.momentum > 0:
+    if config.optimizer in ("sgd", "rmsprop") and config.momentum > 0:
         slots += 1
     return slots
 
 
-def training_memory(totals: Totals, config: TrainingConfig) -> TrainingMemory:
-    batch = max(1, int(config.batch_size))
+def training_memory(totals: Totals, config: TrainingConfig, replicas: int = 1) -> TrainingMemory:
+    """What one device holds: all the weights and state, and its share of the batch.
+
+    Mixed precision computes (and keeps) activations in 16 bits, weights stay in 32.
+    """
+    batch = -(-max(1, int(config.batch_size)) // max(1, replicas))
+    activations = totals.activation_bytes * batch
+    if config.mixed_precision:
+        activations //= 2
     return TrainingMemory(
         batch_size=batch,
         weights=totals.weight_bytes,
         gradients=totals.trainable_bytes,
         optimizer=optimizer_slots(config) * totals.trainable_bytes,
-        activations=totals.activation_bytes * batch,
+        activations=activations,
     )
 
 
@@ -93,21 +114,22 @@ def ram_memory(meminfo: Path = Path("/proc/meminfo")) -> DeviceMemory | None:
 
 
 @cache
-def _gpu_limit() -> tuple[str, int] | None:
-    """(name, bytes TensorFlow may use) of the first GPU; asked once, it does not change."""
+def gpu_limits() -> tuple[tuple[str, int], ...]:
+    """(name, bytes TensorFlow may use) of each GPU; asked once, they do not change."""
     from backend.keras_env import import_tensorflow
 
     tf = import_tensorflow()
     if not tf.config.list_physical_devices("GPU"):
-        return None
+        return ()
     from tensorflow.python.client import device_lib
 
     config = tf.compat.v1.ConfigProto()
     config.gpu_options.allow_growth = True  # listing must not reserve the GPU's memory
-    for device in device_lib.list_local_devices(session_config=config):
-        if device.device_type == "GPU":
-            return gpu_name(str(device.physical_device_desc)), int(device.memory_limit)
-    return None
+    return tuple(
+        (gpu_name(str(device.physical_device_desc)), int(device.memory_limit))
+        for device in device_lib.list_local_devices(session_config=config)
+        if device.device_type == "GPU"
+    )
 
 
 def gpu_name(description: str) -> str:
@@ -116,25 +138,34 @@ def gpu_name(description: str) -> str:
     return found.group(1).strip() if found else "GPU"
 
 
-def gpu_memory(tf: Any = None) -> DeviceMemory | None:
-    limit = _gpu_limit()
-    if limit is None:
+def gpu_memory(index: int = 0, replicas: int = 1) -> DeviceMemory | None:
+    limits = gpu_limits()
+    if not 0 <= index < len(limits):
         return None
-    name, total = limit
-    if tf is None:
-        from backend.keras_env import import_tensorflow
+    name, total = limits[index]
+    from backend.keras_env import import_tensorflow
 
-        tf = import_tensorflow()
+    tf = import_tensorflow()
     try:
-        used = int(tf.config.experimental.get_memory_info("GPU:0")["current"])
+        used = int(tf.config.experimental.get_memory_info(f"GPU:{index}")["current"])
     except (ValueError, RuntimeError):
         used = 0
-    return DeviceMemory("GPU", name, total, max(0, total - used))
+    return DeviceMemory("GPU", name, total, max(0, total - used), replicas)
 
 
-def device_memory() -> DeviceMemory | None:
-    """The memory training will use: the first GPU TensorFlow sees, else the machine's RAM."""
-    return gpu_memory() or ram_memory()
+def device_memory(device: str = "auto") -> DeviceMemory | None:
+    """The memory training will use on the chosen device (`TrainingConfig.device`).
+
+    'auto': the first GPU TensorFlow sees, else RAM; 'cpu': RAM; 'gpu:N': that GPU;
+    'mirrored': each GPU holds a replica and a share of the batch.
+    """
+    if device == "cpu":
+        return ram_memory()
+    if device == "mirrored":
+        count = len(gpu_limits())
+        return gpu_memory(0, max(1, count)) or ram_memory()
+    index = int(device.split(":")[1]) if device.startswith("gpu:") else 0
+    return gpu_memory(index) or ram_memory()
 
 
 def memory_warning(estimate: TrainingMemory, device: DeviceMemory | None) -> str | None:
@@ -143,13 +174,23 @@ def memory_warning(estimate: TrainingMemory, device: DeviceMemory | None) -> str
         return None
     where = f"the {format_bytes(device.available)} free"
     if device.kind == "GPU":
-        where += f" on {device.name}"
+        each = " each" if device.replicas > 1 else ""
+        where += f" on {device.name}{each}"
     else:
         where += f" of {format_bytes(device.total)} RAM"
     return (
         f"Training needs about {estimate.describe()}, more than {where}. "
         "Lower the batch size, or make the model smaller."
     )
+
+
+def training_memory_check(
+    project: Project, totals: Totals
+) -> tuple[TrainingMemory, DeviceMemory | None, str | None]:
+    """(estimate per device, the device, a warning or None) for the project's settings."""
+    device = device_memory(project.training.device)
+    estimate = training_memory(totals, project.training, device.replicas if device else 1)
+    return estimate, device, memory_warning(estimate, device)
 
 
 def training_memory_warning(
@@ -160,5 +201,4 @@ def training_memory_warning(
     Pass the GUI's `Analysis` to reuse its per-node cache.
     """
     summary = (analysis or Analysis()).summarize(project.graph, shapes)
-    estimate = training_memory(summary.totals, project.training)
-    return memory_warning(estimate, device_memory())
+    return training_memory_check(project, summary.totals)[2]

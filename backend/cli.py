@@ -25,9 +25,20 @@ from backend.datasets import Dataset, DatasetError, load_dataset
 from backend.export import ModelFileError, save_keras
 from backend.graph import CycleError, LayerGraph, Node
 from backend.keras_env import import_keras
-from backend.project import Project, ProjectError, load_project
+from backend.project import Project, ProjectError, load_project, save_project
+from backend.runs import RunClock, record_run
 from backend.shapes import NodeShape, ShapeInference, format_shape
-from backend.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd, Trainer, TrainingEvent
+from backend.trainer import (
+    BatchEnd,
+    EpochEnd,
+    TrainBegin,
+    TrainEnd,
+    Trainer,
+    TrainingEvent,
+    TrainResult,
+)
+from backend.training_config import TrainingConfig
+from backend.weights import WeightsError
 
 COMMANDS: dict[str, str] = {
     "train": "train a project on its dataset, one progress line per epoch",
@@ -88,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = add("train", _train)
     train.add_argument("--epochs", type=_positive_int, help="override the project's epochs")
     train.add_argument("--json", action="store_true", help="print one JSON object per event")
+    train.add_argument(
+        "--no-record", action="store_true", help="do not record the run in the project file"
+    )
     validate_cmd = add("validate", _validate)
     validate_cmd.add_argument("--json", action="store_true", help="print one JSON report")
     add("summary", _summary)
@@ -243,8 +257,11 @@ def _train(args: argparse.Namespace) -> int:
         _json_event if args.json else _TextProgress(project, dataset)
     )
     trainer = Trainer(project.graph, dataset, config, on_event=report)
+    clock = RunClock.start()
     with _stop_on_interrupt(trainer):
         result = trainer.run()
+    if not args.no_record:
+        _record_run(args, project, result, clock, config)
     if result.status == "completed":
         return EXIT_OK
     if result.status == "stopped":
@@ -255,6 +272,29 @@ def _train(args: argparse.Namespace) -> int:
         where = f" ({node.layer_type} '{node.name}')"
     _print_error(args, f"{args.project}: training failed{where}: {result.message}")
     return EXIT_FAILED
+
+
+def _record_run(
+    args: argparse.Namespace,
+    project: Project,
+    result: TrainResult,
+    clock: RunClock,
+    config: TrainingConfig,
+) -> None:
+    """Keep the run in the project file, as the app does. A file that cannot be written gets a
+    warning; the training's own exit status stands."""
+    try:
+        record_run(
+            project,
+            result,
+            clock,
+            graph_data=project.graph.to_dict(),
+            dataset=project.dataset,
+            config=config,
+        )
+        save_project(project)
+    except (ProjectError, WeightsError) as exc:
+        print(f"{args.parser.prog}: warning: run not recorded: {exc}", file=sys.stderr, flush=True)
 
 
 def _load_project_dataset(project: Project) -> Dataset:

@@ -299,3 +299,23 @@ class UndoStack:
         self.done.clear()
         self.undone.clear()
         self.changed.emit()
+
+
+@dataclass
+class ReplaceGraph:
+    """Replace the whole graph by a saved one (a run's graph), as one undo step.
+
+    `LayerGraph.load_dict` validates everything before it changes anything, so a bad graph
+    raises GraphError and leaves the current one as it was.
+    """
+
+    data: dict[str, Any]
+    label: str = "Replace the graph"
+    _old: dict[str, Any] = field(default_factory=dict)
+
+    def do(self, graph: LayerGraph) -> None:
+        self._old = graph.to_dict()
+        graph.load_dict(copy.deepcopy(self.data))
+
+    def undo(self, graph: LayerGraph) -> None:
+        graph.load_dict(self._old)

@@ -21,6 +21,7 @@ from backend.datasets import DATASETS
 from backend.events import Signal
 from backend.graph import GraphError, LayerGraph
 from backend.layer_table import UnknownLayerError
+from backend.runs import RunRecord, runs_from_data
 from backend.training_config import TrainingConfig
 
 FORMAT_VERSION = 1
@@ -81,6 +82,7 @@ class Project:
         self.training = training or TrainingConfig()
         self.name = name
         self.description = ""
+        self.runs: list[RunRecord] = []
         self.path: Path | None = None
         self.changed = Signal("project_changed")
         self.dirty = False
@@ -112,6 +114,7 @@ class Project:
             "graph": self.graph.to_dict(),
             "dataset": asdict(self.dataset),
             "training": self.training.to_dict(),
+            "runs": [run.to_dict() for run in self.runs],
         }
 
     def replace_with(self, other: Project) -> None:
@@ -119,6 +122,7 @@ class Project:
         self.graph.load_dict(other.graph.to_dict())
         self.dataset = other.dataset
         self.training = other.training
+        self.runs = list(other.runs)
         self.name = other.name
         self.description = other.description
         self.path = other.path
@@ -153,10 +157,12 @@ def project_from_dict(data: Any, source: str = "project") -> Project:
     try:
         dataset = DatasetChoice.from_dict(data.get("dataset", {}))
         training = TrainingConfig.from_dict(data.get("training", {}))
+        runs = runs_from_data(data.get("runs", []))  # older files have none
     except (TypeError, ValueError) as exc:
         raise ProjectError(f"{source}: {exc}") from exc
     project = Project(graph, dataset, training, name=str(data.get("name", "Untitled")))
     project.description = str(data.get("description", ""))
+    project.runs = runs
     return project
 
 

@@ -8,6 +8,9 @@ a refresh runs at most once per `REFRESH_MS`, from a single-shot timer.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,18 +32,14 @@ from PySide6.QtWidgets import (
 
 from backend.analysis import Analysis, Summary, SummaryRow, format_bytes, format_count
 from backend.analysis_advice import Finding, advise
+from backend.analysis_data import dataset_meta, is_known
 from backend.analysis_fixes import Fix
-from backend.analysis_memory import (
-    TrainingMemory,
-    device_memory,
-    memory_warning,
-    training_memory,
-)
+from backend.analysis_memory import TrainingMemory, training_memory_check
 from backend.commands import UndoStack
 from backend.graph import CycleError, GraphError
 from backend.layer_table import UnknownLayerError
 from backend.live_shapes import LiveShapes
-from backend.project import Project
+from backend.project import DatasetChoice, Project
 from backend.shapes import format_shape
 from gui import theme
 
@@ -55,6 +54,7 @@ class AnalysisPanel(QWidget):
 
     refreshed = Signal()
     """After each refresh: `analysis.params_of(node_id)` is current."""
+    _dataset_known = Signal()
 
     def __init__(
         self,
@@ -82,6 +82,8 @@ class AnalysisPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self._loading: set[str] = set()
+        self._dataset_known.connect(self.schedule)
         self._build()
         live.updated.connect(self.schedule)
         project.changed.connect(self._on_project_changed)
@@ -142,12 +144,13 @@ class AnalysisPanel(QWidget):
             return
         self.refresh_count += 1
         self._settings = _settings_key(self.project)
+        self._learn_dataset()
         graph, shapes = self.project.graph, self.live.results
         self.summary = self.analysis.summarize(graph, shapes)
         findings = advise(self.project, shapes, self.live.problems, self.summary)
-        self.memory = training_memory(self.summary.totals, self.project.training)
-        device = device_memory()
-        self.memory_warning = memory_warning(self.memory, device)
+        self.memory, device, self.memory_warning = training_memory_check(
+            self.project, self.summary.totals
+        )
         if self.memory_warning is not None:
             advice = "Lower the batch size in Training, or make the model smaller."
             findings.append(Finding("warning", self.memory_warning, None, advice, (), "memory"))
@@ -157,6 +160,29 @@ class AnalysisPanel(QWidget):
         self._show_table()
         self._show_findings()
         self.refreshed.emit()
+
+    def _learn_dataset(self) -> None:
+        """Shapes of a costly dataset (a file, a Keras download) are read on a daemon thread
+        once per setting; the checks that need them appear on the refresh after."""
+        choice = self.project.dataset
+        key = repr(choice)
+        if is_known(choice) or key in self._loading:
+            return
+        self._loading.add(key)
+        thread = threading.Thread(
+            target=self._read_dataset, args=(copy.deepcopy(choice),), daemon=True
+        )
+        thread.start()
+
+    def _read_dataset(self, choice: DatasetChoice) -> None:
+        dataset_meta(choice, load=True)
+        with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
+            self._dataset_known.emit()
+
+    @property
+    def learning_dataset(self) -> bool:
+        """True while the dataset's shapes are being read in the background."""
+        return not is_known(self.project.dataset)
 
     def _show_totals(self) -> None:
         totals = self.summary.totals
@@ -173,6 +199,8 @@ class AnalysisPanel(QWidget):
         where = "device memory unknown"
         if device is not None:
             kind = device.name if device.kind == "GPU" else "RAM"
+            if device.replicas > 1:
+                kind += f" (each of {device.replicas})"
             where = f"{format_bytes(device.available)} free of {format_bytes(device.total)} {kind}"
         fits = self.memory_warning is None
         color = "" if fits else f" style='color:{theme.ERROR_COLOR.name()}'"
@@ -284,15 +312,8 @@ class AnalysisPanel(QWidget):
 
 
 def _settings_key(project: Project) -> tuple[Any, ...]:
-    training, dataset = project.training, project.dataset
-    return (
-        dataset.name,
-        repr(dataset.params),
-        training.loss,
-        training.optimizer,
-        training.momentum,
-        training.batch_size,
-    )
+    """What the analysis reads of the dataset and training settings."""
+    return (repr(project.dataset), repr(project.training))
 
 
 def _ordered(summary: Summary, project: Project) -> list[SummaryRow]:

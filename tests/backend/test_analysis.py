@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from backend.analysis import Analysis, Summary, format_bytes, format_count
+from backend.catalog import palette_types
 from backend.compiler import compile_graph
 from backend.examples import digits_cnn
 from backend.graph import LayerGraph
+from backend.layer_table import layer_info
 from backend.shapes import ShapeInference
 
 ChainBuilder = Callable[..., list[str]]
@@ -237,3 +239,81 @@ def test_format_count(value: int | None, text: str) -> None:
 )
 def test_format_bytes(value: int | None, text: str) -> None:
     assert format_bytes(value) == text
+
+
+def single_layer_graph(layer_type: str, params: dict[str, Any] | None = None) -> LayerGraph:
+    """Inputs of the layer's example shapes feeding one node of `layer_type`."""
+    info = layer_info(layer_type)
+    graph = LayerGraph()
+    inputs = [graph.add_node("Input", {"shape": list(s)}).id for s in info.example_input]
+    node = graph.add_node(layer_type, {**info.required, **(params or {})})
+    for port, src in enumerate(inputs):
+        graph.connect(src, node.id, port)
+    return graph
+
+
+@pytest.mark.slow
+def test_every_palette_layer_counts_what_keras_counts(keras: Any) -> None:
+    wrong: list[str] = []
+    no_flops: list[str] = []
+    for layer_type in palette_types():
+        if layer_info(layer_type).is_input:
+            continue
+        graph = single_layer_graph(layer_type)
+        shapes = ShapeInference().infer(graph)
+        summary = Analysis().summarize(graph, shapes)
+        row = summary.rows[-1]
+        if row.stats is None:
+            wrong.append(f"{layer_type}: {row.error}")
+            continue
+        counted = compile_graph(graph, shapes).count_params()
+        if summary.totals.params != counted:
+            wrong.append(f"{layer_type}: {summary.totals.params} != Keras {counted}")
+        if row.stats.flops is None:
+            no_flops.append(layer_type)
+    assert not wrong, wrong
+    assert set(no_flops) <= {
+        "MelSpectrogram",
+        "STFTSpectrogram",
+        "ContrastLimitedAdaptiveHistogramEqualization",
+    }
+
+
+def test_a_shared_layer_counts_its_weights_once(keras: Any) -> None:
+    graph = LayerGraph()
+    left = graph.add_node("Input", {"shape": [6]}).id
+    right = graph.add_node("Input", {"shape": [6]}).id
+    owner = graph.add_node("Dense", {"units": 4}).id
+    sharer = graph.add_node("Dense", {"units": 4, "shares": owner}).id
+    join = graph.add_node("Concatenate").id
+    for src, dst in ((left, owner), (right, sharer), (owner, join), (sharer, join)):
+        graph.connect(src, dst)
+    summary = summarize(graph)
+    assert summary.totals.params == compile_graph(graph).count_params() == 6 * 4 + 4
+    shared = summary.row(sharer)
+    assert shared is not None and shared.stats is not None
+    assert shared.stats.params == 0 and shared.stats.flops == 2 * 6 * 4 + 4
+
+
+def test_a_block_adds_up_its_subgraph_and_can_be_frozen(keras: Any) -> None:
+    graph = single_layer_graph("ResidualBlock")
+    block_id = list(graph.nodes)[-1]
+    stats = summarize(graph).row(block_id).stats  # type: ignore[union-attr]
+    model = compile_graph(graph)
+    assert stats is not None and stats.params == model.count_params()
+    assert stats.flops is not None and stats.flops > 0
+    graph.set_params(block_id, {"trainable": False})
+    frozen = summarize(graph).row(block_id).stats  # type: ignore[union-attr]
+    model = compile_graph(graph)
+    assert frozen is not None and frozen.trainable == 0 == len(model.trainable_weights)
+    assert frozen.non_trainable == model.count_params()
+
+
+def test_bidirectional_costs_both_directions() -> None:
+    inner = {"type": "LSTM", "params": {"units": 16}}
+    graph = single_layer_graph("Bidirectional", {"layer": inner})
+    lstm = single_layer_graph("LSTM", {"units": 16})
+    both = summarize(graph).rows[-1].stats
+    one = summarize(lstm).rows[-1].stats
+    assert both is not None and one is not None and one.flops is not None
+    assert both.flops == 2 * one.flops and both.params == 2 * one.params

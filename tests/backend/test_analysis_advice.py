@@ -353,3 +353,47 @@ def test_errors_come_before_warnings(chain: ChainBuilder) -> None:
     severities = [f.severity for f in findings(project)]
     assert "error" in severities and "warning" in severities
     assert severities == sorted(severities)
+
+
+def test_from_logits_wants_a_linear_output(chain: ChainBuilder) -> None:
+    project, ids = project_of(
+        chain, ("Input", {"shape": [4]}), ("Dense", {"units": 3}), dataset="iris"
+    )
+    project.training.from_logits = True
+    assert findings(project) == []
+    project.graph.set_params(ids[1], {"activation": "softmax"})
+    (warning,) = of_kind(project, "activation_vs_loss")
+    assert "from_logits set" in warning.message and "a second time" in warning.message
+    apply(project, warning, "Set activation of 'dense' to linear")
+    assert findings(project) == []
+
+
+def test_an_output_head_loss_overrides_the_project_loss(chain: ChainBuilder) -> None:
+    project, _ids = project_of(
+        chain,
+        ("Input", {"shape": [2]}),
+        ("Dense", {"units": 1, "activation": "sigmoid"}),
+        dataset="moons",
+    )
+    assert findings(project) == []
+    project.training.heads = {"dense": {"loss": "mean_squared_error"}}
+    project.training.loss = "sparse_categorical_crossentropy"
+    assert findings(project) == []  # the head's loss applies, not the project's
+    project.training.heads = {}
+    assert of_kind(project, "activation_vs_loss")
+
+
+def test_one_unit_with_sparse_cross_entropy_is_too_few_for_two_classes(
+    chain: ChainBuilder,
+) -> None:
+    project, _ids = project_of(
+        chain,
+        ("Input", {"shape": [2]}),
+        ("Dense", {"units": 1, "activation": "softmax"}),
+        dataset="moons",
+        loss="sparse_categorical_crossentropy",
+    )
+    (finding,) = of_kind(project, "output_size")
+    assert finding.severity == "error"
+    apply(project, finding, "Set units of 'dense' to 2")
+    assert findings(project) == []

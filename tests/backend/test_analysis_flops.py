@@ -105,10 +105,31 @@ def test_pooling_and_normalization_are_small_per_element_costs(chain: ChainBuild
     assert [flops_of(graph, n) for n in ids] == [0, 128, 2 * 32, 32, 5 * 2]
 
 
-def test_a_type_without_a_rule_is_unknown_and_marks_totals_incomplete() -> None:
+def test_a_type_without_a_rule_has_no_estimate() -> None:
     assert estimate_flops("SomeFutureLayer", object(), [(4,)], (4,)) is None
 
 
 @pytest.mark.parametrize("layer_type", ["Flatten", "Dropout", "Reshape", "Concatenate"])
 def test_reshaping_layers_cost_nothing(layer_type: str) -> None:
     assert estimate_flops(layer_type, object(), [(4, 4)], (16,)) == 0
+
+
+def test_an_einsum_dense_costs_what_the_same_dense_costs() -> None:
+    einsum, dense = LayerGraph(), LayerGraph()
+    x = einsum.add_node("Input", {"shape": [16]}).id
+    params = {"equation": "ab,bc->ac", "output_shape": 8, "bias_axes": "c"}
+    e = einsum.add_node("EinsumDense", params).id
+    einsum.connect(x, e)
+    y = dense.add_node("Input", {"shape": [16]}).id
+    d = dense.add_node("Dense", {"units": 8}).id
+    dense.connect(y, d)
+    assert flops_of(einsum, e) == flops_of(dense, d) == 2 * 16 * 8 + 8
+
+
+def test_time_distributed_runs_its_layer_once_per_step() -> None:
+    graph = LayerGraph()
+    x = graph.add_node("Input", {"shape": [10, 4]}).id
+    inner = {"type": "Dense", "params": {"units": 8}}
+    wrapped = graph.add_node("TimeDistributed", {"layer": inner}).id
+    graph.connect(x, wrapped)
+    assert flops_of(graph, wrapped) == 10 * (2 * 4 * 8 + 8)

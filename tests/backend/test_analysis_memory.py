@@ -24,9 +24,9 @@ from backend.analysis_memory import (
 from backend.compiler import compile_graph
 from backend.examples import digits_cnn
 from backend.graph import LayerGraph
+from backend.optimizers import make_optimizer
 from backend.project import DatasetChoice, Project
 from backend.shapes import ShapeInference
-from backend.trainer import make_optimizer
 from backend.training_config import OPTIMIZERS, TrainingConfig
 
 ChainBuilder = Callable[..., list[str]]
@@ -128,3 +128,21 @@ def test_the_warning_names_the_gpu_and_what_is_free() -> None:
     roomy = DeviceMemory("GPU", "NVIDIA H100", 80 << 30, 80 << 30)
     assert memory_warning(estimate, roomy) is None
     assert memory_warning(estimate, None) is None
+
+
+def test_mirrored_replicas_share_the_batch_and_mixed_precision_halves_activations() -> None:
+    project = digits_cnn()
+    totals = Analysis().summarize(project.graph, ShapeInference().infer(project.graph)).totals
+    config = TrainingConfig(batch_size=30)
+    whole = training_memory(totals, config)
+    split = training_memory(totals, config, replicas=4)
+    assert split.batch_size == 8 and split.activations == 8 * totals.activation_bytes
+    assert split.weights == whole.weights and split.optimizer == whole.optimizer
+    half = training_memory(totals, TrainingConfig(batch_size=30, mixed_precision=True))
+    assert half.activations == whole.activations // 2
+
+
+def test_training_on_the_cpu_is_measured_against_ram(keras: Any) -> None:
+    device = device_memory("cpu")
+    assert device is not None and device.kind == "RAM" and device.replicas == 1
+    assert device_memory("gpu:7") is not None  # no such GPU: training falls back to RAM

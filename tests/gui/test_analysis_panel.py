@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QPushButton, QTreeWidgetItem
+from PySide6.QtWidgets import QDockWidget, QPushButton, QSpinBox, QTreeWidgetItem
 
 from backend.commands import SetParams
 from backend.compiler import compile_graph
@@ -180,7 +182,7 @@ def test_a_batch_that_will_not_fit_turns_the_memory_line_into_a_warning(
         refreshed(qtbot, panel, 0)
         assert "✓" in panel.memory_label.text()
         count = panel.refresh_count
-        spin = window.training.batch_size
+        spin = window.training.settings.batch_size
         spin.setFocus()
         spin.selectAll()
         qtbot.keyClicks(spin, "65536")
@@ -207,4 +209,21 @@ def test_the_dock_sits_beside_training(window: MainWindow) -> None:
     dock = window.findChild(QDockWidget, "dock_analysis")
     assert dock is not None and dock.widget() is window.analysis_panel
     tabs = window.tabifiedDockWidgets(dock)
-    assert [d.objectName() for d in tabs] == ["dock_training"]
+    assert "dock_training" in [d.objectName() for d in tabs]
+
+
+def test_a_file_dataset_is_read_in_the_background_then_checked(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    panel = window.analysis_panel
+    refreshed(qtbot, panel, 0)
+    path = tmp_path / "twelve_classes.npz"
+    rng = np.random.default_rng(1)
+    np.savez(path, x=rng.random((48, 8, 8, 1), dtype=np.float32), y=np.arange(48) % 12)
+    window.project.set_dataset(DatasetChoice("numpy", {"path": str(path)}))
+    qtbot.waitUntil(
+        lambda: any("has 12 classes" in f.message for f in panel.findings), timeout=WAIT_MS
+    )
+    assert not panel.learning_dataset
+    click(qtbot, button(panel, "Set units of 'dense_1' to 12"))
+    assert window.project.graph.node_by_name("dense_1").params["units"] == 12

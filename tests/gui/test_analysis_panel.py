@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QPushButton, QSpinBox, QTreeWidgetItem
+from PySide6.QtWidgets import QDockWidget, QPushButton, QTreeWidgetItem
 
 from backend.commands import SetParams
 from backend.compiler import compile_graph

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from backend.analysis_flops import estimate_flops
@@ -35,6 +36,8 @@ from backend.shapes import (
     shared_owner,
 )
 
+MAX_CACHED = 20_000
+"""Distinct layers remembered; beyond that the oldest are forgotten (and rebuilt if needed)."""
 _ITEMSIZE = {"bfloat16": 2, "float16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1}
 
 
@@ -106,10 +109,11 @@ class Summary:
     totals: Totals = Totals()
 
     def row(self, node_id: str) -> SummaryRow | None:
-        for row in self.rows:
-            if row.node_id == node_id:
-                return row
-        return None
+        return self._by_id.get(node_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, SummaryRow]:
+        return {row.node_id: row for row in self.rows}
 
 
 @contextmanager
@@ -215,23 +219,28 @@ def _bytes(variable: Any) -> int:
 
 
 def _cache_key(graph: LayerGraph, node: Node, upstream: list[NodeShape], out: NodeShape) -> str:
+    """What a node's stats depend on: its layer (or the one it shares) and its shapes.
+
+    Not its id or name, so identical layers (a repeated block) share one entry.
+    """
     owner = shared_owner(graph, node) or node
     try:
         params = json.dumps([node.params, owner.params], sort_keys=True, default=str)
     except (TypeError, ValueError):
         params = repr([node.params, owner.params])
     ups = [(u.shape, u.dtype) for u in upstream]
-    return f"{node.layer_type}|{owner.id}|{params}|{ups}|{out.shape}|{out.dtype}"
+    return f"{node.layer_type}|{owner is node}|{params}|{ups}|{out.shape}|{out.dtype}"
 
 
 class Analysis:
     """Per-node statistics of a graph, recomputed incrementally; reuse one instance."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[str, NodeStats | str]] = {}
+        self._cache: dict[str, NodeStats | str] = {}
+        """Stats (or why there are none) by content key: identical layers are built once."""
         self.summary = Summary()
         self.recomputed: list[str] = []
-        """Node ids whose layer was built (not taken from the cache) by the last `summarize`."""
+        """Node ids whose layer was built (found in no cache) by the last `summarize`."""
 
     def summarize(self, graph: LayerGraph, shapes: dict[str, NodeShape]) -> Summary:
         """Stats of every node whose shape is known, and totals over the nodes the model uses.
@@ -247,8 +256,8 @@ class Analysis:
         for nid, node in graph.nodes.items():
             upstream = [shapes.get(src) for _, src in sorted(incoming[nid])]
             rows.append(self._row(graph, node, upstream, shapes.get(nid), nid in used))
-        for stale in set(self._cache) - set(graph.nodes):
-            del self._cache[stale]
+        while len(self._cache) > MAX_CACHED:
+            del self._cache[next(iter(self._cache))]  # the oldest first
         self.summary = Summary(tuple(rows), _totals(rows, _weight_holders(graph, used)))
         return self.summary
 
@@ -265,18 +274,17 @@ class Analysis:
             return row
         ups = [u for u in upstream if u is not None]
         key = _cache_key(graph, node, ups, out)
-        cached = self._cache.get(node.id)
-        if cached is None or cached[0] != key:
+        result = self._cache.get(key)
+        if result is None:
             try:
-                result: NodeStats | str = build_stats(graph, node, ups, out)
+                result = build_stats(graph, node, ups, out)
             except Exception as exc:  # a layer Keras builds in a model but not alone
-                result = f"{node.layer_type} '{node.name}': cannot count its weights ({exc})"
-            cached = (key, result)
-            self._cache[node.id] = cached
+                result = str(exc)
+            self._cache[key] = result
             self.recomputed.append(node.id)
-        result = cached[1]
         if isinstance(result, str):
-            return replace(row, shape=out.shape, error=result)
+            error = f"{node.layer_type} '{node.name}': cannot count its weights ({result})"
+            return replace(row, shape=out.shape, error=error)
         return replace(row, shape=out.shape, stats=result)
 
     def params_of(self, node_id: str) -> int | None:

@@ -77,6 +77,7 @@ class AnalysisPanel(QWidget):
         self.memory_warning: str | None = None
         self.refresh_count = 0
         self._shown_findings: list[tuple[Any, ...]] | None = None
+        self._shown_rows: list[tuple[Any, ...]] = []
         self._settings: tuple[Any, ...] = ()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -213,6 +214,7 @@ class AnalysisPanel(QWidget):
     def _show_table(self) -> None:
         rows = _ordered(self.summary, self.project)
         self.table.setRowCount(len(rows) + 1)
+        del self._shown_rows[len(rows) + 1 :]
         for index, row in enumerate(rows):
             self._set_row(index, _row_cells(row), row.node_id, used=row.used)
         totals = self.summary.totals
@@ -230,6 +232,10 @@ class AnalysisPanel(QWidget):
     def _set_row(
         self, index: int, cells: list[str], node_id: str | None, used: bool, bold: bool = False
     ) -> None:
+        """Write one row; a row that shows the same as before is left alone (1,000-node graphs)."""
+        shown = (cells, node_id, used, bold)
+        if index < len(self._shown_rows) and self._shown_rows[index] == shown:
+            return
         font = QFont()
         font.setBold(bold)
         font.setItalic(not used)
@@ -237,14 +243,19 @@ class AnalysisPanel(QWidget):
             item = self.table.item(index, column)
             if item is None:
                 item = QTableWidgetItem()
+                if column >= 3:
+                    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    item.setTextAlignment(right)
                 self.table.setItem(index, column, item)
-            if column >= 3:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setText(text)
             item.setData(NODE_ROLE, node_id)
             item.setFont(font)
             item.setForeground(QBrush(GREY) if not used else QBrush())
             item.setToolTip("" if used else "reaches no output: not part of the model")
+        if index < len(self._shown_rows):
+            self._shown_rows[index] = shown
+        else:
+            self._shown_rows.append(shown)
 
     def _on_cell_clicked(self, row: int, column: int) -> None:
         item = self.table.item(row, column)

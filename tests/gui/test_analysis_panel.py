@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QPushButton, QTreeWidgetItem
 
-from backend.commands import SetParams
+from backend.commands import MoveNodes, SetParams
 from backend.compiler import compile_graph
 from backend.graph import LayerGraph
 from backend.project import DatasetChoice, Project
@@ -227,3 +227,16 @@ def test_a_file_dataset_is_read_in_the_background_then_checked(
     assert not panel.learning_dataset
     click(qtbot, button(panel, "Set units of 'dense_1' to 12"))
     assert window.project.graph.node_by_name("dense_1").params["units"] == 12
+
+
+def test_moving_nodes_does_not_refresh_the_analysis(qtbot: Any, window: MainWindow) -> None:
+    panel = window.analysis_panel
+    refreshed(qtbot, panel, 0)
+    qtbot.wait(150)
+    before = panel.refresh_count
+    node = window.project.graph.node_by_name("dense")
+    old = node.position
+    for step in range(10):
+        window.undo.push(MoveNodes({node.id: (old, (old[0] + step, old[1]))}))
+    qtbot.wait(250)
+    assert panel.refresh_count == before

@@ -19,10 +19,22 @@ import numpy as np
 
 from backend.compiler import CompileError, compile_graph
 from backend.datasets import Dataset
+from backend.diagnostics import Alert, Diagnostics, Probe
 from backend.graph import LayerGraph
 from backend.keras_env import import_keras
+from backend.optimizers import make_optimizer
 from backend.training_config import TrainingConfig
+from backend.training_setup import (
+    BestWeights,
+    class_weights,
+    compile_arguments,
+    extra_callbacks,
+    precision_policy,
+    resolve_loss,
+)
 from backend.weights import apply_weights, load_weights
+
+__all__ = ["make_optimizer", "resolve_loss"]  # re-exported: callers import them from here
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class BatchEnd:
     step: int
     steps_per_epoch: int
     logs: dict[str, float]
+    seconds: float = 0.0  # since the run began (for throughput and ETA)
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,15 @@ class EpochEnd:
     epoch: int
     logs: dict[str, float]
     seconds: float
+    learning_rate: float = 0.0
+    samples_per_s: float = 0.0
+    histograms: dict[str, Any] = field(default_factory=dict)
+    extra: Any = None  # what the run's epoch hook returned (e.g. a decision-boundary grid)
+
+
+@dataclass(frozen=True)
+class TrainAlert:
+    alert: Alert
 
 
 @dataclass(frozen=True)
@@ -54,7 +76,8 @@ class TrainEnd:
     node_id: str | None = None
 
 
-TrainingEvent = TrainBegin | BatchEnd | EpochEnd | TrainEnd
+TrainingEvent = TrainBegin | BatchEnd | EpochEnd | TrainAlert | TrainEnd
+EpochHook = Callable[[Any, int], Any]
 EventSink = Callable[[TrainingEvent], None]
 
 
@@ -65,31 +88,9 @@ class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     model: Any = None
     node_id: str | None = None
-
-
-def resolve_loss(config: TrainingConfig, dataset: Dataset, output_units: int) -> str:
-    if config.loss != "auto":
-        return config.loss
-    if dataset.task == "regression":
-        return "mean_squared_error"
-    if output_units == 1:
-        return "binary_crossentropy"
-    return "sparse_categorical_crossentropy"
-
-
-def make_optimizer(config: TrainingConfig) -> Any:
-    keras = import_keras()
-    lr = float(config.learning_rate)
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=float(config.momentum))
-    classes = {
-        "adam": keras.optimizers.Adam,
-        "rmsprop": keras.optimizers.RMSprop,
-        "adamw": keras.optimizers.AdamW,
-        "adagrad": keras.optimizers.Adagrad,
-        "nadam": keras.optimizers.Nadam,
-    }
-    return classes[config.optimizer](learning_rate=lr)
+    alerts: list[Alert] = field(default_factory=list)
+    best_epoch: int | None = None
+    wall_time_s: float = 0.0
 
 
 def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -106,19 +107,28 @@ class Trainer:
         config: TrainingConfig,
         on_event: EventSink | None = None,
         batch_interval_s: float = 0.05,
+        epoch_hook: EpochHook | None = None,
     ) -> None:
         self.graph = graph
         self.dataset = dataset
         self.config = config
         self.on_event: EventSink = on_event or (lambda event: None)
         self.batch_interval_s = batch_interval_s
+        self.epoch_hook = epoch_hook
+        self.diagnostics = Diagnostics()
         self._stop = threading.Event()
+        self._stop_after_epoch = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._started = 0.0
+        self._best_epoch: int | None = None
 
     def request_stop(self) -> None:
         self._stop.set()
         self._running.set()
+
+    def request_stop_after_epoch(self) -> None:
+        self._stop_after_epoch.set()
 
     def pause(self) -> None:
         self._running.clear()
@@ -130,17 +140,21 @@ class Trainer:
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
+    def dataset_has_validation(self) -> bool:
+        x_val = getattr(self.dataset, "x_val", None)
+        return x_val is not None and len(x_val) > 0
+
     def build_model(self) -> Any:
         keras = import_keras()
         keras.utils.set_random_seed(self.config.seed)
-        model = compile_graph(self.graph)
+        with precision_policy(self.config):
+            model = compile_graph(self.graph)
         if self.config.initial_weights:  # an imported model's weights: training continues
             apply_weights(model, load_weights(self.config.initial_weights))
-        out_units = int(model.outputs[0].shape[-1] or 1)
         model.compile(
             optimizer=make_optimizer(self.config),
-            loss=resolve_loss(self.config, self.dataset, out_units),
-            metrics=list(self.config.metrics) if self.dataset.task == "classification" else [],
+            jit_compile=bool(self.config.jit_compile),
+            **compile_arguments(model, self.config, self.dataset),
         )
         return model
 
@@ -158,21 +172,44 @@ class Trainer:
             return self._finish("failed", str(exc), history, None, exc.node_id)
         except Exception as exc:
             return self._finish("failed", f"could not build the model: {exc}", history, None)
-        callback = _EventCallback(self, history)
+        self._started = time.perf_counter()
+        arguments = self.dataset.fit_arguments(int(self.config.batch_size))  # arrays or tf.data
+        callback = _EventCallback(self, history, self._probe(model, arguments))
+        try:
+            callbacks = extra_callbacks(self.config, arguments.get("validation_data") is not None)
+        except RuntimeError as exc:
+            return self._finish("failed", str(exc), history, model)
         try:
             model.fit(
-                **self.dataset.fit_arguments(int(self.config.batch_size)),  # arrays or tf.data
+                **arguments,
                 epochs=int(self.config.epochs),
-                callbacks=[callback],
+                callbacks=[*callbacks, callback],
+                class_weight=class_weights(self.config, self.dataset),
                 verbose=0,
             )
         except Exception as exc:
             return self._finish("failed", _explain(exc), history, model)
+        best = callback.best
+        if self.config.checkpoint and best.weights is not None:
+            model.set_weights(best.weights)  # the best epoch, not the last one
+            self._best_epoch = best.epoch
         if callback.failure:
             return self._finish("failed", callback.failure, history, model)
         if self._stop.is_set():
             return self._finish("stopped", "stopped by the user", history, model)
+        if self._stop_after_epoch.is_set():
+            return self._finish("stopped", "stopped after the epoch, as asked", history, model)
         return self._finish("completed", "training finished", history, model)
+
+    def _probe(self, model: Any, arguments: dict[str, Any]) -> Probe | None:
+        """A fixed batch for the per-epoch diagnostics (in-memory data only)."""
+        x, y = arguments.get("x"), arguments.get("y")
+        if y is None or x is None:
+            return None
+        try:
+            return Probe(model, x, y, histograms=bool(self.config.histograms))
+        except (ValueError, TypeError, AttributeError):
+            return None  # a model the probe cannot read: train without it
 
     def _finish(
         self,
@@ -183,7 +220,17 @@ class Trainer:
         node_id: str | None = None,
     ) -> TrainResult:
         self.on_event(TrainEnd(status, message, {k: list(v) for k, v in history.items()}, node_id))
-        return TrainResult(status, message, history, model, node_id)
+        wall = time.perf_counter() - self._started if self._started else 0.0
+        return TrainResult(
+            status,
+            message,
+            history,
+            model,
+            node_id,
+            list(self.diagnostics.alerts),
+            self._best_epoch,
+            wall,
+        )
 
 
 def _explain(exc: Exception) -> str:
@@ -198,13 +245,15 @@ def _explain(exc: Exception) -> str:
 class _EventCallback:
     """A Keras callback that turns fit's hooks into TrainingEvents (built lazily on Keras)."""
 
-    def __new__(cls, trainer: Trainer, history: dict[str, list[float]]) -> Any:
+    def __new__(cls, trainer: Trainer, history: dict[str, list[float]], probe: Probe | None) -> Any:
         keras = import_keras()
+        monitor = "val_loss" if trainer.dataset_has_validation() else "loss"
 
         class EventCallback(keras.callbacks.Callback):  # type: ignore[name-defined]
             def __init__(self) -> None:
                 super().__init__()
                 self.failure: str | None = None
+                self.best = BestWeights(monitor)
                 self._epoch = 0
                 self._steps = 0
                 self._last_emit = -math.inf  # the first batch is always reported
@@ -227,7 +276,8 @@ class _EventCallback:
                     if loss is not None and not math.isfinite(loss):
                         self._fail(f"the loss became {loss} at epoch {self._epoch + 1}")
                         return
-                    trainer.on_event(BatchEnd(self._epoch, batch, self._steps, values))
+                    elapsed = time.perf_counter() - trainer._started
+                    trainer.on_event(BatchEnd(self._epoch, batch, self._steps, values, elapsed))
                 if not trainer._running.is_set():
                     trainer._running.wait()
                 if trainer._stop.is_set():
@@ -237,11 +287,38 @@ class _EventCallback:
                 values = _floats(logs)
                 for key, value in values.items():
                     history.setdefault(key, []).append(value)
+                seconds = time.perf_counter() - self._epoch_start
                 loss = values.get("loss")
                 if loss is not None and not math.isfinite(loss):
+                    self._alert(epoch, values, None)
                     self._fail(f"the loss became {loss} in epoch {epoch + 1}")
                     return
-                trainer.on_event(EpochEnd(epoch, values, time.perf_counter() - self._epoch_start))
+                self.best.offer(self.model, epoch, values)
+                stats = probe.measure() if probe is not None else None
+                self._alert(epoch, values, stats)
+                samples = self._steps * int(trainer.config.batch_size)
+                lr = float(np.asarray(self.model.optimizer.learning_rate))
+                history.setdefault("samples_per_s", []).append(samples / max(seconds, 1e-9))
+                extra = trainer.epoch_hook(self.model, epoch) if trainer.epoch_hook else None
+                trainer.on_event(
+                    EpochEnd(
+                        epoch,
+                        values,
+                        seconds,
+                        lr,
+                        samples / max(seconds, 1e-9),
+                        {"weights": stats.weight_histograms, "gradients": stats.grad_histograms}
+                        if stats is not None and trainer.config.histograms
+                        else {},
+                        extra,
+                    )
+                )
+                if trainer._stop_after_epoch.is_set():
+                    self.model.stop_training = True
+
+            def _alert(self, epoch: int, values: dict[str, float], stats: Any) -> None:
+                for alert in trainer.diagnostics.on_epoch(epoch, values, stats):
+                    trainer.on_event(TrainAlert(alert))
 
             def _fail(self, what: str) -> None:
                 self.failure = (

@@ -43,7 +43,9 @@ from gui.analysis_panel import AnalysisPanel
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
+from gui.evaluation_panel import EvaluationPanel
 from gui.history_view import HistoryView
+from gui.insight_panel import InsightPanel
 from gui.inspector import Inspector
 from gui.keras_loader import KerasLoader
 from gui.learn_panel import LearnPanel
@@ -91,6 +93,18 @@ class MainWindow(QMainWindow):
             "Analysis", self.analysis_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.tabifyDockWidget(bottom, analysis)
+        self.insight_panel = InsightPanel(lambda: self.is_training, self)
+        self.evaluation_panel = EvaluationPanel(
+            self.project,
+            lambda: self.trained_model,
+            lambda: self.is_training,
+            self.insight_panel,
+            self,
+        )
+        evaluation = self._dock(
+            "Evaluation", self.evaluation_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(bottom, evaluation)
         bottom.raise_()
         history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, history)
@@ -102,6 +116,8 @@ class MainWindow(QMainWindow):
         learn = self._dock("Learn", self.learn_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, self.start_dock)
         self.tabifyDockWidget(right, learn)
+        insight = self._dock("Insight", self.insight_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(right, insight)
         self.inspector_dock = right
         (self.start_dock if self.start_panel.has_pending else right).raise_()
         self.resizeDocks([left, right], [210, 290], Qt.Orientation.Horizontal)
@@ -126,6 +142,7 @@ class MainWindow(QMainWindow):
         self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.training.train_requested.connect(self.start_training)
         self.training.stop_requested.connect(self.stop_training)
+        self.training_finished.connect(self.evaluation_panel.mark_stale)
         self.project.changed.connect(self._update_title)
         self.live.updated.connect(self._on_shapes_updated)
         self._autosave = QTimer(self)
@@ -207,6 +224,9 @@ class MainWindow(QMainWindow):
         run = bar.addMenu("&Run")
         self.train_action = self._action(run, "&Train", self.start_training, "F5")
         self.stop_action = self._action(run, "&Stop", self.stop_training, "Shift+F5")
+        self.evaluate_action = self._action(
+            run, "&Evaluate on test split", self.evaluation_panel.evaluate, "F6"
+        )
 
     # ----------------------------------------------------------------- Keras in the background
     def start_loading_keras(self) -> None:
@@ -433,6 +453,7 @@ class MainWindow(QMainWindow):
         self.project.replace_with(project)
         self.undo.clear()
         self.trained_model = None
+        self.evaluation_panel.clear()
         self.training.load_from_project()
         self.training.reset_plots()
         self.inspector.show_node(None)
@@ -583,5 +604,6 @@ class MainWindow(QMainWindow):
             self.worker.request_stop()
             self.worker.wait()
             self.worker = None
+        self.evaluation_panel.shutdown()
         if self.loader is not None:
             self.loader.wait()

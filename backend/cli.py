@@ -20,6 +20,7 @@ from dataclasses import asdict, replace
 from types import FrameType
 from typing import Any
 
+from backend import cli_import
 from backend.compiler import CompileError, Problem, compile_graph, validate
 from backend.datasets import Dataset, DatasetError, load_dataset
 from backend.export import ModelFileError, save_keras
@@ -45,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "validate": "infer every layer's output shape and report the graph's errors",
     "summary": "list the layers with their output shapes and the model's parameter count",
     "export": "save a project's (untrained) model to a file, e.g. .keras",
+    "import": cli_import.HELP,
 }
 EXPORT_FORMATS: dict[str, str] = {"keras": ".keras"}
 """Export format -> the file suffix it writes."""
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"file format (default keras; supported: {', '.join(EXPORT_FORMATS)})",
     )
     export.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    cli_import.add_import_command(commands)
     return parser
 
 

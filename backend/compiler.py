@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,6 +122,12 @@ def compile_order(graph: LayerGraph) -> list[str]:
     if len(order) != len(graph.nodes):  # sharing against the data flow: plain order will do
         return graph.topological_order()
     return order
+
+
+def model_name(project_name: str) -> str:
+    """A Keras model name from a project's name (`Digits CNN` -> `Digits_CNN`); an imported
+    project is named after its model, so the name comes back unchanged."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", project_name).strip("_.") or "deepcanvas"
 
 
 def compile_graph(

@@ -47,7 +47,11 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
     config = read_model_config(path)
     check_layers(config, str(path))
     model = _load(path)
-    graph = model_graph(model.get_config(), _model_class(model), str(path))
+    # A .keras file's own config is the truth (Keras loses e.g. a frozen nested Sequential's
+    # `trainable`); a legacy .h5 holds a Keras 2 config, so take Keras 3's reading of it.
+    own = config.get("config") if path.suffix.lower() == ".keras" else None
+    layers_config = own if isinstance(own, dict) else model.get_config()
+    graph = model_graph(layers_config, _model_class(model), str(path))
     project = Project(graph, name=model.name)
     project.description = f"Imported from {path.name}"
     arrays = collect_weights(model)
@@ -157,7 +161,8 @@ def _functional_graph(config: dict[str, Any], source: str) -> LayerGraph:
                 node = owner
             else:
                 name = _call_name(entry["name"], k, names)
-                node = graph.add_node(owner.layer_type, {"shares": owner.id}, name=name)
+                node = graph.add_node(owner.layer_type, name=name)
+                node.params = {"shares": owner.id}  # not the type's starting values
             calls[(entry["name"], k)] = node.id
             pending.append((node, inbound, entry["name"]))
     for node, inbound, layer_name in pending:

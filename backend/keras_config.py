@@ -20,12 +20,14 @@ from backend.catalog import (
     make_layer,
     type_for_class_name,
 )
+from backend.export import ModelFileError
 
 MODEL_CLASSES = ("Functional", "Sequential", "Model")
+_BOOKKEEPING = ("shared_object_id", "build_config", "compile_config")
 _SERIALIZED_MODULES = ("keras.initializers", "keras.regularizers", "keras.constraints")
 
 
-class ModelImportError(ValueError):
+class ModelImportError(ModelFileError):
     """A model file that cannot become a project, naming the file and the layer."""
 
 
@@ -117,7 +119,11 @@ def layer_params(class_name: str, config: dict[str, Any], where: str) -> dict[st
     give back the same config, else the differing values are kept too (a default that follows
     another argument, such as a pooling layer's strides).
     """
+    config = _plain(config)
     full = {k: _param_value(k, v, where) for k, v in config.items() if k != "name"}
+    inner = full.get("layer")
+    if class_name == "Bidirectional" and isinstance(inner, dict):  # it renames its copies
+        inner["name"] = str(inner.get("name") or "").removeprefix("forward_") or None
     original = {k: _plain(v) for k, v in config.items() if k != "name"}
     try:
         kept = _kept_keys(class_name, _json(full), _json(original))
@@ -144,7 +150,7 @@ def _kept_keys(class_name: str, full_json: str, original_json: str) -> frozenset
 
 def _param_value(key: str, value: Any, where: str) -> Any:
     if key in ("layer", "backward_layer") and isinstance(value, dict):
-        return inner_layer(value, where)
+        return inner_layer(_plain(value), where)
     if key == "dtype":
         return _dtype_name(value)
     return simplify(_plain(value))
@@ -186,8 +192,8 @@ def _default_config(class_name: str, required_json: str) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Tuples as lists, numpy scalars as Python numbers: a config value as JSON holds it."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):  # a .keras file's bookkeeping is not configuration
+        return {str(k): _plain(v) for k, v in value.items() if k not in _BOOKKEEPING}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.compiler import compile_graph, model_name
 from backend.keras_env import import_keras
 from backend.training_config import TrainingConfig
 
@@ -115,6 +116,13 @@ def resolved_training(config: TrainingConfig, project_path: str | Path | None) -
     """The settings with `initial_weights` made absolute (for a trainer in another folder)."""
     path = resolve(config, project_path)
     return replace(config, initial_weights=str(path.resolve()) if path else None)
+
+
+def compile_project(project: Any) -> Any:
+    """The project's model, named after it, with its stored weights when it has any."""
+    model = compile_graph(project.graph, name=model_name(project.name))
+    load_into(model, project.training, project.path)
+    return model
 
 
 def load_into(model: Any, config: TrainingConfig, project_path: str | Path | None) -> list[str]:

@@ -1,0 +1,390 @@
+"""A project as a clean, runnable Keras script (functional API), for `export --format python`.
+
+The script builds the same model the compiler builds (every layer named, only the arguments
+that differ from Keras' defaults), compiles it with the project's optimizer, loss and metrics
+(read back from a model compiled by the app's own trainer, so both always agree), and trains
+it on the project's data with DeepCanvas's loader. Shared layers are one variable called
+several times, nested models one builder function each, blocks a commented run of layers.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.catalog import layer_spec
+from backend.compiler import compile_order, model_name, used_nodes
+from backend.graph import LayerGraph, Node
+from backend.keras_env import import_keras
+from backend.layer_table import INPUT_TYPE, layer_info
+from backend.project import Project, write_atomically
+from backend.shapes import block_graph, shared_owner
+
+INDENT = "    "
+_RESERVED = {"keras", "layers", "model", "data", "build_model", "compile_model", "load_data"}
+
+
+class CodegenError(ValueError):
+    """A project that cannot be written as a script, naming the node."""
+
+
+def write_script(project: Project, path: str | Path) -> Path:
+    """Write the project's script atomically; returns the path."""
+    path = Path(path)
+    write_atomically(path, generate_script(project).encode("utf-8"))
+    return path
+
+
+def generate_script(project: Project) -> str:
+    writer = _ModelWriter()
+    body = writer.model_function(project.graph, "build_model", model_name(project.name))
+    parts = [
+        _header(project) + "\n\nimport keras\nfrom keras import layers\n",
+        *writer.helpers,
+        body,
+        _compile_function(project),
+        _data_function(project),
+        _main(project),
+    ]
+    return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
+
+
+# ----------------------------------------------------------------- the model
+class _ModelWriter:
+    """Writes `def build_model(): ...` and one builder per nested model (`helpers`)."""
+
+    def __init__(self) -> None:
+        self.helpers: list[str] = []
+        self.taken = set(_RESERVED)
+
+    def model_function(self, graph: LayerGraph, function: str, name: str) -> str:
+        lines, inputs, outputs = _GraphWriter(self, graph).write()
+        ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
+        outs = outputs[0] if len(outputs) == 1 else f"[{', '.join(outputs)}]"
+        lines.append(f"return keras.Model(inputs={ins}, outputs={outs}, name={_lit(name)})")
+        doc = f'"""The model {_lit(name)}, as DeepCanvas compiles it."""'
+        return f"def {function}():\n" + _indent([doc, *lines])
+
+    def sequential_function(self, graph: LayerGraph, function: str, name: str) -> str:
+        items: list[str] = []
+        for nid in graph.topological_order():
+            node = graph.nodes[nid]
+            if layer_info(node.layer_type).is_input:
+                items.insert(0, _input_call(node))
+            else:
+                items.append(_layer_expr(node, node.name))
+        lines = ["return keras.Sequential(", f"{INDENT}["]
+        lines += [f"{INDENT * 2}{item}," for item in items]
+        lines += [f"{INDENT}],", f"{INDENT}name={_lit(name)},", ")"]
+        return f"def {function}():\n" + _indent(lines)
+
+    def variable(self, base: str) -> str:
+        name = re.sub(r"\W+", "_", base).strip("_") or "x"
+        if name[0].isdigit() or keyword.iskeyword(name):
+            name = f"_{name}"
+        candidate, i = name, 1
+        while candidate in self.taken:
+            i += 1
+            candidate = f"{name}_{i}"
+        self.taken.add(candidate)
+        return candidate
+
+
+class _GraphWriter:
+    """The statements of one graph: tensors as variables named after their layers."""
+
+    def __init__(self, model: _ModelWriter, graph: LayerGraph, prefix: str = "") -> None:
+        self.model = model
+        self.graph = graph
+        self.prefix = prefix
+        self.tensors: dict[str, str] = {}
+        self.layers: dict[str, str] = {}  # owner node id -> variable of a shared layer/model
+
+    def write(self, feed: list[str] | None = None) -> tuple[list[str], list[str], list[str]]:
+        lines: list[str] = []
+        inputs: list[str] = []
+        used = used_nodes(self.graph)
+        shared = {
+            str(n.params["shares"]) for n in self.graph.nodes.values() if "shares" in n.params
+        }
+        for nid in compile_order(self.graph):
+            if nid not in used:
+                continue
+            node = self.graph.nodes[nid]
+            if node.layer_type == INPUT_TYPE:
+                if feed is not None:
+                    self.tensors[nid] = feed[len(inputs)]
+                else:
+                    self.tensors[nid] = self.model.variable(node.name)
+                    lines.append(f"{self.tensors[nid]} = {_input_call(node, self.prefix)}")
+                inputs.append(self.tensors[nid])
+                continue
+            lines += self._call(node, nid in shared)
+        return lines, inputs, [self.tensors[nid] for nid in self.graph.outputs]
+
+    def _call(self, node: Node, is_shared: bool) -> list[str]:
+        owner = shared_owner(self.graph, node)
+        if owner is None:
+            raise CodegenError(f"{node.layer_type} '{node.name}' shares a layer that is gone")
+        info = layer_info(owner.layer_type)
+        args = [self.tensors[e.src] for e in self.graph.in_edges(node.id)]
+        if info.is_block and not owner.params.get("model"):
+            return self._inline_block(node, owner, args)
+        lines: list[str] = []
+        layer = self.layers.get(owner.id)
+        if layer is None:
+            expr = self._layer(owner, lines)
+            if is_shared or owner is not node or info.is_block:
+                layer = self.model.variable(f"{self.prefix}{owner.name}_layer")
+                lines.append(f"{layer} = {expr}")
+                self.layers[owner.id] = layer
+            else:
+                layer = expr
+        out = self.model.variable(self.prefix + node.name)
+        kwargs = "".join(
+            f", {k}={_lit(v)}" for k, v in (node.params.get("call_kwargs") or {}).items()
+        )
+        call = args[0] if info.is_block and len(args) == 1 else _call_args(info, args)
+        lines.append(_statement(out, layer, f"{call}{kwargs}"))
+        self.tensors[node.id] = out
+        return lines
+
+    def _layer(self, node: Node, lines: list[str]) -> str:
+        info = layer_info(node.layer_type)
+        if not info.is_block:
+            return _layer_expr(node, self.prefix + node.name)
+        inner = block_graph(node.params, f"{node.layer_type} '{node.name}'")
+        function = self.model.variable(f"build_{node.name}")
+        name = self.prefix + node.name
+        if node.params.get("model") == "sequential":
+            helper = self.model.sequential_function(inner, function, name)
+        else:
+            helper = self.model.model_function(inner, function, name)
+        self.model.helpers.append(helper)
+        if node.params.get("trainable") is False:
+            model = self.model.variable(node.name)
+            lines += [f"{model} = {function}()", f"{model}.trainable = False"]
+            return model
+        return f"{function}()"
+
+    def _inline_block(self, node: Node, owner: Node, args: list[str]) -> list[str]:
+        if owner is not node:
+            raise CodegenError(
+                f"{node.layer_type} '{node.name}' applies block '{owner.name}' again: the "
+                "script writer cannot share an inline block's layers yet"
+            )
+        inner = block_graph(node.params, f"{node.layer_type} '{node.name}'")
+        writer = _GraphWriter(self.model, inner, f"{self.prefix}{node.name}.")
+        lines, _inputs, outputs = writer.write(feed=args)
+        self.tensors[node.id] = outputs[0]
+        return [f"# block '{node.name}' ({node.layer_type})", *lines]
+
+
+def _statement(out: str, layer: str, call: str) -> str:
+    """`out = layer(call)`, the layer's arguments on their own line when it is too long."""
+    line = f"{out} = {layer}({call})"
+    head, paren, args = layer.partition("(")
+    if len(line) <= 95 or not paren:
+        return line
+    return f"{out} = {head}(\n{INDENT}{args[:-1]}\n)({call})"
+
+
+def _input_call(node: Node, prefix: str = "") -> str:
+    shape = node.params.get("shape", ())
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    args = [f"shape={_lit(shape)}"]
+    dtype = node.params.get("dtype", "float32")
+    if dtype != "float32":
+        args.append(f"dtype={_lit(dtype)}")
+    if node.params.get("batch_size") is not None:
+        args.append(f"batch_size={_lit(node.params['batch_size'])}")
+    args.append(f"name={_lit(prefix + node.name)}")
+    return f"keras.Input({', '.join(args)})"
+
+
+def _layer_expr(node: Node, name: str | None) -> str:
+    """`layers.Dense(64, activation="relu", name="fc")`: required arguments by position."""
+    spec = layer_spec(node.layer_type)
+    args: list[str] = []
+    positional = True
+    for param in spec.params:
+        if param.name not in node.params:
+            positional = positional and not param.required
+            continue
+        value = node.params[param.name]
+        if param.kind == "layer":
+            text = "None" if value is None else _inner_expr(value, name)
+        else:
+            if not param.required and _same(value, param.default):
+                continue
+            text = _lit(param.coerce(value))
+        if param.required and positional:
+            args.append(text)
+        else:
+            positional = False
+            args.append(f"{param.name}={text}")
+    if name is not None:
+        args.append(f"name={_lit(name)}")
+    return f"layers.{node.layer_type}({', '.join(args)})"
+
+
+def _inner_expr(value: dict[str, Any], wrapper_name: str | None) -> str:
+    """A wrapped layer; unnamed, it takes its wrapper's name, as the compiler does."""
+    inner = Node("inner", str(value["type"]), "", dict(value.get("params") or {}))
+    return _layer_expr(inner, value.get("name") or wrapper_name)
+
+
+def _call_args(info: Any, args: list[str]) -> str:
+    if info.positional_inputs:
+        return ", ".join(args)
+    if info.is_variadic or info.max_inputs > 1:
+        return f"[{', '.join(args)}]"
+    return args[0]
+
+
+# ----------------------------------------------------------------- compile, data, main
+def _compiled(project: Project) -> tuple[Any, Any]:
+    """A model compiled by the app's trainer (no stored weights needed), and the dataset."""
+    from backend.datasets import load_dataset
+    from backend.trainer import Trainer
+
+    choice = project.dataset
+    dataset = load_dataset(
+        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
+    )
+    config = replace(project.training, initial_weights=None)
+    return Trainer(project.graph, dataset, config).build_model(), dataset
+
+
+def _compile_function(project: Project) -> str:
+    model, _dataset = _compiled(project)
+    config = model.get_compile_config()
+    lines = ["model.compile("]
+    lines.append(f"{INDENT}optimizer={_keras_object(config['optimizer'])},")
+    lines.append(f"{INDENT}loss={_keras_object(config['loss'])},")
+    for key in ("loss_weights", "metrics"):
+        if config.get(key):
+            lines.append(f"{INDENT}{key}={_keras_object(config[key])},")
+    if config.get("jit_compile"):
+        lines.append(f"{INDENT}jit_compile=True,")
+    lines.append(")")
+    doc = '"""The project\'s training settings: optimizer, loss and metrics."""'
+    return "def compile_model(model):\n" + _indent([doc, *lines, "return model"])
+
+
+def _data_function(project: Project) -> str:
+    choice = project.dataset
+    call = (
+        f"load_dataset({_lit(choice.name)}, {_lit(choice.params)}, "
+        f"val_fraction={_lit(choice.val_fraction)}, test_fraction={_lit(choice.test_fraction)}, "
+        f"seed={_lit(choice.seed)})"
+    )
+    lines = [
+        '"""The project\'s data, loaded and split as DeepCanvas does it (no download).',
+        "",
+        "Run this script from the DeepCanvas folder (or with DeepCanvas installed) for its",
+        'loaders; or replace this function by your own arrays."""',
+        "from backend.datasets import load_dataset",
+        "",
+        f"return {call}",
+    ]
+    return "def load_data():\n" + _indent(lines)
+
+
+def _main(project: Project) -> str:
+    t = project.training
+    lines = [
+        f"keras.utils.set_random_seed({t.seed})",
+        "model = compile_model(build_model())",
+        "model.summary()",
+        "data = load_data()",
+        "model.fit(",
+        f"{INDENT}data.x_train,",
+        f"{INDENT}data.y_train,",
+        f"{INDENT}validation_data=(data.x_val, data.y_val) if len(data.x_val) else None,",
+        f"{INDENT}epochs={t.epochs},",
+        f"{INDENT}batch_size={t.batch_size},",
+        ")",
+    ]
+    return 'if __name__ == "__main__":\n' + _indent(lines)
+
+
+def _header(project: Project) -> str:
+    title = project.name.replace('"""', "'''")
+    return (
+        f'"""{title}: a Keras model written by DeepCanvas.\n\n'
+        "`build_model()` rebuilds the model exactly as the app compiles it; run the script to\n"
+        "train it on the project's data with the project's settings:\n\n"
+        "    python this_script.py\n"
+        '"""'
+    )
+
+
+# ----------------------------------------------------------------- literals
+def _keras_object(value: Any) -> str:
+    """A compile argument: a name, a list/dict of them, or a serialized Keras object as the
+    constructor call with its non-default arguments (`keras.optimizers.Adam(...)`)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_keras_object(v) for v in value) + "]"
+    if isinstance(value, dict) and "class_name" not in value:
+        return "{" + ", ".join(f"{_lit(k)}: {_keras_object(v)}" for k, v in value.items()) + "}"
+    if not isinstance(value, dict):
+        return _lit(value)
+    path = str(value.get("module") or "keras")
+    owner: Any = import_keras()
+    for part in path.split(".")[1:]:
+        owner = getattr(owner, part, None)
+    cls = getattr(owner, str(value["class_name"]), None)
+    try:
+        defaults = cls().get_config() if cls is not None else {}
+    except (TypeError, ValueError):
+        defaults = {}
+    args = []
+    for key, item in value.get("config", {}).items():
+        if key == "name":
+            continue
+        if key != "learning_rate" and key in defaults and _same(_f32(defaults[key]), _f32(item)):
+            continue
+        args.append(f"{key}={_keras_object(_f32(item))}")
+    return f"{path}.{value['class_name']}({', '.join(args)})"
+
+
+def _f32(value: Any) -> Any:
+    """Optimizer hyper-parameters are float32 variables: 0.001 rather than 0.0010000000474."""
+    return float(str(np.float32(value))) if isinstance(value, float) else value
+
+
+def _lit(value: Any) -> str:
+    """A Python literal for a JSON-like value, strings in double quotes."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple):
+        inner = ", ".join(_lit(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_lit(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    def norm(v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return [norm(x) for x in v]
+        return v
+
+    return bool(norm(a) == norm(b))
+
+
+def _indent(lines: list[str]) -> str:
+    out = []
+    for line in lines:
+        out += [INDENT + part if part else "" for part in line.split("\n")]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,140 @@
+"""Python export: the script rebuilds, in a fresh interpreter, the model the app compiles."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.cli import main as cli_main
+from backend.codegen import generate_script, write_script
+from backend.examples import digits_cnn
+from backend.graph import LayerGraph
+from backend.importer import import_model
+from backend.project import Project, save_project
+from backend.weights import compile_project
+from tests import keras_models
+from tests.script_runner import build_in_subprocess, script_env
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Project]:
+    """The varied models as imported projects, plus one made on the canvas with blocks."""
+    folder = tmp_path_factory.mktemp("codegen")
+    result: dict[str, Project] = {}
+    for name, build in keras_models.VARIED.items():
+        build().save(folder / f"{name}.keras")
+        result[name] = import_model(folder / f"{name}.keras", folder / f"{name}.dcproj.json")
+    result["canvas_blocks"] = canvas_with_blocks()
+    return result
+
+
+def canvas_with_blocks() -> Project:
+    graph = LayerGraph()
+    image = graph.add_node("Input", {"shape": [8, 8, 3]}, name="image")
+    res = graph.add_node("ResidualBlock", name="res")
+    se = graph.add_node("SqueezeExcitationBlock", name="se")
+    pool = graph.add_node("GlobalAveragePooling2D", name="pool")
+    wrapped = graph.add_node("Reshape", {"target_shape": [4, 8]}, name="steps")
+    bi = graph.add_node(
+        "Bidirectional",
+        {"layer": {"type": "GRU", "params": {"units": 4}}, "merge_mode": "sum"},
+        name="bi",
+    )
+    head = graph.add_node("Dense", {"units": 10, "activation": "softmax"}, name="head")
+    for a, b in [(image, res), (res, se), (se, pool), (pool, wrapped), (wrapped, bi), (bi, head)]:
+        graph.connect(a.id, b.id)
+    return Project(graph, name="Canvas blocks")
+
+
+def test_every_script_rebuilds_the_compiled_model(
+    projects: dict[str, Project], tmp_path: Path
+) -> None:
+    scripts = {name: write_script(p, tmp_path / f"{name}.py") for name, p in projects.items()}
+
+    built = build_in_subprocess(list(scripts.values()), tmp_path)
+
+    for name, project in projects.items():
+        model = compile_project(project)
+        got = built[str(scripts[name])]
+        assert got["architecture"] == keras_models.architecture(model), name
+        assert got["params"] == model.count_params(), name
+
+
+def test_the_script_is_clean_idiomatic_keras(projects: dict[str, Project]) -> None:
+    text = generate_script(projects["siamese_nested"])
+    tree = ast.parse(text)
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert functions == ["build_encoder", "build_head", "build_model", "compile_model", "load_data"]
+    assert text.startswith('"""siamese: a Keras model written by DeepCanvas.')
+    assert "import keras\nfrom keras import layers\n" in text
+    # the shared Dense is one variable applied twice; the nested model too
+    assert 'shared_layer = layers.Dense(6, name="shared")' in text
+    assert "shared = shared_layer(left)" in text and "shared_call2 = shared_layer(right)" in text
+    assert "encoder_layer = build_encoder()" in text
+    assert "head.trainable = False" in text
+    # only non-default arguments: Dense's use_bias, initializers... never appear
+    assert "use_bias" not in text and "kernel_initializer" not in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+
+    lstm = generate_script(projects["lstm_text"])
+    assert 'layers.Embedding(200, 16, mask_zero=True, name="embed")(tokens)' in lstm
+    assert "layers.Bidirectional(" in lstm and "layers.LSTM(8, return_sequences=True" in lstm
+
+
+def test_a_block_is_written_as_its_named_layers(projects: dict[str, Project]) -> None:
+    text = generate_script(projects["canvas_blocks"])
+    assert "# block 'res' (ResidualBlock)" in text
+    assert 'name="res.conv_a"' in text and 'name="se.squeeze"' in text
+    assert 'layers.Bidirectional(layers.GRU(4, name="bi"), merge_mode="sum", name="bi")' in text
+
+
+def test_compile_uses_the_project_training_settings() -> None:
+    project = digits_cnn()
+    project.training.optimizer = "sgd"
+    project.training.learning_rate = 0.05
+    project.training.momentum = 0.9
+    text = generate_script(project)
+    assert "optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)" in text
+    assert 'loss="sparse_categorical_crossentropy"' in text
+    assert 'metrics=["accuracy"]' in text
+    assert 'load_dataset("digits", {}' in text
+
+
+def test_running_the_exported_script_trains_on_the_project_data(tmp_path: Path) -> None:
+    project = digits_cnn()
+    project.training.epochs = 1
+    project_file = save_project(project, tmp_path / "digits.dcproj.json")
+    script = tmp_path / "digits.py"
+
+    assert cli_main(["export", str(project_file), "--format", "python", "-o", str(script)]) == 0
+
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=script_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Total params" in run.stdout  # model.summary()
+    assert "val_accuracy" in run.stdout  # one epoch of fit with validation
+
+
+def test_a_shared_inline_block_is_refused_by_name(projects: dict[str, Any]) -> None:
+    project = canvas_with_blocks()
+    graph = project.graph
+    res = graph.node_by_name("res")
+    again = graph.add_node("ResidualBlock", name="res_again")
+    again.params = {"shares": res.id}
+    graph.connect(graph.node_by_name("image").id, again.id)
+    add = graph.add_node("Add", name="both")
+    graph.connect(graph.node_by_name("se").id, add.id, 0)
+    graph.connect(again.id, add.id, 1)
+    with pytest.raises(ValueError, match="'res_again' applies block 'res' again"):
+        generate_script(project)

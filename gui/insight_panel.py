@@ -30,7 +30,9 @@ from gui.predictions_view import is_image
 
 MAX_MAPS = 64  # feature maps shown per layer
 GREYS = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (20, 20, 20)])
-HEAT = pg.colormap.get("inferno")
+HEAT = pg.ColorMap(  # transparent where the gradient is small, so the sample shows through
+    [0.0, 0.5, 1.0], [(255, 60, 0, 0), (255, 60, 0, 150), (255, 230, 0, 230)]
+)
 Request = tuple[Any, np.ndarray, int, str, "bool | None"]
 
 
@@ -118,7 +120,6 @@ class InsightPanel(QWidget):
         self.saliency_base.setColorMap(GREYS)
         self.saliency_overlay = pg.ImageItem(axisOrder="row-major")
         self.saliency_overlay.setColorMap(HEAT)
-        self.saliency_overlay.setOpacity(0.6)
         self.saliency_plot.addItem(self.saliency_overlay)
         self.saliency_bars = ValuesView("Saliency per input feature")
         self.saliency = QStackedWidget()

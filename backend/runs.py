@@ -58,7 +58,8 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=dict)
     checkpoint: str | None = None
     best_epoch: int | None = None
-    """The epoch whose weights the checkpoint holds, as the trainer reports it (`checkpoint` on)."""
+    """The epoch (from 0, as Keras counts) whose weights the checkpoint holds, when the
+    settings keep the best epoch (`checkpoint`); None when it holds the last epoch's."""
     parent_id: str | None = None
     """The run whose checkpoint this one continued from, if any."""
 
@@ -229,6 +230,22 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
+def run_device(config: TrainingConfig) -> str:
+    """The device a run with these settings trains on, in words (`GPU 0: NVIDIA H100`)."""
+    from backend.devices import list_devices
+
+    gpus = [d["name"] for d in list_devices() if d["type"] == "GPU"]
+    choice = str(getattr(config, "device", "auto"))
+    if choice == "cpu":
+        return "CPU"
+    if not gpus:
+        return "CPU (no GPU visible)"
+    if choice == "mirrored":
+        return f"{len(gpus)} GPU mirrored: {', '.join(gpus)}"
+    index = int(choice[4:] or 0) if re.fullmatch(r"gpu:\d*", choice) else 0
+    return f"GPU {index}: {gpus[index]}" if index < len(gpus) else choice
+
+
 def final_metrics(history: dict[str, list[float]]) -> dict[str, float]:
     return {key: float(values[-1]) for key, values in history.items() if values}
 
@@ -251,7 +268,6 @@ def record_run(
     `config.checkpoint` is on, else the last. A run that failed keeps none (its weights may be
     NaN); one that could not be written is noted in the message instead of failing the record.
     """
-    from backend.devices import describe_devices
     from backend.keras_env import versions
 
     run_id = new_run_id()
@@ -275,11 +291,11 @@ def record_run(
         graph=json.loads(json.dumps(graph_data)),  # a deep, JSON-only copy
         history=history,
         metrics=final_metrics(history),
-        device=device if device is not None else describe_devices(),
+        device=device if device is not None else run_device(config),
         seed=int(config.seed),
         versions=versions(),
         checkpoint=checkpoint,
-        best_epoch=getattr(result, "best_epoch", None),  # trainers that keep the best
+        best_epoch=result.best_epoch,
         parent_id=parent_id,
     )
     project.runs.append(record)

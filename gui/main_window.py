@@ -51,6 +51,7 @@ from gui.keras_loader import KerasLoader
 from gui.learn_panel import LearnPanel
 from gui.palette import Palette
 from gui.quick_add import QuickAdd
+from gui.runs_panel import RunsPanel
 from gui.start_panel import StartPanel
 from gui.training_panel import TrainingPanel
 from gui.training_worker import TrainingWorker
@@ -105,6 +106,12 @@ class MainWindow(QMainWindow):
             "Evaluation", self.evaluation_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.tabifyDockWidget(bottom, evaluation)
+        self.runs_panel = RunsPanel(
+            self.project, self.undo, self.start_training, lambda t, m: self.show_error(t, m), self
+        )
+        runs = self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(bottom, runs)
+        self.runs_panel.training_started.connect(bottom.raise_)
         bottom.raise_()
         history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, history)
@@ -412,6 +419,7 @@ class MainWindow(QMainWindow):
         worker.event.connect(self.training.on_event)
         worker.done.connect(self._on_training_done)
         self.worker = worker
+        self.runs_panel.run_started()
         worker.start()
         return True
 
@@ -426,6 +434,8 @@ class MainWindow(QMainWindow):
             worker.wait()
         self.worker = None
         self.last_result = result
+        if worker is not None:  # every run is kept in the project, failed ones too
+            self.runs_panel.record(result, worker.graph_data, worker.dataset_choice, worker.config)
         if result.model is not None:
             self.trained_model = result.model
         self.training.set_running(False)

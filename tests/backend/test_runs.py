@@ -202,7 +202,7 @@ def test_failed_and_stopped_runs_keep_their_history(moons: Dataset, private_home
     failed = Trainer(project.graph, moons, config, on_event=fail_on_second_epoch).run()
     failed_run = record(project, failed, clock)
 
-    trainer = Trainer(project.graph, moons, config)
+    trainer = Trainer(project.graph, moons, replace(config, checkpoint=True))  # keep the best
     trainer.on_event = lambda e: isinstance(e, BatchEnd) and trainer.request_stop()
     clock = RunClock.start()
     stopped_run = record(project, trainer.run(), clock)
@@ -211,6 +211,7 @@ def test_failed_and_stopped_runs_keep_their_history(moons: Dataset, private_home
     assert "the device went away" in failed_run.message
     assert failed_run.epochs == 2 and failed_run.checkpoint is None
     assert stopped_run.status == "stopped" and stopped_run.epochs == 1
+    assert stopped_run.best_epoch == 0 and failed_run.best_epoch is None
     where = Path(stopped_run.checkpoint)
     assert where.is_absolute() and where.parent == runs_dir(None) == private_home / "runs"
     assert where.is_file()
@@ -274,13 +275,19 @@ def test_the_train_command_records_the_run_in_the_project_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = save_project(moons_mlp(), tmp_path / "moons.dcproj.json")
-
-    assert cli.main(["train", str(path), "--epochs", "1", "--no-record"]) == 0
-    assert load_project(path).runs == []
     assert cli.main(["train", str(path), "--epochs", "1"]) == 0
 
-    capsys.readouterr()
     [run] = load_project(path).runs
     assert run.status == "completed" and run.epochs == 1 and run.training["epochs"] == 1
     assert run.fingerprint == graph_fingerprint(load_project(path).graph)
     assert (tmp_path / f"moons.runs/{run.id}.weights.npz").is_file()
+
+    broken = moons_mlp()  # a failed run is recorded too, unless asked not to
+    broken.graph.set_params(broken.graph.node_by_name("dense").id, {"units": -3})
+    path = save_project(broken, tmp_path / "broken.dcproj.json")
+    assert cli.main(["train", str(path), "--no-record"]) == 1
+    assert load_project(path).runs == []
+    assert cli.main(["train", str(path)]) == 1
+    [failed] = load_project(path).runs
+    assert failed.status == "failed" and failed.checkpoint is None and failed.epochs == 0
+    assert "training failed" in capsys.readouterr().err

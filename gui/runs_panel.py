@@ -154,6 +154,7 @@ class RunsPanel(QWidget):
             parent_id=parent,
         )
         self.refresh()
+        self.status.setText(f"Recorded run {_label(run)}: {run.status}, {run.epochs} epoch(s).")
         return run
 
     # ----------------------------------------------------------------- table

@@ -41,7 +41,7 @@ def test_runs_are_recorded_reloaded_overlaid_and_continued(
     assert panel.table.rowCount() == 1
     assert panel.table.item(0, 1).text() == "completed" and panel.table.item(0, 2).text() == "1"
     assert panel.table.item(0, 3).text() == f"{first.metrics['loss']:.4f}"
-    assert not panel.graph_differs(0)
+    assert not panel.graph_differs(0) and "Recorded run" in panel.status.text()
     assert first.wall_time_s > 0 and first.fingerprint == graph_fingerprint(window.project.graph)
     assert checkpoint_path(first, None).is_file()  # never saved: in the app's folder
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.events import Signal
-from backend.layer_table import layer_info
+from backend.layer_table import UnknownLayerError, layer_info
 
 
 class GraphError(ValueError):
@@ -417,7 +417,10 @@ class LayerGraph:
                 params=dict(params),
                 position=(float(pos[0]), float(pos[1])),
             )
-            layer_info(node.layer_type)  # raises UnknownLayerError naming the type
+            try:
+                layer_info(node.layer_type)
+            except UnknownLayerError:
+                raise UnknownLayerError(node.layer_type, node.name) from None
             if node.id in staged.nodes:
                 raise GraphError(f"two nodes share the id {node.id!r}")
             node.name = staged.unique_name(node.name)

@@ -484,12 +484,15 @@ LAYERS: dict[str, LayerInfo] = {info.type_name: info for info in _LAYERS}
 class UnknownLayerError(KeyError):
     """A layer type that DeepCanvas does not offer."""
 
-    def __init__(self, type_name: str) -> None:
+    def __init__(self, type_name: str, node_name: str | None = None) -> None:
         super().__init__(type_name)
         self.type_name = type_name
+        self.node_name = node_name
+        """The node of that type, when the type comes from a file."""
 
     def __str__(self) -> str:
-        return f"unknown layer type {self.type_name!r}"
+        where = f" (layer '{self.node_name}')" if self.node_name else ""
+        return f"unknown layer type {self.type_name!r}{where}"
 
 
 def layer_info(type_name: str) -> LayerInfo:

@@ -151,7 +151,7 @@ def project_from_dict(data: Any, source: str = "project") -> Project:
     try:
         graph = LayerGraph.from_dict(data.get("graph", {}))
     except UnknownLayerError as exc:
-        raise ProjectError(f"{source}: unknown layer type {exc.type_name!r}") from exc
+        raise ProjectError(f"{source}: {exc}") from exc
     except GraphError as exc:
         raise ProjectError(f"{source}: {exc}") from exc
     try:

@@ -11,6 +11,8 @@ from backend.catalog import (
     CATEGORY_BY_KERAS_MODULE,
     EXCLUDED,
     LayerConfigError,
+    default_inner_layer,
+    inner_layer_types,
     layer_kwargs,
     layer_spec,
     palette_types,
@@ -183,3 +185,34 @@ def test_every_palette_layer_round_trips(type_name: str, tmp_path: Path) -> None
     model_again = compile_graph(reloaded.graph)
     assert comparable(model_again.get_config()) == comparable(model.get_config())
     assert model_again.count_params() == model.count_params()
+
+
+# ----------------------------------------------------------------- wrappers
+@pytest.mark.parametrize("wrapper", ["Bidirectional", "TimeDistributed", "SpectralNormalization"])
+def test_a_wrapper_exposes_its_inner_layer_as_a_typed_choice(wrapper: str) -> None:
+    layer = layer_spec(wrapper).param("layer")
+    assert layer.kind == "layer" and layer.required
+    assert layer.choices == inner_layer_types(wrapper)
+    assert layer.default["type"] in layer.choices
+    assert default_inner_layer("GRU") == {"type": "GRU", "params": {"units": 16}}
+
+
+def test_changing_the_inner_layer_changes_the_compiled_wrapper() -> None:
+    graph = LayerGraph()
+    seq = graph.add_node("Input", {"shape": [6, 3]}, name="seq")
+    bi = graph.add_node("Bidirectional", name="bi")
+    graph.connect(seq.id, bi.id)
+    assert compile_graph(graph).get_layer("bi").forward_layer.__class__.__name__ == "LSTM"
+
+    graph.set_params(bi.id, {"layer": {"type": "GRU", "params": {"units": 5}}, "merge_mode": "sum"})
+
+    assert ShapeInference().infer(graph)[bi.id].shape == (None, 5)
+    layer = compile_graph(graph).get_layer("bi")
+    assert layer.forward_layer.__class__.__name__ == "GRU" and layer.forward_layer.units == 5
+
+
+def test_a_bad_inner_layer_is_named_on_the_wrapper() -> None:
+    with pytest.raises(LayerConfigError, match="Bidirectional 'bi': unknown layer type 'Nope'"):
+        layer_kwargs("Bidirectional", {"layer": {"type": "Nope", "params": {}}}, "bi")
+    with pytest.raises(LayerConfigError, match="TimeDistributed 'td' cannot wrap Input"):
+        layer_kwargs("TimeDistributed", {"layer": {"type": "Input", "params": {}}}, "td")

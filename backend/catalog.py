@@ -255,7 +255,7 @@ def _block_spec(info: LayerInfo) -> LayerSpec:
     return LayerSpec(
         info,
         (
-            ParamSpec("graph", "graph", info.required["graph"], required=True, advanced=True),
+            ParamSpec("graph", "graph", info.required["graph"], required=True),
             ParamSpec("model", "choice", None, choices=BLOCK_MODES, advanced=True),
             ParamSpec("trainable", "bool", True, advanced=True),
         ),

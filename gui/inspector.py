@@ -26,6 +26,7 @@ from backend.commands import Rename, SetOutputs, SetParams, UndoStack
 from backend.graph import LayerGraph
 from backend.live_shapes import LiveShapes
 from backend.shapes import format_shape
+from gui import inner_layer_editor
 
 NONE_LABEL = "(none)"
 
@@ -94,6 +95,12 @@ class Inspector(QScrollArea):
             self.setWidget(body)
             self._update_status()
             return
+        note = inner_layer_editor.shared_note(self.graph, node)  # applies another's layer
+        if note is not None:
+            layout.addWidget(note)
+            self.setWidget(body)
+            self._update_status()
+            return
         spec = layer_spec(node.layer_type)
         advanced = QGroupBox("Advanced")
         advanced.setCheckable(True)
@@ -126,6 +133,8 @@ class Inspector(QScrollArea):
         self._update_status()
 
     def _editor_for(self, param: ParamSpec, value: Any) -> QWidget:
+        if param.kind in inner_layer_editor.KINDS:  # a wrapper's layer, a block's layers
+            return inner_layer_editor.editor_for(param, value, lambda v: self._commit(param, v))
         if param.kind == "bool":
             box = QCheckBox()
             box.setChecked(bool(value))
@@ -208,6 +217,8 @@ class Inspector(QScrollArea):
                     editor.setCurrentIndex(index)
             elif isinstance(editor, QLineEdit):
                 editor.setText(param.format_text(value))
+            elif isinstance(editor, inner_layer_editor.InnerEditor):
+                editor.set_value(value)
             editor.blockSignals(False)
 
     def _on_outputs_changed(self) -> None:

@@ -38,7 +38,8 @@ from backend.session_files import (
     write_autosave,
 )
 from backend.trainer import TrainEnd, TrainResult
-from gui import theme
+from backend.weights import resolved_training
+from gui import keras_actions, theme
 from gui.analysis_panel import AnalysisPanel
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
@@ -208,6 +209,7 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self._action(edit, "&Quick add layer…", self.quick_add.open_fresh, "Ctrl+K")
         self._action(edit, "Auto-&layout", self.auto_layout, "Ctrl+L")
+        keras_actions.install(self, file, edit)
         self.undo.changed.connect(self._update_undo_actions)
         self._update_undo_actions()
         view = bar.addMenu("&View")
@@ -413,9 +415,8 @@ class MainWindow(QMainWindow):
             return False
         self.training.reset_plots()
         self.training.set_running(True)
-        worker = TrainingWorker(
-            self.project.graph.to_dict(), self.project.dataset, self.project.training, self
-        )
+        training = resolved_training(self.project.training, self.project.path)
+        worker = TrainingWorker(self.project.graph.to_dict(), self.project.dataset, training, self)
         worker.event.connect(self.training.on_event)
         worker.done.connect(self._on_training_done)
         self.worker = worker
@@ -559,8 +560,9 @@ class MainWindow(QMainWindow):
 
     def export_keras(self, path: str | Path) -> bool:
         """Export the trained model, or a freshly compiled untrained one before any training."""
-        from backend.compiler import CompileError, compile_graph
+        from backend.compiler import CompileError
         from backend.export import ModelFileError, save_keras
+        from backend.weights import WeightsError, compile_project
 
         if not self.ready:
             self.show_error("Export", "TensorFlow is still loading; try again in a moment.")
@@ -569,9 +571,9 @@ class MainWindow(QMainWindow):
             self.show_error("Export", "Stop the training run before exporting.")
             return False
         try:
-            model = self.trained_model or compile_graph(self.project.graph)
+            model = self.trained_model or compile_project(self.project)  # imported weights too
             save_keras(model, path)
-        except (CompileError, ModelFileError) as exc:
+        except (CompileError, ModelFileError, WeightsError) as exc:
             self.show_error("Cannot export", str(exc))
             return False
         note = "trained weights" if self.trained_model is not None else "untrained weights"

@@ -17,6 +17,8 @@ CATEGORY_COLORS = {
     "Merging": "#EECA3B",
     "Activations": "#FF9DA6",
     "Preprocessing": "#79706E",
+    "Augmentation": "#A0CBE8",
+    "Blocks": "#17BECF",
 }
 ERROR_COLOR = QColor("#D62728")
 WARNING_COLOR = QColor("#E6A100")

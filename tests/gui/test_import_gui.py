@@ -1,0 +1,85 @@
+"""File > Import Keras model… and File > Export Python script… in the window."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.keras_env import import_keras
+from gui import keras_actions
+from gui.main_window import MainWindow
+from tests import keras_models
+from tests.gui.conftest import Dialogs
+
+
+def menu_texts(window: MainWindow, title: str) -> list[str]:
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == title)
+    return [a.text() for a in menu.actions()]
+
+
+def test_the_menus_offer_import_export_and_blocks(window: MainWindow) -> None:
+    files = menu_texts(window, "&File")
+    assert "&Import Keras model…" in files and "Export &Python script…" in files
+    assert files.index("&Import Keras model…") < files.index("&Quit")
+    edits = menu_texts(window, "&Edit")
+    assert "&Group into block" in edits and "U&ngroup block" in edits
+
+
+def test_import_opens_the_model_with_its_weights(
+    window: MainWindow, dialogs: Dialogs, tmp_path: Path
+) -> None:
+    original = keras_models.resnet_style()
+    original.save(tmp_path / "resnet.keras")
+    target = tmp_path / "resnet.dcproj.json"
+
+    assert keras_actions.import_keras_model(window, tmp_path / "resnet.keras", target)
+
+    graph = window.project.graph
+    assert not dialogs.errors
+    assert window.project.name == "resnet_style" and window.project.path == target
+    assert len(window.scene.node_items) == len(original.layers)
+    assert not window.undo.can_undo
+    assert all(r.ok for r in window.live.results.values())
+    assert graph.node_by_name("b1_add").id in window.scene.node_items
+    assert (tmp_path / "resnet.weights.npz").exists()
+
+    exported = tmp_path / "again.keras"
+    assert window.export_keras(exported)
+    again = import_keras().models.load_model(exported)
+    x = keras_models.sample_inputs(original)
+    np.testing.assert_allclose(
+        keras_models.predict(again, x)[0], keras_models.predict(original, x)[0], atol=1e-5
+    )
+
+
+def test_a_bad_model_file_leaves_the_project_alone(
+    window: MainWindow, dialogs: Dialogs, tmp_path: Path
+) -> None:
+    before = window.project.graph.to_dict()
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip at all")
+
+    assert not keras_actions.import_keras_model(window, broken, tmp_path / "p.dcproj.json")
+
+    ((title, text),) = dialogs.errors
+    assert title == "Cannot import model" and str(broken) in text
+    assert window.project.graph.to_dict() == before
+    assert not (tmp_path / "p.dcproj.json").exists()
+
+
+def test_export_python_writes_a_runnable_script(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "digits.py"
+    assert keras_actions.export_python(window, path)
+    tree = ast.parse(path.read_text())
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert {"build_model", "compile_model", "load_data"} <= names
+    namespace: dict[str, Any] = {}
+    exec(compile(tree, str(path), "exec"), namespace)  # our own generated file
+    model = namespace["build_model"]()
+    assert model.count_params() > 0
+    assert [layer.name for layer in model.layers] == [
+        node.name for node in window.project.graph.nodes.values()
+    ]

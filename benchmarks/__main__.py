@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_canvas, bench_graph, bench_startup, bench_training
+from benchmarks import bench_canvas, bench_graph, bench_import, bench_startup, bench_training
 
 
 def main() -> int:
-    for module in (bench_training, bench_startup, bench_graph, bench_canvas):
+    for module in (bench_training, bench_startup, bench_graph, bench_canvas, bench_import):
         print(f"\n## {module.__name__}", flush=True)
         module.main()
     return 0

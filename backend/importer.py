@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from backend.layer_table import BLOCK_TYPE, INPUT_TYPE, layer_info
 from backend.layout import layered_layout
 from backend.paths import data_dir
 from backend.project import Project, save_project
+from backend.training_config import LOSSES, OPTIMIZERS, TrainingConfig
 from backend.weights import collect_weights, save_weights, weights_path_for
 
 __all__ = ["ModelImportError", "import_model", "read_model_config"]
@@ -54,6 +56,7 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
     graph = model_graph(layers_config, _model_class(model), str(path))
     project = Project(graph, name=model.name)
     project.description = f"Imported from {path.name}"
+    project.training = training_from(config.get("compile_config"), project.training)
     arrays = collect_weights(model)
     if project_path is not None:
         target = weights_path_for(project_path)
@@ -121,6 +124,34 @@ def _model_class(model: Any) -> str:
 def _stamp(path: Path) -> str:
     stat = path.stat()
     return f"-{int(stat.st_mtime)}-{stat.st_size}"
+
+
+def training_from(compile_config: Any, training: TrainingConfig) -> TrainingConfig:
+    """The saved model's optimizer, learning rate, loss and metrics as training settings,
+    where DeepCanvas offers them; anything else keeps the defaults."""
+    if not isinstance(compile_config, dict):
+        return training
+    changes: dict[str, Any] = {}
+    optimizer = compile_config.get("optimizer")
+    if isinstance(optimizer, dict):
+        settings = optimizer.get("config") or {}
+        if str(optimizer.get("class_name", "")).lower() in OPTIMIZERS:
+            changes["optimizer"] = str(optimizer["class_name"]).lower()
+        for key in ("learning_rate", "momentum"):
+            if isinstance(settings.get(key), (int, float)):
+                changes[key] = float(f"{settings[key]:.6g}")  # float32 back to 0.05
+    loss = compile_config.get("loss")
+    if isinstance(loss, str) and loss in LOSSES:
+        changes["loss"] = loss
+    metrics = compile_config.get("metrics")
+    if isinstance(metrics, list) and all(isinstance(m, str) for m in metrics):
+        changes["metrics"] = list(metrics)
+    candidate = replace(training, **changes)
+    try:
+        candidate.validate()
+    except ValueError:
+        return training
+    return candidate
 
 
 # ----------------------------------------------------------------- config -> graph

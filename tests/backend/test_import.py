@@ -197,3 +197,19 @@ def test_the_cli_imports_and_exports_with_the_weights(
     x = keras_models.sample_inputs(original)
     for a, b in zip(keras_models.predict(again, x), keras_models.predict(original, x), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_compiled_model_brings_its_training_settings(tmp_path: Path) -> None:
+    from backend.keras_env import import_keras
+
+    keras = import_keras()
+    model = keras_models.mlp()
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.save(tmp_path / "compiled.keras")
+    training = import_model(tmp_path / "compiled.keras").training
+    assert (training.optimizer, training.learning_rate, training.momentum) == ("sgd", 0.05, 0.9)
+    assert training.loss == "sparse_categorical_crossentropy" and training.metrics == ["accuracy"]

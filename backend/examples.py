@@ -8,6 +8,7 @@ from typing import Any
 from backend.data.samples import SAMPLE_CSV
 from backend.graph import LayerGraph
 from backend.project import DatasetChoice, Project
+from backend.templates import TEMPLATES
 from backend.training_config import TrainingConfig
 
 
@@ -104,5 +105,6 @@ EXAMPLES: dict[str, Callable[[], Project]] = {
     "digits_cnn": digits_cnn,
     "moons_mlp": moons_mlp,
     "penguins_csv": penguins_csv,
+    **TEMPLATES,
 }
 DEFAULT_EXAMPLE = "digits_cnn"

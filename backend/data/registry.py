@@ -17,6 +17,7 @@ from backend.data.base import Dataset, DatasetError, ParamSpec, SplitSettings, s
 from backend.data.images import FOLDER_PARAMS, load_folder
 from backend.data.table_plan import TABLE_PARAMS
 from backend.data.tabular import load_table
+from backend.data.views import apply_view
 
 BUILTIN = "built-in"
 GENERATED = "generated"
@@ -197,6 +198,7 @@ def load_dataset(
         known = ", ".join(DATASETS)
         raise DatasetError(f"unknown dataset {name!r}; the known ones are: {known}")
     merged = {**info.defaults, **(params or {})}
+    view = merged.pop("view", None)  # see backend.data.views: applied after loading
     split = SplitSettings(val_fraction, test_fraction, seed)
     try:
         dataset = info.build(name, merged, split)
@@ -208,4 +210,4 @@ def load_dataset(
         raise DatasetError(f"dataset {name!r} cannot be loaded with these settings: {exc}") from exc
     if not dataset.description:
         dataset.description = info.description
-    return dataset
+    return apply_view(dataset, view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -9,10 +10,12 @@ import pytest
 
 from backend.analysis import Analysis
 from backend.analysis_advice import Finding, advise
+from backend.catalog import palette_types
 from backend.commands import UndoStack
 from backend.compiler import compile_graph, validate
 from backend.examples import digits_cnn
 from backend.graph import LayerGraph
+from backend.layer_table import layer_info
 from backend.project import DatasetChoice, Project
 from backend.shapes import ShapeInference
 from backend.training_config import TrainingConfig
@@ -397,3 +400,35 @@ def test_one_unit_with_sparse_cross_entropy_is_too_few_for_two_classes(
     assert finding.severity == "error"
     apply(project, finding, "Set units of 'dense' to 2")
     assert findings(project) == []
+
+
+def test_every_fix_on_random_two_layer_graphs_applies_and_undoes_cleanly(keras: Any) -> None:
+    """Seeded random graphs Input -> A -> B of palette layers: no check crashes, and every
+    fix offered is one command that applies and undoes back to the same graph."""
+    rng = random.Random(7)
+    types = [t for t in palette_types() if layer_info(t).max_inputs != 0]
+    shapes = ([16], [8, 8, 1], [10, 4], [64], [4, 8, 8, 2])
+    analysis, applied = Analysis(), 0
+    for _ in range(60):
+        graph = LayerGraph()
+        x = graph.add_node("Input", {"shape": rng.choice(shapes)}).id
+        first, second = rng.choice(types), rng.choice(types)
+        a = graph.add_node(first, dict(layer_info(first).required)).id
+        b = graph.add_node(second, dict(layer_info(second).required)).id
+        graph.connect(x, a, 0)
+        graph.connect(a, b, 0)
+        if layer_info(second).min_inputs > 1:
+            graph.connect(x, b, 1)
+        dataset = rng.choice(("digits", "iris", "diabetes", "moons"))
+        project = Project(graph, DatasetChoice(dataset))
+        shapes_now = ShapeInference().infer(graph)
+        summary = analysis.summarize(graph, shapes_now)
+        for finding in advise(project, shapes_now, validate(graph, shapes_now), summary):
+            for fix in finding.fixes:
+                undo = UndoStack(graph)
+                before = graph.to_dict()
+                undo.push(fix.command())
+                applied += 1
+                undo.undo()
+                assert graph.to_dict() == before, (first, second, fix.label)
+    assert applied > 30

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -350,3 +350,9 @@ def _row_cells(row: SummaryRow) -> list[str]:
         format_count(stats.flops),
         format_bytes(stats.activation_bytes),
     ]
+
+
+def show_param_counts(node_items: Mapping[str, Any], analysis: Analysis) -> None:
+    """Put each node's parameter count on its canvas face (`NodeItem.set_param_count`)."""
+    for node_id, item in node_items.items():
+        item.set_param_count(analysis.params_of(node_id))

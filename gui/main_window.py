@@ -40,7 +40,7 @@ from backend.session_files import (
 from backend.trainer import TrainEnd, TrainResult
 from backend.weights import resolved_training
 from gui import keras_actions, theme
-from gui.analysis_panel import AnalysisPanel
+from gui.analysis_panel import AnalysisPanel, show_param_counts
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
@@ -93,6 +93,9 @@ class MainWindow(QMainWindow):
         )
         analysis = self._dock(
             "Analysis", self.analysis_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.analysis_panel.refreshed.connect(
+            lambda: show_param_counts(self.scene.node_items, self.analysis_panel.analysis)
         )
         self.tabifyDockWidget(bottom, analysis)
         self.insight_panel = InsightPanel(lambda: self.is_training, self)

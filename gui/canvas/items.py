@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backend.analysis import format_count
 from backend.graph import Edge, Node
 from backend.layer_table import layer_info
 from backend.shapes import NodeShape, format_shape
@@ -103,6 +104,8 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self.info = layer_info(node.layer_type)
         self.shape_result: NodeShape | None = None
+        self.param_count: int | None = None
+        """Parameters of the node's layer, from the analysis panel (None: not known yet)."""
         self.is_output = False
         self.input_ports: list[PortItem] = []
         self.output_port: PortItem | None = None
@@ -164,6 +167,11 @@ class NodeItem(QGraphicsItem):
         self.shape_result = result
         self.refresh()
 
+    def set_param_count(self, count: int | None) -> None:
+        if count != self.param_count:
+            self.param_count = count
+            self.update()
+
     @property
     def has_error(self) -> bool:
         return bool(self.shape_result is not None and self.shape_result.error)
@@ -213,6 +221,11 @@ class NodeItem(QGraphicsItem):
         painter.setFont(normal)
         painter.setPen(theme.text_color())
         painter.drawText(QRectF(12, HEADER_HEIGHT + 4, w - 24, 16), 0, self.node.name)
+        if self.param_count:
+            painter.setPen(theme.muted_text())
+            right = Qt.AlignmentFlag.AlignRight
+            count = f"{format_count(self.param_count)} params"
+            painter.drawText(QRectF(12, HEADER_HEIGHT + 4, w - 24, 16), right, count)
         painter.setPen(theme.muted_text())
         painter.drawText(QRectF(12, HEADER_HEIGHT + 20, w - 24, 16), 0, key_params_text(self.node))
         if self.has_error:

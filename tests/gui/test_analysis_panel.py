@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QPushButton, QTreeWidgetItem
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QPushButton,
+    QStyleOptionGraphicsItem,
+    QTreeWidgetItem,
+)
 
 from backend.commands import MoveNodes, SetParams
 from backend.compiler import compile_graph
@@ -240,3 +246,30 @@ def test_moving_nodes_does_not_refresh_the_analysis(qtbot: Any, window: MainWind
         window.undo.push(MoveNodes({node.id: (old, (old[0] + step, old[1]))}))
     qtbot.wait(250)
     assert panel.refresh_count == before
+
+
+def render(item: Any) -> QImage:
+    rect = item.boundingRect()
+    image = QImage(int(rect.width()), int(rect.height()), QImage.Format.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    painter.translate(-rect.topLeft())
+    item.paint(painter, QStyleOptionGraphicsItem(), None)
+    painter.end()
+    return image
+
+
+def test_node_faces_show_their_parameter_count(qtbot: Any, window: MainWindow) -> None:
+    panel = window.analysis_panel
+    refreshed(qtbot, panel, 0)
+    graph = window.project.graph
+    dense = window.scene.node_items[graph.node_by_name("dense").id]
+    assert dense.param_count == 256 * 64 + 64
+    assert window.scene.node_items[graph.node_by_name("flatten").id].param_count == 0
+    with_count = render(dense)
+    dense.set_param_count(None)
+    assert render(dense) != with_count  # "16.4 K params" was painted
+    count = panel.refresh_count
+    window.undo.push(SetParams(dense.node.id, {"units": 8}))
+    refreshed(qtbot, panel, count)
+    assert dense.param_count == 256 * 8 + 8

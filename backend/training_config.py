@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -87,13 +88,14 @@ class TrainingConfig:
     """A `.weights.npz` to start from (an imported model's), relative to the project file."""
 
     def validate(self) -> None:
+        self._check_types()
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}")
-        if self.device not in DEVICES and not self.device.startswith("gpu:"):
+        if self.device not in DEVICES and not re.fullmatch(r"gpu:\d+", self.device):
             raise ValueError(f"device must be one of {', '.join(DEVICES)}")
         if self.class_weight not in (None, "balanced"):
             raise ValueError("class weights must be none or 'balanced'")
@@ -101,6 +103,26 @@ class TrainingConfig:
             raise ValueError(f"learning rate must be positive, got {self.learning_rate}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
+
+    def _check_types(self) -> None:
+        """Each setting has the type of its default (a hand-edited file may say otherwise)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            default = TrainingConfig().__getattribute__(f.name)
+            if default is None:
+                ok = value is None or isinstance(value, str)
+            elif isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, float):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, type(default)) and not (
+                    isinstance(value, bool) and not isinstance(default, bool)
+                )
+            if not ok:
+                raise ValueError(f"training setting {f.name!r} has a wrong value: {value!r}")
+        if not all(isinstance(m, str) for m in self.metrics):
+            raise ValueError("metrics must be names such as 'accuracy'")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

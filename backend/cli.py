@@ -16,16 +16,16 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from types import FrameType
 from typing import Any
 
-from backend import cli_import
+from backend import cli_export, cli_import
 from backend.compiler import CompileError, Problem, compile_graph, validate
 from backend.datasets import Dataset, DatasetError, load_dataset
-from backend.export import ModelFileError, save_keras
+from backend.distributed import DistributedError, make_trainer
+from backend.export import ModelFileError
 from backend.graph import CycleError, LayerGraph, Node
-from backend.keras_env import import_keras
 from backend.project import Project, ProjectError, load_project, save_project
 from backend.runs import RunClock, record_run
 from backend.shapes import NodeShape, ShapeInference, format_shape
@@ -45,11 +45,10 @@ COMMANDS: dict[str, str] = {
     "train": "train a project on its dataset, one progress line per epoch",
     "validate": "infer every layer's output shape and report the graph's errors",
     "summary": "list the layers with their output shapes and the model's parameter count",
-    "export": "save a project's (untrained) model to a file, e.g. .keras",
+    "export": "write the model as keras, savedmodel, tflite, onnx or python, verified",
+    "evaluate": "the model's metrics on the project's test split",
     "import": cli_import.HELP,
 }
-EXPORT_FORMATS: dict[str, str] = {"keras": ".keras"}
-"""Export format -> the file suffix it writes."""
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -101,19 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     train = add("train", _train)
     train.add_argument("--epochs", type=_positive_int, help="override the project's epochs")
     train.add_argument("--json", action="store_true", help="print one JSON object per event")
+    cli_export.add_train_arguments(train)
     train.add_argument(
         "--no-record", action="store_true", help="do not record the run in the project file"
     )
     validate_cmd = add("validate", _validate)
     validate_cmd.add_argument("--json", action="store_true", help="print one JSON report")
     add("summary", _summary)
-    export = add("export", _export)
-    export.add_argument(
-        "--format",
-        default="keras",
-        help=f"file format (default keras; supported: {', '.join(EXPORT_FORMATS)})",
-    )
-    export.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    cli_export.add_export_arguments(add("export", cli_export.run_export))
+    cli_export.add_evaluate_arguments(add("evaluate", cli_export.run_evaluate))
     cli_import.add_import_command(commands)
     return parser
 
@@ -227,45 +222,26 @@ def _layer_params(model: Any, name: str) -> int | None:
     return int(layer.count_params())
 
 
-# ----------------------------------------------------------------- export
-def _export(args: argparse.Namespace) -> int:
-    suffix = EXPORT_FORMATS.get(args.format)
-    if suffix is None:
-        args.parser.error(
-            f"unsupported format {args.format!r}; supported formats: {', '.join(EXPORT_FORMATS)}"
-        )
-    if not args.output.endswith(suffix):
-        args.parser.error(f"a {args.format} file must end in {suffix}, got {args.output!r}")
-    project = load_project(args.project)
-    keras = import_keras()
-    keras.utils.set_random_seed(project.training.seed)
-    model = compile_graph(project.graph)
-    path = save_keras(model, args.output)
-    _say(
-        f"wrote {path} ({int(model.count_params()):,} params). Note: the weights are untrained, "
-        f"freshly initialised with seed {project.training.seed}; train in the app to export "
-        "a trained model."
-    )
-    return EXIT_OK
-
-
 # ----------------------------------------------------------------- train
 def _train(args: argparse.Namespace) -> int:
     project = load_project(args.project)
+    cli_export.check_weights_out(args)
     dataset = _load_project_dataset(project)
-    config = project.training
-    if args.epochs is not None:
-        config = replace(config, epochs=args.epochs)
+    config = cli_export.training_config(project, args.epochs)
     report: Callable[[TrainingEvent], None] = (
         _json_event if args.json else _TextProgress(project, dataset)
     )
-    trainer = Trainer(project.graph, dataset, config, on_event=report)
+    trainer = make_trainer(
+        project.graph, dataset, config, report, args.strategy, args.device, args.connect_timeout
+    )
     clock = RunClock.start()
     with _stop_on_interrupt(trainer):
         result = trainer.run()
     if not args.no_record:
         _record_run(args, project, result, clock, config)
     if result.status == "completed":
+        if args.weights_out:
+            cli_export.write_weights(result.model, args.weights_out, args.json)
         return EXIT_OK
     if result.status == "stopped":
         return EXIT_STOPPED
@@ -379,8 +355,10 @@ def _positive_int(text: str) -> int:
 
 def _failure_message(exc: Exception, project_path: str) -> str | None:
     """The one-line report of an expected failure, naming the file; None for anything else."""
-    if isinstance(exc, (ProjectError, ModelFileError)):
+    if isinstance(exc, (ProjectError, ModelFileError, WeightsError, DistributedError)):
         return str(exc)  # these start with their file already
+    if isinstance(exc, cli_export.CommandError):
+        return str(exc)
     if isinstance(exc, (CompileError, DatasetError)):
         return f"{project_path}: {exc}"
     if isinstance(exc, OSError):

@@ -62,7 +62,11 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
         target = weights_path_for(project_path)
         save_weights(arrays, target)
         project.training.initial_weights = target.name
-        save_project(project, project_path)
+        try:
+            save_project(project, project_path)
+        except BaseException:  # no weights file without its project
+            target.unlink(missing_ok=True)
+            raise
     else:
         folder = data_dir() / "imports"
         folder.mkdir(parents=True, exist_ok=True)
@@ -251,6 +255,11 @@ def _entry_params(entry: dict[str, Any], source: str) -> dict[str, Any]:
     config = entry["config"]
     nested = "Sequential" if class_name == "Sequential" else "Functional"
     sub = model_graph(config, nested, f"{source}: model '{config.get('name')}'")
+    if len(sub.outputs) != 1:
+        raise ModelImportError(
+            f"{source}: nested model '{config.get('name')}' has {len(sub.outputs)} outputs, "
+            "but the canvas takes one output per layer"
+        )
     params: dict[str, Any] = {"graph": sub.to_dict(), "model": nested.lower()}
     if config.get("trainable") is False:
         params["trainable"] = False

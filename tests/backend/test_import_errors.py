@@ -194,3 +194,17 @@ def test_an_unknown_layer_inside_a_block_is_named_on_the_block() -> None:
     graph.connect(x.id, block.id)
     error = ShapeInference().infer(graph)[block.id].error or ""
     assert "Block 'odd'" in error and "unknown layer type 'Warp' (layer 'warp')" in error
+
+
+def test_a_nested_model_with_two_outputs_is_refused(tmp_path: Path) -> None:
+    keras = import_keras()
+    inner_in = keras.Input((4,), name="inner_in")
+    inner = keras.Model(
+        inner_in,
+        [keras.layers.Dense(2, name="a")(inner_in), keras.layers.Dense(3, name="b")(inner_in)],
+        name="two_heads",
+    )
+    x = keras.Input((4,), name="x")
+    first, _second = inner(x)
+    keras.Model(x, keras.layers.Dense(1, name="fc")(first)).save(tmp_path / "nested.keras")
+    refuse(tmp_path / "nested.keras", "nested model 'two_heads' has 2 outputs")

@@ -147,32 +147,15 @@ def build_model(project: Project, weights: str | None) -> tuple[Any, str]:
 
 
 def _check_samples(project: Project) -> tuple[Any, str]:
-    """A few test samples of the project's data for the export check, else random inputs."""
-    from backend.datasets import DatasetError
+    from backend.export_verify import project_samples
 
-    try:
-        dataset = load_project_dataset(project)
-    except (DatasetError, OSError, ValueError):
-        return None, ""
-    for split in ("test", "val", "train"):
-        if dataset.stream is None and dataset.size(split):
-            x = dataset.data(split, 8)[0]
-            return x[:8], f"{split} samples of {dataset.name}"
-    return None, ""
-
-
-def load_project_dataset(project: Project) -> Any:
-    from backend.datasets import load_dataset
-
-    choice = project.dataset
-    return load_dataset(
-        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-    )
+    return project_samples(project)
 
 
 # ----------------------------------------------------------------- evaluate
 def run_evaluate(args: argparse.Namespace) -> int:
     from backend.evaluation import EvaluationError, evaluate
+    from backend.export_verify import load_project_dataset
     from backend.trainer import Trainer
 
     project = load_project(args.project)

@@ -46,6 +46,31 @@ def model_inputs(model: Any, samples: Any, source: str) -> tuple[list[np.ndarray
     return arrays, "random inputs"
 
 
+def project_samples(project: Any) -> tuple[Any, str]:
+    """A few samples of a project's data for checking an export (test split first), or
+    (None, "") when its data cannot be loaded here: the check then uses random inputs."""
+    from backend.datasets import DatasetError
+
+    try:
+        dataset = load_project_dataset(project)
+    except (DatasetError, OSError, ValueError):
+        return None, ""
+    for split in ("test", "val", "train"):
+        if dataset.stream is None and dataset.size(split):
+            x = dataset.data(split, CHECK_SAMPLES)[0]
+            return x[:CHECK_SAMPLES], f"{split} samples of {dataset.name}"
+    return None, ""
+
+
+def load_project_dataset(project: Any) -> Any:
+    from backend.datasets import load_dataset
+
+    choice = project.dataset
+    return load_dataset(
+        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
+    )
+
+
 def _as_list(samples: Any, count: int) -> list[Any] | None:
     if samples is None:
         return None

@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Save &As…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs)
         file.addSeparator()
         self._action(file, "&Export Keras model (.keras)…", self.export_keras_dialog, "Ctrl+E")
+        self._action(file, "Export &as… (TFLite, ONNX…)", self.export_dialog, "Ctrl+Shift+E")
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
@@ -553,6 +554,12 @@ class MainWindow(QMainWindow):
     def _open_recent(self, path: str) -> None:
         if self.confirm_discard():
             self.open_project(path)
+
+    def export_dialog(self) -> Any:
+        """File > Export as…: every format, verified (gui/export_dialog.py)."""
+        from gui.export_dialog import open_export_dialog
+
+        return open_export_dialog(self)
 
     def export_keras_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

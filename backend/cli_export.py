@@ -124,7 +124,10 @@ def _export_python(args: argparse.Namespace) -> int:
             f"{args.output}: the Python script export is not available in this version"
         ) from None
     project = load_project(args.project)
-    path = codegen.write_script(project, args.output)
+    try:
+        path = codegen.write_script(project, args.output)
+    except codegen.CodegenError as exc:
+        raise CommandError(f"{args.output}: cannot write the script: {exc}") from exc
     _say(f"wrote {path} (Python script)")
     return 0
 

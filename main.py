@@ -10,6 +10,7 @@ python main.py COMMAND ...         headless commands (no Qt): see `python main.p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -65,4 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is saved and every thread stopped by now. Skip the interpreter's teardown:
+    # Qt's and TensorFlow's own threads can race there and crash an otherwise clean exit.
+    os._exit(status)

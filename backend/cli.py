@@ -32,6 +32,7 @@ from backend.shapes import NodeShape, ShapeInference, format_shape
 from backend.trainer import (
     BatchEnd,
     EpochEnd,
+    TrainAlert,
     TrainBegin,
     TrainEnd,
     Trainer,
@@ -60,6 +61,7 @@ _EVENT_NAMES: dict[type, str] = {
     TrainBegin: "train_begin",
     BatchEnd: "batch_end",
     EpochEnd: "epoch_end",
+    TrainAlert: "alert",
     TrainEnd: "train_end",
 }
 
@@ -307,6 +309,8 @@ class _TextProgress:
                 f"{k} {event.logs[k]:.4f}" for k in sorted(event.logs, key=_log_order)
             )
             _say(f"epoch {event.epoch + 1:>{width}}/{self.epochs}  {metrics}  {event.seconds:.1f}s")
+        elif isinstance(event, TrainAlert):
+            _say(f"  ! {event.alert.text()}")
         elif isinstance(event, TrainEnd) and event.status != "failed":
             _say(f"{event.status}: {event.message} ({self.seconds:.1f}s)")
 

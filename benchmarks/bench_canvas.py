@@ -70,7 +70,8 @@ def main() -> None:
         window.view.viewport().repaint()
         edits.append(time.perf_counter() - start)
 
-    curve = window.training.curves["loss_batch"]
+    window.training._curve("loss (batches)")
+    curve = window.training.curves["loss (batches)"]
     xs = np.arange(100_000, dtype=float)
     ys = np.random.default_rng(0).normal(size=100_000)
     plots = []
@@ -85,17 +86,15 @@ def main() -> None:
     print("|---|---|")
     print(f"| load into the window (items, shapes, validation) | {load * 1e3:.0f} |")
     print(f"| auto-layout + fit | {layout * 1e3:.0f} |")
-    print(
-        f"| drag step of one node, median (60 Hz frame = 16.7) | {statistics.median(steps) * 1e3:.1f} |"
-    )
+    drag = statistics.median(steps) * 1e3
+    print(f"| drag step of one node, median (60 Hz frame = 16.7) | {drag:.1f} |")
     print(f"| drag step, worst | {max(steps) * 1e3:.1f} |")
     print(f"| full repaint of the whole graph, median | {statistics.median(full) * 1e3:.1f} |")
     print(
         f"| one parameter edit: re-infer + repaint, median | {statistics.median(edits) * 1e3:.0f} |"
     )
-    print(
-        f"| plot update with 100,000 points per curve, median | {statistics.median(plots) * 1e3:.1f} |"
-    )
+    plot_ms = statistics.median(plots) * 1e3
+    print(f"| plot update with 100,000 points per curve, median | {plot_ms:.1f} |")
 
 
 if __name__ == "__main__":

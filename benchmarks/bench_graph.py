@@ -74,7 +74,7 @@ def main() -> None:
         edits = []
         for units in (31, 32, 31):
             graph.set_params(target, {"units": units})
-            edits.append(best(lambda: inference.infer(graph), repeats=1))
+            edits.append(best(lambda g=graph, i=inference: i.infer(g), repeats=1))
             # setting units back and forth: the last pass recomputes the same downstream part
         recomputed = len(inference.recomputed)
         print(

@@ -20,6 +20,7 @@ from backend import clipboard
 from backend.commands import AddNode, Connect, Macro, UndoStack
 from backend.examples import EXAMPLES
 from backend.graph import GraphError, LayerGraph, new_node_id
+from backend.insight import DecisionGrid
 from backend.layer_table import UnknownLayerError
 from backend.layout import layout_command
 from backend.live_shapes import LiveShapes
@@ -37,7 +38,7 @@ from backend.session_files import (
     remember,
     write_autosave,
 )
-from backend.trainer import TrainEnd, TrainResult
+from backend.trainer import EpochEnd, TrainEnd, TrainResult
 from backend.weights import resolved_training
 from gui import keras_actions, theme
 from gui.analysis_panel import AnalysisPanel, show_param_counts
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
         self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.training.train_requested.connect(self.start_training)
         self.training.stop_requested.connect(self.stop_training)
+        self.training.stop_after_epoch_requested.connect(self.stop_after_epoch)
+        self.training.pause_toggled.connect(self.pause_training)
+        self.training.alert_clicked.connect(self._select_by_name)
         self.training_finished.connect(self.evaluation_panel.mark_stale)
         self.project.changed.connect(self._update_title)
         self.live.updated.connect(self._on_shapes_updated)
@@ -314,7 +318,8 @@ class MainWindow(QMainWindow):
             self.learn_panel.show_layer(self.project.graph.nodes[node_id].layer_type)
 
     def _toggle_minimap(self, on: bool) -> None:
-        self.minimap.setVisible(on)
+        self.minimap.enabled = on
+        self.minimap.fit()
 
     def select_all(self) -> None:
         for item in self.scene.node_items.values():
@@ -422,6 +427,8 @@ class MainWindow(QMainWindow):
         training = resolved_training(self.project.training, self.project.path)
         worker = TrainingWorker(self.project.graph.to_dict(), self.project.dataset, training, self)
         worker.event.connect(self.training.on_event)
+        worker.event.connect(self._on_training_event)
+        worker.data_ready.connect(self._on_training_data)
         worker.done.connect(self._on_training_done)
         self.worker = worker
         self.runs_panel.run_started()
@@ -432,6 +439,35 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.worker.request_stop()
             self.training.status.setText("Stopping…")
+
+    def _on_training_data(self, dataset: Any) -> None:
+        self._boundary_points = (dataset.x_train, dataset.y_train)
+
+    def _on_training_event(self, event: Any) -> None:
+        """Draw the live decision boundary that the worker computed at an epoch's end."""
+        if isinstance(event, EpochEnd) and isinstance(event.extra, DecisionGrid):
+            points = getattr(self, "_boundary_points", None)
+            if points is not None:
+                self.insight_panel.boundary.show_grid(event.extra, *points)
+                self._boundary_points = None  # drawn once; later grids only recolour
+            else:
+                self.insight_panel.boundary.show_grid(event.extra)
+
+    def stop_after_epoch(self) -> None:
+        if self.worker is not None:
+            self.worker.request_stop_after_epoch()
+            self.training.status.setText("Stopping after this epoch…")
+
+    def pause_training(self, paused: bool) -> None:
+        if self.worker is not None:
+            (self.worker.pause if paused else self.worker.resume)()
+
+    def _select_by_name(self, name: str) -> None:
+        for node in self.project.graph.nodes.values():
+            if node.name == name:
+                self.scene.select_node(node.id)
+                self.view.centerOn(self.scene.node_items[node.id])
+                return
 
     def _on_training_done(self, result: TrainResult) -> None:
         worker = self.worker
@@ -445,7 +481,7 @@ class MainWindow(QMainWindow):
             self.trained_model = result.model
         self.training.set_running(False)
         self.training.on_event(TrainEnd(result.status, result.message, result.history))
-        final = {k: v[-1] for k, v in result.history.items() if v}
+        final = {k: v[-1] for k, v in result.history.items() if v and k != "samples_per_s"}
         summary = ", ".join(f"{k} {v:.4f}" for k, v in final.items())
         self.training.status.setText(f"{result.status.capitalize()}: {result.message}. {summary}")
         if result.status == "failed" and result.node_id:

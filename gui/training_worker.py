@@ -8,7 +8,9 @@ from typing import Any
 from PySide6.QtCore import QThread, Signal
 
 from backend.datasets import DatasetError, load_dataset
+from backend.distributed import DistributedError, make_trainer
 from backend.graph import LayerGraph
+from backend.insight import decision_grid, supports_decision_grid
 from backend.project import DatasetChoice
 from backend.trainer import Trainer, TrainResult
 from backend.training_config import TrainingConfig
@@ -22,6 +24,7 @@ class TrainingWorker(QThread):
     """
 
     event = Signal(object)  # a backend.trainer TrainingEvent
+    data_ready = Signal(object)  # the loaded Dataset (the GUI reads it, never trains on it)
     done = Signal(object)  # the TrainResult
 
     def __init__(
@@ -44,6 +47,10 @@ class TrainingWorker(QThread):
         if self.trainer is not None:
             self.trainer.request_stop()
 
+    def request_stop_after_epoch(self) -> None:
+        if self.trainer is not None:
+            self.trainer.request_stop_after_epoch()
+
     def pause(self) -> None:
         if self.trainer is not None:
             self.trainer.pause()
@@ -63,7 +70,22 @@ class TrainingWorker(QThread):
             self.result = TrainResult("failed", f"could not load the data: {exc}")
             self.done.emit(self.result)
             return
-        self.trainer = Trainer(graph, dataset, self.config, on_event=self.event.emit)
+        try:
+            self.trainer = make_trainer(
+                graph,
+                dataset,
+                self.config,
+                self.event.emit,
+                strategy="mirrored" if self.config.device == "mirrored" else "default",
+                device=None if self.config.device in ("auto", "mirrored") else self.config.device,
+            )
+        except DistributedError as exc:
+            self.result = TrainResult("failed", str(exc))
+            self.done.emit(self.result)
+            return
+        self.data_ready.emit(dataset)
+        if supports_decision_grid(dataset):  # 2-D data: the boundary, live, each epoch
+            self.trainer.epoch_hook = lambda model, _epoch: decision_grid(model, dataset)
         if self._stop.is_set():
             self.trainer.request_stop()
         try:

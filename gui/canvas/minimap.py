@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
-SIZE = (220, 140)
+SIZE = (200, 120)
 
 
 class Minimap(QGraphicsView):
@@ -31,19 +31,25 @@ class Minimap(QGraphicsView):
         self._refit.timeout.connect(self.fit)
         scene = main_view.scene()
         scene.changed.connect(lambda _rects: self._refit.start())
-        main_view.horizontalScrollBar().valueChanged.connect(self.viewport().update)
-        main_view.verticalScrollBar().valueChanged.connect(self.viewport().update)
+        for bar in (main_view.horizontalScrollBar(), main_view.verticalScrollBar()):
+            bar.valueChanged.connect(self.viewport().update)
+            bar.valueChanged.connect(lambda _v: self._refit.start())
         self.place()
 
     def place(self) -> None:
         parent = self.main_view.viewport()
         self.move(parent.width() - SIZE[0] - 8, parent.height() - SIZE[1] - 8)
 
+    enabled = True
+
     def fit(self) -> None:
+        """Show the whole graph; the overview only appears when the graph does not fit."""
         rect = self.scene().itemsBoundingRect()
         if rect.isEmpty():
+            self.setVisible(False)
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        self.setVisible(self.enabled and not self.visible_area().contains(rect))
 
     def visible_area(self) -> QRectF:
         return self.main_view.mapToScene(self.main_view.viewport().rect()).boundingRect()

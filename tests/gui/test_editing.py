@@ -151,15 +151,23 @@ def test_select_all_and_rubber_band(qtbot: Any, window: MainWindow) -> None:
     assert set(window.scene.selected_node_ids()) == {n.id for n in first_row}
 
 
-def test_minimap_shows_and_recentres(qtbot: Any, window: MainWindow) -> None:
-    assert window.minimap.isVisible()
+def test_minimap_shows_when_the_graph_does_not_fit_and_recentres(
+    qtbot: Any, window: MainWindow
+) -> None:
+    window.view.fit_all()
     window.minimap.fit()
+    assert not window.minimap.isVisible()  # the whole graph is in view: no overview needed
+    window.view.zoom_by(3.0)
+    window.minimap.fit()
+    assert window.minimap.isVisible()
     before = window.view.mapToScene(window.view.viewport().rect().center())
     qtbot.mouseClick(window.minimap.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     after = window.view.mapToScene(window.view.viewport().rect().center())
     assert after != before
     window.minimap_action.trigger()
     assert not window.minimap.isVisible()
+    window.minimap_action.trigger()
+    assert window.minimap.isVisible()
 
 
 def test_dark_theme_restyles_canvas(qtbot: Any, window: MainWindow) -> None:

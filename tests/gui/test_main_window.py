@@ -20,6 +20,12 @@ from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 
 
+def points(window: MainWindow, key: str) -> int:
+    """How many points the training panel holds for a curve (0 before it exists)."""
+    series = window.training.series.get(key)
+    return len(series.x) if series is not None else 0
+
+
 def view_point(window: MainWindow, scene_pos: QPointF) -> QPoint:
     return window.view.mapFromScene(scene_pos)
 
@@ -149,9 +155,10 @@ def test_train_plots_live_then_stop(qtbot: Any, window: MainWindow) -> None:
     window.training.load_from_project()
     qtbot.mouseClick(window.training.train_button, Qt.MouseButton.LeftButton)
     assert window.is_training
-    qtbot.waitUntil(lambda: len(window.training.series["loss"].x) >= 1, timeout=60_000)
-    qtbot.waitUntil(lambda: window.training.curves["loss_batch"].getData()[0] is not None)
-    assert window.training.series["loss_batch"].x
+    qtbot.waitUntil(lambda: points(window, "loss") >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: window.training.curves["loss (batches)"].getData()[0] is not None)
+    assert points(window, "loss (batches)") >= 1
+    assert points(window, "learning_rate") >= 1
     with qtbot.waitSignal(window.training_finished, timeout=30_000) as blocker:
         qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
     result: TrainResult = blocker.args[0]
@@ -167,7 +174,8 @@ def test_training_completes_and_exports_keras(
     with qtbot.waitSignal(window.training_finished, timeout=60_000) as blocker:
         assert window.start_training()
     assert blocker.args[0].status == "completed"
-    assert len(window.training.series["val_accuracy"].x) == 2
+    assert points(window, "val_accuracy") == 2
+    assert "samples/s" in window.training.speed.text()
     out = tmp_path / "digits.keras"
     assert window.export_keras(out)
     from backend.export import load_keras
@@ -221,7 +229,7 @@ def test_broken_project_file_changes_nothing(
 def test_closing_mid_training_stops_cleanly(qtbot: Any, window: MainWindow) -> None:
     window.project.training.epochs = 500
     assert window.start_training()
-    qtbot.waitUntil(lambda: bool(window.training.series["loss_batch"].x), timeout=60_000)
+    qtbot.waitUntil(lambda: points(window, "loss (batches)") > 0, timeout=60_000)
     worker = window.worker
     assert worker is not None
     window.close()

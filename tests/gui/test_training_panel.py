@@ -1,0 +1,90 @@
+"""The training monitor driven through its widgets: settings, pause/resume, stop after the
+epoch, learning-rate curve, alerts, histograms, the live decision boundary."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from backend.examples import moons_mlp
+from gui.main_window import MainWindow
+from tests.gui.conftest import Dialogs, make_window
+from tests.gui.test_main_window import points
+
+
+def test_settings_edit_the_project_and_preview_the_schedule(qtbot: Any, window: MainWindow) -> None:
+    settings = window.training.settings
+    settings.optimizer.setCurrentText("sgd")
+    settings.momentum.setValue(0.9)
+    settings.nesterov.setChecked(True)
+    settings.schedule.setCurrentText("step")
+    assert settings.schedule_boxes[0].isVisibleTo(settings)
+    settings.schedule_boxes[0].setValue(2)  # every 2 epochs
+    settings.schedule_boxes[1].setValue(0.5)
+    settings.epochs.setValue(6)
+    t = window.project.training
+    assert (t.optimizer, t.momentum, t.nesterov, t.schedule) == ("sgd", 0.9, True, "step")
+    assert t.schedule_params == {"every_epochs": 2, "factor": 0.5}
+    ys = settings.preview_curve.yData  # the rates themselves (the axis is logarithmic)
+    assert len(ys) == 6
+    assert list(ys[:4]) == [
+        t.learning_rate,
+        t.learning_rate,
+        t.learning_rate / 2,
+        t.learning_rate / 2,
+    ]
+    assert window.project.dirty
+
+
+def test_pause_resume_and_stop_after_epoch(qtbot: Any, window: MainWindow) -> None:
+    window.project.training.epochs = 50
+    window.training.load_from_project()
+    qtbot.mouseClick(window.training.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: points(window, "loss (batches)") > 0, timeout=60_000)
+    qtbot.mouseClick(window.training.pause_button, Qt.MouseButton.LeftButton)
+    assert window.training.pause_button.text() == "Resume"
+    qtbot.wait(300)  # let a batch in flight finish
+    frozen = window.training.progress.value()
+    qtbot.wait(700)
+    assert window.training.progress.value() == frozen  # nothing moves while paused
+    qtbot.mouseClick(window.training.pause_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.training_finished, timeout=60_000) as blocker:
+        qtbot.mouseClick(window.training.stop_epoch_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    assert result.status == "stopped"
+    assert 1 <= len(result.history["loss"]) < 50
+    assert points(window, "learning_rate") == len(result.history["loss"])
+
+
+def test_alerts_and_histograms_show_and_point_at_layers(qtbot: Any, window: MainWindow) -> None:
+    settings = window.training.settings
+    settings.histograms.setChecked(True)
+    settings.epochs.setValue(2)
+    graph = window.project.graph
+    dense = graph.node_by_name("dense")  # dead from the start: every unit's input is negative
+    graph.set_params(dense.id, {"kernel_initializer": "zeros", "bias_initializer": "zeros"})
+    with qtbot.waitSignal(window.training_finished, timeout=90_000):
+        assert window.start_training()
+    alerts = window.training.alerts
+    texts = [alerts.item(i).text() for i in range(alerts.count())]
+    assert any("'dense'" in t and "ReLU" in t for t in texts), texts
+    row = next(i for i, t in enumerate(texts) if "'dense'" in t)
+    alerts.itemClicked.emit(alerts.item(row))
+    assert window.scene.selected_node_ids() == [dense.id]
+    assert window.training.hist_layer.count() >= 2
+    assert window.training.histograms["dense_1"]
+
+
+def test_decision_boundary_is_drawn_live_on_2d_data(qtbot: Any, dialogs: Dialogs) -> None:
+    project = moons_mlp()
+    project.training.epochs = 2
+    win = make_window(qtbot, project, dialogs)
+    start = time.perf_counter()
+    with qtbot.waitSignal(win.training_finished, timeout=90_000):
+        assert win.start_training()
+    assert time.perf_counter() - start < 90
+    boundary = win.insight_panel.boundary
+    assert boundary.grid is not None
+    win.shutdown()

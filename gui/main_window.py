@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend import clipboard
+from backend.analysis_memory import training_memory_warning
 from backend.commands import AddNode, Connect, Macro, UndoStack
 from backend.examples import EXAMPLES
 from backend.graph import GraphError, LayerGraph, new_node_id
@@ -422,6 +423,12 @@ class MainWindow(QMainWindow):
             if first.node_id is not None:
                 self.scene.select_node(first.node_id)
             return False
+        memory = training_memory_warning(
+            self.project, self.live.results, self.analysis_panel.analysis
+        )
+        if memory and not self.confirm("Not enough memory", f"{memory}\n\nTrain anyway?"):
+            self.training.status.setText(f"Not started: {memory}")
+            return False
         self.training.reset_plots()
         self.training.set_running(True)
         training = resolved_training(self.project.training, self.project.path)
@@ -630,6 +637,10 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
         QMessageBox.warning(self, title, text)
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
 
     def confirm_discard(self) -> bool:
         """Ask before losing unsaved changes: Save, Discard or Cancel."""

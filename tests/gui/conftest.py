@@ -21,6 +21,8 @@ class Dialogs:
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
         self.discard_answer = True
+        self.confirm_answer = True
+        self.questions: list[str] = []
 
     def show_error(self, title: str, text: str) -> None:
         self.errors.append((title, text))
@@ -28,11 +30,16 @@ class Dialogs:
     def confirm_discard(self) -> bool:
         return self.discard_answer
 
+    def confirm(self, title: str, text: str) -> bool:
+        self.questions.append(text)
+        return self.confirm_answer
+
 
 def make_window(qtbot: Any, project: Project, dialogs: Dialogs) -> MainWindow:
     window = MainWindow(project)
     window.show_error = dialogs.show_error  # type: ignore[method-assign]
     window.confirm_discard = dialogs.confirm_discard  # type: ignore[method-assign]
+    window.confirm = dialogs.confirm  # type: ignore[method-assign]
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.keras_ready, timeout=KERAS_TIMEOUT_MS):

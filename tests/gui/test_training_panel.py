@@ -88,3 +88,15 @@ def test_decision_boundary_is_drawn_live_on_2d_data(qtbot: Any, dialogs: Dialogs
     boundary = win.insight_panel.boundary
     assert boundary.grid is not None
     win.shutdown()
+
+
+def test_train_warns_before_a_run_that_will_not_fit(
+    qtbot: Any, window: MainWindow, dialogs: Dialogs
+) -> None:
+    graph = window.project.graph
+    window.training.settings.batch_size.setValue(60000)  # activations x batch: far too big
+    graph.set_params(graph.node_by_name("conv2d").id, {"filters": 4096})
+    dialogs.confirm_answer = False
+    assert window.start_training() is False
+    assert dialogs.questions and "more than the" in dialogs.questions[-1]
+    assert "Not started" in window.training.status.text()

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_canvas, bench_graph, bench_import, bench_startup, bench_training
+from benchmarks import (
+    bench_canvas,
+    bench_data,
+    bench_graph,
+    bench_import,
+    bench_startup,
+    bench_training,
+)
 
 
 def main() -> int:
-    for module in (bench_training, bench_startup, bench_graph, bench_canvas, bench_import):
+    modules = (bench_training, bench_startup, bench_graph, bench_canvas, bench_import, bench_data)
+    for module in modules:
         print(f"\n## {module.__name__}", flush=True)
         module.main()
     return 0

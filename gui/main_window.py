@@ -46,6 +46,7 @@ from gui.analysis_panel import AnalysisPanel, show_param_counts
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
+from gui.data_panel import DataPanel
 from gui.evaluation_panel import EvaluationPanel
 from gui.history_view import HistoryView
 from gui.insight_panel import InsightPanel
@@ -118,6 +119,10 @@ class MainWindow(QMainWindow):
         runs = self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(bottom, runs)
         self.runs_panel.training_started.connect(bottom.raise_)
+        self.data_panel = DataPanel(self.project, self.undo, self)
+        self.tabifyDockWidget(
+            bottom, self._dock("Data", self.data_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        )
         bottom.raise_()
         history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, history)

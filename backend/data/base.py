@@ -88,7 +88,8 @@ class Dataset:
     def size(self, split: str) -> int:
         if self.stream is not None:
             return self.stream.size(split)
-        return len(self._arrays(split)[0])
+        x = self._arrays(split)[0]
+        return len(x[0]) if isinstance(x, list) else len(x)  # a list: one array per input
 
     @property
     def train_size(self) -> int:
@@ -150,6 +151,24 @@ def split_indices(
         np.sort(np.concatenate(val)),
         np.sort(np.concatenate(test)),
     )
+
+
+def split_membership(
+    n: int, val_fraction: float, test_fraction: float, seed: int, labels: np.ndarray | None
+) -> np.ndarray:
+    """The split of each sample (0 train, 1 validation, 2 test), the very assignment
+    `split_indices` makes, in one byte per sample plus int32 work space: for big files."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n, dtype=np.uint8)
+    classes = [None] if labels is None else np.unique(labels)
+    for c in classes:
+        idx = np.arange(n, dtype=np.int32) if c is None else np.flatnonzero(labels == c)
+        idx = rng.permutation(idx.astype(np.int32, copy=False))
+        n_test = round(len(idx) * test_fraction)
+        n_val = round(len(idx) * val_fraction)
+        out[idx[:n_test]] = 2
+        out[idx[n_test : n_test + n_val]] = 1
+    return out
 
 
 def split_arrays(

@@ -13,7 +13,11 @@ import numpy as np
 
 from backend.data.base import CLASSIFICATION, REGRESSION, ParamSpec
 
-Arrays = tuple[np.ndarray, np.ndarray, list[str], str]
+Arrays = (
+    tuple[np.ndarray, np.ndarray, list[str], str]
+    | tuple[np.ndarray, np.ndarray, list[str], str, list[str]]
+)
+"""x, y, class names, task, and optionally the feature names."""
 ArrayLoader = Callable[[dict[str, Any]], Arrays]
 
 
@@ -49,9 +53,10 @@ def sklearn_table(loader_name: str) -> ArrayLoader:
         x = data.data.astype("float32")
         x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-7)
         names = [str(n) for n in getattr(data, "target_names", [])]
+        features = [str(n) for n in data.feature_names]
         if loader_name == "load_diabetes":
-            return x, data.target.astype("float32")[:, None], [], REGRESSION
-        return x, data.target.astype("int64"), names, CLASSIFICATION
+            return x, data.target.astype("float32")[:, None], [], REGRESSION, features
+        return x, data.target.astype("int64"), names, CLASSIFICATION, features
 
     return load
 

@@ -38,6 +38,8 @@ FOLDER_PARAMS = (
     ParamSpec("width", "Width", 64, "int", 4, 1024),
     ParamSpec("color_mode", "Colours", "rgb", "choice", choices=tuple(COLOR_MODES)),
     ParamSpec("rescale", "Scale pixels to 0..1", True, "bool"),
+    ParamSpec("val_path", "Validation folder (optional)", "", "folder"),
+    ParamSpec("test_path", "Test folder (optional)", "", "folder"),
 )
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 
@@ -169,6 +171,19 @@ class ImageStream:
         return data.prefetch(tf.data.AUTOTUNE)
 
 
+def _same_classes(folder: Path, classes: list[str]) -> tuple[list[str], np.ndarray]:
+    """A separate validation or test folder, labelled with the training folder's classes."""
+    paths, labels, names = index_folder(folder)
+    unknown = [n for n in names if n not in classes]
+    if unknown:
+        raise DatasetError(
+            f"{folder / unknown[0]}: class {unknown[0]!r} is not a class of the training folder "
+            f"({', '.join(classes)})"
+        )
+    remap = np.array([classes.index(n) for n in names], dtype=np.int64)
+    return paths, remap[labels]
+
+
 def load_folder(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:
     decoder = ImageDecoder(params)
     path = params.get("path")
@@ -179,15 +194,22 @@ def load_folder(name: str, params: dict[str, Any], split: SplitSettings) -> Data
         raise DatasetError(
             f"{path} has only one class sub-folder ({classes[0]!r}): classification needs two"
         )
-    indices = split_indices(len(paths), split.val_fraction, split.test_fraction, split.seed, labels)
+    extra = {s: params.get(f"{s}_path") or "" for s in ("val", "test")}
+    val = 0.0 if extra["val"] else split.val_fraction  # a separate folder gives that split
+    test = 0.0 if extra["test"] else split.test_fraction
+    indices = split_indices(len(paths), val, test, split.seed, labels)
     if len(indices[0]) == 0:
         raise DatasetError(f"{path}: no images left for training: lower the split fractions")
     files = {
         s: ([paths[i] for i in idx], labels[idx]) for s, idx in zip(SPLITS, indices, strict=True)
     }
-    note = f"{len(paths):,} images in {len(classes)} classes, resized to {decoder.shape}"
-    if len(paths) > IN_MEMORY_IMAGES:
-        check_signatures(paths)
+    for split_name, folder in extra.items():
+        if folder:
+            files[split_name] = _same_classes(Path(str(folder)), classes)
+    every = [p for s in SPLITS for p in files[s][0]]
+    note = f"{len(every):,} images in {len(classes)} classes, resized to {decoder.shape}"
+    if len(every) > IN_MEMORY_IMAGES:
+        check_signatures(every)
         stream = ImageStream(decoder, files, split.seed)
         x0 = np.zeros((0, *decoder.shape), dtype=np.float32)
         y0 = labels[:0]

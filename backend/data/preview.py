@@ -51,6 +51,8 @@ class DataPreview:
     complete: bool = True
     """True when the whole source was read and checked, not only its start."""
     arrays: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)
+    view: str = ""
+    """How the project presents the data to its model (`backend.data.views`), if not plainly."""
 
     @property
     def num_classes(self) -> int:
@@ -69,15 +71,19 @@ def preview_dataset(
     if info is None:
         raise DatasetError(f"unknown dataset {name!r}")
     merged = {**info.defaults, **(params or {})}
+    view = merged.pop("view", None)  # backend.data.views: how a model takes it, not the data
     split = SplitSettings(val_fraction, test_fraction, seed)
     if name == "csv":
-        return _table_preview(merged, split, rows)
-    if name == "image_folder":
-        return _folder_preview(merged, split)
-    dataset = load_dataset(name, merged, val_fraction, test_fraction, seed)
-    preview = from_dataset(dataset, rows)
+        preview = _table_preview(merged, split, rows)
+    elif name == "image_folder":
+        preview = _folder_preview(merged, split)
+    else:
+        preview = from_dataset(load_dataset(name, merged, val_fraction, test_fraction, seed), rows)
     if info.kind == FILE and name == "numpy":
         preview.arrays = array_names(Path(merged["path"]))
+    if view:
+        preview.view = str(view)
+        preview.notes.append(f"presented to the model as: {view}")
     return preview
 
 
@@ -161,8 +167,13 @@ def _folder_preview(params: dict[str, Any], split: SplitSettings) -> DataPreview
     decoder = images.ImageDecoder(params)
     pick = _spread(labels, SAMPLE_IMAGES)
     sample = decoder.decode_many([paths[i] for i in pick])
-    tr, va, te = split_indices(
-        len(paths), split.val_fraction, split.test_fraction, split.seed, labels
+    extra = {s: str(params.get(f"{s}_path") or "") for s in ("val", "test")}
+    val = 0.0 if extra["val"] else split.val_fraction
+    test = 0.0 if extra["test"] else split.test_fraction
+    tr, va, te = split_indices(len(paths), val, test, split.seed, labels)
+    n_val, n_test = (
+        len(images.index_folder(Path(extra[s]))[0]) if extra[s] else len(idx)
+        for s, idx in (("val", va), ("test", te))
     )
     counts = np.bincount(labels[tr], minlength=len(classes))
     return DataPreview(
@@ -172,7 +183,7 @@ def _folder_preview(params: dict[str, Any], split: SplitSettings) -> DataPreview
         input_shape=decoder.shape,
         class_names=classes,
         class_counts=[int(c) for c in counts],
-        sizes=(len(tr), len(va), len(te)),
+        sizes=(len(tr), n_val, n_test),
         x=sample,
         y=labels[pick],
         notes=[f"{len(paths):,} images; {len(pick)} decoded for this preview"],

@@ -48,8 +48,9 @@ class DatasetInfo:
 
 def _from_arrays(loader: builtin.ArrayLoader) -> Builder:
     def build(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:
-        x, y, class_names, task = loader(params)
-        return split_arrays(name, x, y, task, split, class_names)
+        x, y, class_names, task, *features = loader(params)
+        feature_names = list(features[0]) if features else []
+        return split_arrays(name, x, y, task, split, class_names, feature_names=feature_names)
 
     return build
 

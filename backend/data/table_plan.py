@@ -22,6 +22,7 @@ from backend.data.base import (
     ParamSpec,
     SplitSettings,
     split_indices,
+    split_membership,
 )
 from backend.data.table_reader import DELIMITERS, Chunk, missing_mask, parse_numbers
 
@@ -202,7 +203,7 @@ class TableScan:
             )
 
     def _code(self, keys: np.ndarray, missing: np.ndarray) -> np.ndarray:
-        codes = np.full(len(keys), -1, dtype=np.int32)
+        codes = np.full(len(keys), -1, dtype=np.int16)  # MAX_CLASSES fits
         if self.too_many_keys:
             return codes
         unique, inverse = np.unique(keys[~missing], return_inverse=True)
@@ -230,10 +231,16 @@ class TablePlan:
     task: str
     class_keys: list[Any]
     class_names: list[str]
-    usable: np.ndarray  # per data row of the main file
     membership: np.ndarray  # per data row: 0 train, 1 validation, 2 test, 255 unused
-    indices: tuple[np.ndarray, np.ndarray, np.ndarray]  # into the usable rows, as split_indices
+    labels: np.ndarray | None  # class of each usable row, for stratifying
+    split: SplitSettings  # with a fraction of 0 where a separate file gives that split
     notes: list[str]
+
+    def indices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The split as `split_indices` gives it, into the usable rows (train shuffled)."""
+        n = int((self.membership != UNUSED).sum())
+        s = self.split
+        return split_indices(n, s.val_fraction, s.test_fraction, s.seed, self.labels)
 
 
 UNUSED = 255
@@ -242,10 +249,9 @@ UNUSED = 255
 def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -> TablePlan:
     task, note = _task(scan, settings)
     notes = [note]
-    feature_missing = np.concatenate(scan.feature_missing)
     usable = ~np.concatenate(scan.target_missing)
     if settings.missing == "drop":
-        usable &= ~feature_missing
+        usable &= ~np.concatenate(scan.feature_missing)
     labels = None
     class_keys: list[Any] = []
     names: list[str] = []
@@ -257,17 +263,14 @@ def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -
             f"{scan.path}: no rows left once rows with missing values are dropped: "
             "choose 'fill' for missing values"
         )
-    val = 0.0 if settings.val_path else split.val_fraction
+    val = 0.0 if settings.val_path else split.val_fraction  # a separate file gives that split
     test = 0.0 if settings.test_path else split.test_fraction
-    n = int(usable.sum())
-    tr, va, te = split_indices(n, val, test, split.seed, labels)
-    if len(tr) == 0:
-        raise DatasetError(f"{scan.path}: no rows left for training: lower the split fractions")
     membership = np.full(len(usable), UNUSED, dtype=np.uint8)
-    rows = np.flatnonzero(usable)
-    for code, idx in enumerate((tr, va, te)):
-        membership[rows[idx]] = code
-    return TablePlan(task, class_keys, names, usable, membership, (tr, va, te), notes)
+    membership[usable] = split_membership(int(usable.sum()), val, test, split.seed, labels)
+    if not (membership == 0).any():
+        raise DatasetError(f"{scan.path}: no rows left for training: lower the split fractions")
+    plan_split_settings = SplitSettings(val, test, split.seed)
+    return TablePlan(task, class_keys, names, membership, labels, plan_split_settings, notes)
 
 
 def _task(scan: TableScan, settings: TableSettings) -> tuple[str, str]:
@@ -306,10 +309,12 @@ def _few_whole(keys: dict[Any, int]) -> bool:
 def _classes(scan: TableScan, usable: np.ndarray) -> tuple[list[Any], list[str], np.ndarray]:
     keys = sorted(scan.keys, key=lambda k: (isinstance(k, str), k))
     order = np.array([scan.keys[k] for k in keys], dtype=np.int64)
-    remap = np.empty(max(len(order), 1), dtype=np.int64)
+    remap = np.empty(max(len(order), 1), dtype=np.int16)
     remap[order] = np.arange(len(order))
     codes = np.concatenate(scan.codes)
-    labels = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    scan.codes = [codes]
+    labels = remap[np.maximum(codes, 0)]
+    labels[codes < 0] = -1
     names = [_key_name(k) for k in keys]
     present = np.unique(labels[usable])
     if len(present) < 2:

@@ -18,7 +18,7 @@ import numpy as np
 
 from backend.data.base import DatasetError
 
-CHUNK_ROWS = 20_000
+CHUNK_ROWS = 10_000
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "?")
 DELIMITERS = {"auto": "", "comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")

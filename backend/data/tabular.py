@@ -53,7 +53,7 @@ def load_table(
         return _dataset(name, encoder, plan, stream=stream, notes=notes)
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     x, y = _encode_all(source, encoder)
-    for split_name, idx in zip(SPLITS, plan.indices, strict=True):
+    for split_name, idx in zip(SPLITS, plan.indices(), strict=True):
         path = extras.get(split_name)
         arrays[split_name] = (
             _encode_all(_open(settings, path), encoder) if path else (x[idx], y[idx])

@@ -175,3 +175,16 @@ def test_bad_folders_are_named(tmp_path: Path, layout: dict[str, int], message: 
 def test_a_vanished_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"gone does not exist .*moved or deleted"):
         load_dataset("image_folder", {"path": str(tmp_path / "gone")})
+
+
+def test_separate_validation_and_test_folders(tmp_path: Path, folder: Path) -> None:
+    val = make_folder(tmp_path / "val", {"dark": 2, "bright": 3})
+    test = make_folder(tmp_path / "test", {"other": 1})
+    params = {"path": str(folder), "height": 4, "width": 4}
+    data = load_dataset("image_folder", {**params, "val_path": str(val), "test_path": str(test)})
+    assert (data.size("train"), data.size("val"), data.size("test")) == (25, 5, 1)
+    assert sorted(data.y_val.tolist()) == [0, 0, 0, 1, 1]  # bright is class 0 in training
+    assert data.y_test.tolist() == [2]
+    odd = make_folder(tmp_path / "odd", {"bright": 1, "zebra": 1})
+    with pytest.raises(DatasetError, match=r"zebra: class 'zebra' is not a class of the training"):
+        load_dataset("image_folder", {**params, "val_path": str(odd)})

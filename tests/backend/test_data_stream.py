@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from backend.data import images, tabular
-from backend.datasets import Dataset, load_dataset
+from backend.data.base import split_membership
+from backend.datasets import Dataset, load_dataset, split_indices
 from backend.graph import LayerGraph
 from backend.trainer import TrainBegin, Trainer
 from backend.training_config import TrainingConfig
@@ -100,3 +101,13 @@ def test_a_big_image_folder_streams_and_trains(
     result = Trainer(graph, data, TrainingConfig(epochs=1, batch_size=6)).run()
     assert result.status == "completed", result.message
     assert "val_loss" in result.history
+
+
+@pytest.mark.parametrize("stratified", [True, False])
+def test_the_lean_membership_of_big_files_is_the_same_split(stratified: bool) -> None:
+    labels = np.random.default_rng(0).integers(0, 3, 1001) if stratified else None
+    train, val, test = split_indices(1001, 0.2, 0.1, 7, labels)
+    membership = split_membership(1001, 0.2, 0.1, 7, labels)
+    assert membership.dtype == np.uint8
+    for code, idx in enumerate((train, val, test)):
+        np.testing.assert_array_equal(np.flatnonzero(membership == code), np.sort(idx))

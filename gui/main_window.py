@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock = right
         (self.start_dock if self.start_panel.has_pending else right).raise_()
         self.resizeDocks([left, right], [210, 290], Qt.Orientation.Horizontal)
-        self.resizeDocks([bottom], [300], Qt.Orientation.Vertical)
+        self.resizeDocks([bottom], [360], Qt.Orientation.Vertical)
         self.device_label = QLabel("Loading TensorFlow…")
         self.device_label.setObjectName("device_label")
         self.statusBar().addPermanentWidget(self.device_label)

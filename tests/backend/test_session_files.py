@@ -60,3 +60,17 @@ def test_recent_projects_newest_first_and_only_existing(tmp_path: Path) -> None:
     assert recent_projects() == [a.resolve(), b.resolve()]
     b.unlink()
     assert recent_projects() == [a.resolve()]
+
+
+def test_saved_files_get_normal_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    path = tmp_path / "p.dcproj.json"
+    save_project(digits_cnn(), path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o640)
+    save_project(digits_cnn(), path)  # an existing file keeps its mode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

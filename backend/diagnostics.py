@@ -159,6 +159,8 @@ class Probe:
         keras = import_keras()
         self.model = model
         self.x = _head(x)
+        if isinstance(model.input, list) and not isinstance(self.x, (list, tuple, dict)):
+            self.x = [self.x]  # the model was built with a list of one input
         self.y = _head(y)
         self.histograms = histograms
         relu_layers = [

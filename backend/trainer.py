@@ -169,7 +169,7 @@ class Trainer:
             if model is None:
                 model = self.build_model()
         except CompileError as exc:
-            return self._finish("failed", str(exc), history, None, exc.node_id)
+            return self._finish("failed", self._compile_message(exc), history, None, exc.node_id)
         except Exception as exc:
             return self._finish("failed", f"could not build the model: {exc}", history, None)
         self._started = time.perf_counter()
@@ -200,6 +200,16 @@ class Trainer:
         if self._stop_after_epoch.is_set():
             return self._finish("stopped", "stopped after the epoch, as asked", history, model)
         return self._finish("completed", "training finished", history, model)
+
+    def _compile_message(self, exc: CompileError) -> str:
+        text = f"{exc} {exc.__cause__ or ''}"
+        node = self.graph.nodes.get(exc.node_id or "")
+        if _is_out_of_memory(text, exc.__cause__) and node is not None:
+            return (
+                f"out of memory while creating the weights of {node.layer_type} "
+                f"'{node.name}': make it smaller (fewer units or filters) or its input smaller."
+            )
+        return str(exc)
 
     def _probe(self, model: Any, arguments: dict[str, Any]) -> Probe | None:
         """A fixed batch for the per-epoch diagnostics (in-memory data only)."""
@@ -237,9 +247,19 @@ def _explain(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else type(exc).__name__
     name = type(exc).__name__
-    if "ResourceExhausted" in name or "OOM" in str(exc) or isinstance(exc, MemoryError):
+    if _is_out_of_memory(str(exc), exc):
         return f"out of memory: {first}. Try a smaller batch size or fewer units."
     return f"{name}: {first}"
+
+
+def _is_out_of_memory(text: str, exc: BaseException | None) -> bool:
+    kind = type(exc).__name__ if exc is not None else ""
+    return (
+        "ResourceExhausted" in kind
+        or isinstance(exc, MemoryError)
+        or "OOM when allocating" in text
+        or "out of memory" in text.lower()
+    )
 
 
 class _EventCallback:

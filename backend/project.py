@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -221,6 +222,27 @@ def _remove_stale_temporaries(path: Path) -> None:
                 stale.unlink()
 
 
+def side_files(project: Project) -> list[str]:
+    """Files the project refers to relative to its own file: weights, run checkpoints."""
+    refs = [project.training.initial_weights] + [r.checkpoint for r in project.runs]
+    return [r for r in refs if r and not Path(r).is_absolute()]
+
+
+def _carry_side_files(project: Project, target: Path) -> None:
+    """Save As into another folder: copy the weights and checkpoints the project points at,
+    keeping their relative places, so the new file finds them."""
+    if project.path is None:
+        return
+    old_dir, new_dir = project.path.parent.resolve(), target.parent.resolve()
+    if old_dir == new_dir:
+        return
+    for ref in side_files(project):
+        source, copy = old_dir / ref, new_dir / ref
+        if source.is_file() and not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy)
+
+
 def save_project(project: Project, path: str | Path | None = None) -> Path:
     target = Path(path) if path is not None else project.path
     if target is None:
@@ -230,6 +252,7 @@ def save_project(project: Project, path: str | Path | None = None) -> Path:
     except (TypeError, ValueError) as exc:  # a parameter JSON cannot hold; the file is untouched
         raise ProjectError(f"{target}: cannot be saved ({exc})") from exc
     try:
+        _carry_side_files(project, target)
         write_atomically(target, text.encode("utf-8"))
     except OSError as exc:
         raise ProjectError(f"{target}: cannot be written ({exc})") from exc

@@ -74,3 +74,37 @@ def test_saved_files_get_normal_permissions(tmp_path: Path) -> None:
     path.chmod(0o640)
     save_project(digits_cnn(), path)  # an existing file keeps its mode
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_save_as_elsewhere_carries_weights_and_checkpoints(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from backend.project import load_project
+    from backend.runs import RunClock, record_run
+    from backend.trainer import TrainResult
+
+    project = digits_cnn()
+    first = tmp_path / "a" / "net.dcproj.json"
+    first.parent.mkdir()
+    save_project(project, first)
+    (first.parent / "net.weights.npz").write_bytes(b"weights")
+    (first.parent / "net.runs").mkdir()
+    (first.parent / "net.runs" / "r1.weights.npz").write_bytes(b"checkpoint")
+    project.training.initial_weights = "net.weights.npz"
+    record = record_run(
+        project,
+        TrainResult("failed", "x"),
+        RunClock.start(),
+        graph_data=project.graph.to_dict(),
+        dataset=project.dataset,
+        config=project.training,
+    )
+    project.runs[-1] = replace(record, checkpoint="net.runs/r1.weights.npz")
+    second = tmp_path / "b" / "copy.dcproj.json"
+    second.parent.mkdir()
+    save_project(project, second)
+    assert (second.parent / "net.weights.npz").read_bytes() == b"weights"
+    assert (second.parent / "net.runs" / "r1.weights.npz").read_bytes() == b"checkpoint"
+    reopened = load_project(second)
+    assert reopened.training.initial_weights == "net.weights.npz"
+    assert reopened.runs[-1].checkpoint == "net.runs/r1.weights.npz"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from backend import clipboard
 from backend.analysis_memory import training_memory_warning
 from backend.commands import AddNode, Connect, Macro, UndoStack
+from backend.devices import list_devices
 from backend.examples import EXAMPLES
 from backend.graph import GraphError, LayerGraph, new_node_id
 from backend.insight import DecisionGrid
@@ -97,9 +98,7 @@ class MainWindow(QMainWindow):
         analysis = self._dock(
             "Analysis", self.analysis_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.analysis_panel.refreshed.connect(
-            lambda: show_param_counts(self.scene.node_items, self.analysis_panel.analysis)
-        )
+        self.analysis_panel.refreshed.connect(self._show_analysis_on_nodes)
         self.tabifyDockWidget(bottom, analysis)
         self.insight_panel = InsightPanel(lambda: self.is_training, self)
         self.evaluation_panel = EvaluationPanel(
@@ -113,16 +112,16 @@ class MainWindow(QMainWindow):
             "Evaluation", self.evaluation_panel, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.tabifyDockWidget(bottom, evaluation)
+        self.data_panel = DataPanel(self.project, self.undo, self)
+        self.tabifyDockWidget(
+            bottom, self._dock("Data", self.data_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        )
         self.runs_panel = RunsPanel(
             self.project, self.undo, self.start_training, lambda t, m: self.show_error(t, m), self
         )
         runs = self._dock("Runs", self.runs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(bottom, runs)
         self.runs_panel.training_started.connect(bottom.raise_)
-        self.data_panel = DataPanel(self.project, self.undo, self)
-        self.tabifyDockWidget(
-            bottom, self._dock("Data", self.data_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
-        )
         bottom.raise_()
         history = self._dock("History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(right, history)
@@ -265,6 +264,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(devices)
         self.statusBar().showMessage(f"TensorFlow ready in {seconds:.1f} s", 4000)
         self.inspector.set_ready()
+        self.training.settings.set_devices(list_devices())
         self.live.activate()
         self.keras_ready.emit()
 
@@ -316,6 +316,23 @@ class MainWindow(QMainWindow):
     def _on_theme_changed(self, *_args: Any) -> None:
         self.scene.restyle()
         self.view.viewport().update()
+
+    def _show_analysis_on_nodes(self) -> None:
+        """Parameter counts and warning badges on the node faces, from the analysis."""
+        show_param_counts(self.scene.node_items, self.analysis_panel.analysis)
+        found: dict[str, list[str]] = {}
+        severe: set[str] = set()
+        for finding in self.analysis_panel.findings:
+            if not finding.node_id:
+                continue
+            shape = self.live.results.get(finding.node_id)
+            if shape is not None and shape.error == finding.message:
+                continue  # shape errors already outline the node in red
+            found.setdefault(finding.node_id, []).append(finding.message)
+            if finding.severity == "error":
+                severe.add(finding.node_id)
+        for node_id, item in self.scene.node_items.items():
+            item.set_warnings(found.get(node_id, []), node_id in severe)
 
     def _on_node_selected(self, node_id: str | None) -> None:
         self.inspector.show_node(node_id)

@@ -83,7 +83,8 @@ class TrainingSettings(QTabWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.device = QComboBox()
-        self.device.addItems(list(DEVICES))
+        for value in DEVICES:
+            self.device.addItem(value, value)
         self.mixed_precision = QCheckBox("mixed precision (float16)")
         self.jit_compile = QCheckBox("XLA (jit_compile)")
         self.histograms = QCheckBox("weight and gradient histograms")
@@ -187,7 +188,11 @@ class TrainingSettings(QTabWidget):
         self.patience.setValue(t.patience)
         self.checkpoint.setChecked(t.checkpoint)
         self.seed.setValue(t.seed)
-        self.device.setCurrentText(t.device)
+        index = self.device.findData(t.device)
+        if index < 0:  # a device this machine does not have (the file came from another)
+            self.device.addItem(f"{t.device} (not on this machine)", t.device)
+            index = self.device.count() - 1
+        self.device.setCurrentIndex(index)
         self.mixed_precision.setChecked(t.mixed_precision)
         self.jit_compile.setChecked(t.jit_compile)
         self.histograms.setChecked(t.histograms)
@@ -242,7 +247,7 @@ class TrainingSettings(QTabWidget):
             patience=int(self.patience.value()),
             checkpoint=self.checkpoint.isChecked(),
             seed=int(self.seed.value()),
-            device=self.device.currentText(),
+            device=str(self.device.currentData()),
             mixed_precision=self.mixed_precision.isChecked(),
             jit_compile=self.jit_compile.isChecked(),
             histograms=self.histograms.isChecked(),
@@ -254,6 +259,20 @@ class TrainingSettings(QTabWidget):
         if schedule != old.schedule:
             self._show_schedule_params(config)
         self._preview()
+
+    def set_devices(self, devices: list[dict[str, str]]) -> None:
+        """The devices TensorFlow sees, as `backend.devices.list_devices` gives them."""
+        self.device.blockSignals(True)
+        self.device.clear()
+        self.device.addItem("auto (TensorFlow chooses)", "auto")
+        gpus = [d for d in devices if d["type"] == "GPU"]
+        self.device.addItem("CPU", "cpu")
+        for i, gpu in enumerate(gpus):
+            self.device.addItem(f"GPU {i}: {gpu['name']}", f"gpu:{i}")
+        if len(gpus) > 1:
+            self.device.addItem(f"all {len(gpus)} GPUs (mirrored)", "mirrored")
+        self.device.blockSignals(False)
+        self.load()
 
     def set_enabled(self, enabled: bool) -> None:
         for widget in self.editors():

@@ -105,6 +105,8 @@ class NodeItem(QGraphicsItem):
         self.info = layer_info(node.layer_type)
         self.shape_result: NodeShape | None = None
         self.param_count: int | None = None
+        self.warnings: list[str] = []
+        self.severe = False
         """Parameters of the node's layer, from the analysis panel (None: not known yet)."""
         self.is_output = False
         self.input_ports: list[PortItem] = []
@@ -160,12 +162,21 @@ class NodeItem(QGraphicsItem):
             tip.append(f"<span style='color:#D62728'>{self.shape_result.error}</span>")
         elif self.shape_result is not None and self.shape_result.ok:
             tip.append(f"output {format_shape(self.shape_result.shape)}")
+        for warning in getattr(self, "warnings", []):
+            tip.append(f"<span style='color:#B07800'>⚠ {warning}</span>")
         self.setToolTip("<br>".join(tip))
         self.update()
 
     def set_shape(self, result: NodeShape | None) -> None:
         self.shape_result = result
         self.refresh()
+
+    def set_warnings(self, warnings: list[str], severe: bool = False) -> None:
+        """Findings of the analysis on this node: a badge (red when one is an error that
+        blocks a good training, yellow for advice) and lines in the tooltip."""
+        if warnings != self.warnings or severe != self.severe:
+            self.warnings, self.severe = list(warnings), severe
+            self.refresh()
 
     def set_param_count(self, count: int | None) -> None:
         if count != self.param_count:
@@ -215,6 +226,14 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("#FFFFFF"))
         title = self.info.type_name + ("  ⇥ output" if self.is_output else "")
         painter.drawText(QRectF(10, 0, w - 20, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title)
+        badge = "✖" if self.has_error else ("⚠" if self.warnings else "")
+        if badge:  # error or warning badge in the header's corner
+            red = self.has_error or self.severe
+            painter.setBrush(theme.ERROR_COLOR if red else theme.WARNING_COLOR)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(QRectF(w - 22, 3, 16, 16))
+            painter.setPen(QColor("#FFFFFF"))
+            painter.drawText(QRectF(w - 22, 3, 16, 16), Qt.AlignmentFlag.AlignCenter, badge)
 
         normal = QFont()
         normal.setPointSizeF(9)

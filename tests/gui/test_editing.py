@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
+from backend.commands import SetParams
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 from tests.gui.test_main_window import drop_layer, view_point
@@ -181,3 +182,14 @@ def test_dark_theme_restyles_canvas(qtbot: Any, window: MainWindow) -> None:
         assert window.scene.backgroundBrush().color().lightness() > 200
     finally:
         window.set_color_scheme(Qt.ColorScheme.Unknown)
+
+
+def test_teacher_warnings_show_as_badges_on_nodes(qtbot: Any, window: MainWindow) -> None:
+    graph = window.project.graph
+    out = graph.node_by_name("dense_1")
+    window.undo.push(SetParams(out.id, {"units": 7}))  # 7 outputs for 10 classes: a warning
+    item = window.scene.node_items[out.id]
+    qtbot.waitUntil(lambda: bool(item.warnings), timeout=10_000)
+    assert "10" in " ".join(item.warnings) and "⚠" in item.toolTip()
+    window.undo_last()
+    qtbot.waitUntil(lambda: not item.warnings, timeout=10_000)

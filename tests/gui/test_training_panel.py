@@ -100,3 +100,14 @@ def test_train_warns_before_a_run_that_will_not_fit(
     assert window.start_training() is False
     assert dialogs.questions and "more than the" in dialogs.questions[-1]
     assert "Not started" in window.training.status.text()
+
+
+def test_device_list_is_what_tensorflow_sees(qtbot: Any, window: MainWindow) -> None:
+    from backend.devices import list_devices
+
+    combo = window.training.settings.device
+    values = [combo.itemData(i) for i in range(combo.count())]
+    gpus = [d for d in list_devices() if d["type"] == "GPU"]
+    assert values[:2] == ["auto", "cpu"] and len(values) == 2 + len(gpus) + (len(gpus) > 1)
+    combo.setCurrentIndex(values.index("cpu"))
+    assert window.project.training.device == "cpu"

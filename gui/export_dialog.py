@@ -1,10 +1,14 @@
-"""File > Export…: every format, verified after writing, on a worker thread.
+"""File > Export as…: every format, each verified right after it is written.
 
 The dialog lists every format of `backend.export_formats` (TFLite three times: float32, dynamic
 range and float16 quantization). A format whose converter is missing stays in the list: choosing
-it shows the one-line install command and disables Export. The export runs in a `QThread`
-(conversion takes seconds); the verification result (runtime, max absolute difference) is shown
-when it ends. The last folder and format are remembered in `QSettings`.
+it shows the one-line install command and disables Export. The verification result (runtime, max
+absolute difference) is shown when the export ends. The last folder and format are remembered in
+`QSettings`.
+
+The export runs on the main thread, under a busy cursor: for the models DeepCanvas builds it
+takes one to three seconds. In a `QThread`, the TFLite converter deadlocked with the main
+thread's garbage collector freeing TensorFlow objects: a frozen app is worse than a short wait.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -47,38 +53,13 @@ def app_settings() -> QSettings:
     return QSettings("DeepCanvas", "DeepCanvas")
 
 
-class ExportThread(QThread):
-    """Writes and verifies one export; `done` carries the ExportReport, `failed` a message."""
-
-    done = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, model: Any, path: str, fmt: str, quantize: str, project: Any) -> None:
-        super().__init__()
-        self.model, self.path, self.fmt, self.quantize = model, path, fmt, quantize
-        self.project = project
-
-    def run(self) -> None:
-        from backend.export_formats import ExportError, export_model
-        from backend.export_verify import project_samples
-
-        try:
-            samples, source = project_samples(self.project)
-            report = export_model(self.model, self.path, self.fmt, self.quantize, samples, source)
-        except ExportError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # a converter bug: still the user's to see, never a crash
-            self.failed.emit(f"{self.path}: export failed: {type(exc).__name__}: {exc}")
-        else:
-            self.done.emit(report)
-
-
 class ExportDialog(QDialog):
     """Choose a format and a place, export, and see how closely the file matches the model."""
 
     exported = Signal(object)
-    thread_finished_for_tests = Signal()
-    """Emitted once an export's thread has ended and the dialog is ready for the next."""
+    """An export that was written and verified: the ExportReport."""
+    attempted = Signal()
+    """Any export attempt ended (written, or failed with its reason shown)."""
 
     def __init__(
         self,
@@ -92,7 +73,7 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export model")
         self.model, self.project = model, project
         self.settings = settings if settings is not None else app_settings()
-        self.thread: ExportThread | None = None
+        self.busy = False
         self.report: Any = None
 
         self.format_combo = QComboBox()
@@ -152,7 +133,7 @@ class ExportDialog(QDialog):
         fmt, _ = self.choice()
         hint = missing_requirement(fmt)
         self.hint_label.setText(hint or "")
-        self.export_button.setEnabled(hint is None and self.thread is None)
+        self.export_button.setEnabled(hint is None and not self.busy)
         current = self.path_edit.text().strip()
         if not current:
             self.path_edit.setText(str(self.default_path()))
@@ -177,7 +158,7 @@ class ExportDialog(QDialog):
 
     # ----------------------------------------------------------------- export
     def start_export(self) -> None:
-        if self.thread is not None:
+        if self.busy:
             return
         fmt, quantize = self.choice()
         path = self.path_edit.text().strip()
@@ -186,14 +167,32 @@ class ExportDialog(QDialog):
             return
         self.settings.setValue(FOLDER_KEY, str(Path(path).parent))
         self.settings.setValue(CHOICE_KEY, self.format_combo.currentIndex())
+        self.busy = True
         self.export_button.setEnabled(False)
-        self.format_combo.setEnabled(False)
         self._show_result(f"Exporting and verifying {Path(path).name}…", ok=True)
-        self.thread = ExportThread(self.model, path, fmt, quantize, self.project)
-        self.thread.done.connect(self._done)
-        self.thread.failed.connect(self._failed)
-        self.thread.finished.connect(self._thread_finished)
-        self.thread.start()
+        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+        QApplication.processEvents()  # paint the message before the converter takes over
+        try:
+            self._export(path, fmt, quantize)
+        finally:
+            QApplication.restoreOverrideCursor()
+            self.busy = False
+            self._format_changed()
+        self.attempted.emit()
+
+    def _export(self, path: str, fmt: str, quantize: str) -> None:
+        from backend.export_formats import ExportError, export_model
+        from backend.export_verify import project_samples
+
+        try:
+            samples, source = project_samples(self.project)
+            report = export_model(self.model, path, fmt, quantize, samples, source)
+        except ExportError as exc:
+            self._failed(str(exc))
+        except Exception as exc:  # a converter bug: still the user's to see, never a crash
+            self._failed(f"{path}: export failed: {type(exc).__name__}: {exc}")
+        else:
+            self._done(report)
 
     def _done(self, report: Any) -> None:
         self.report = report
@@ -215,23 +214,9 @@ class ExportDialog(QDialog):
         self.report = None
         self._show_result(message, ok=False)
 
-    def _thread_finished(self) -> None:
-        if self.thread is not None:
-            self.thread.wait()
-            self.thread.deleteLater()
-        self.thread = None
-        self.format_combo.setEnabled(True)
-        self._format_changed()
-        self.thread_finished_for_tests.emit()
-
     def _show_result(self, text: str, ok: bool) -> None:
         self.result_label.setText(text)
         self.result_label.setStyleSheet("" if ok else "color: #c0392b;")
-
-    def done(self, result: int) -> None:  # close, Esc: never leave the thread running
-        if self.thread is not None:
-            self.thread.wait()
-        super().done(result)
 
 
 def open_export_dialog(window: Any, settings: QSettings | None = None) -> ExportDialog | None:

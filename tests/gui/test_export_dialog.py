@@ -29,7 +29,7 @@ def choose(dialog: ExportDialog, fmt: str, quantize: str = "none") -> None:
 
 def export(qtbot: Any, dialog: ExportDialog, path: Path) -> None:
     dialog.path_edit.setText(str(path))
-    with qtbot.waitSignal(dialog.thread_finished_for_tests, timeout=EXPORT_TIMEOUT_MS):
+    with qtbot.waitSignal(dialog.attempted, timeout=EXPORT_TIMEOUT_MS):
         dialog.export_button.click()
 
 
@@ -80,7 +80,7 @@ def test_a_failed_export_shows_the_reason_and_leaves_nothing(
     export(qtbot, dialog, blocker / "m.keras")
     assert dialog.report is None
     assert "cannot be written" in dialog.result_label.text()
-    assert dialog.export_button.isEnabled() and dialog.thread is None
+    assert dialog.export_button.isEnabled() and not dialog.busy
     assert sorted(p.name for p in tmp_path.iterdir()) in (["file"], ["file", "settings.ini"])
     dialog.close()
 

@@ -9,13 +9,22 @@ from benchmarks import (
     bench_data,
     bench_graph,
     bench_import,
+    bench_ui,
     bench_startup,
     bench_training,
 )
 
 
 def main() -> int:
-    modules = (bench_training, bench_startup, bench_graph, bench_canvas, bench_import, bench_data)
+    modules = (
+        bench_training,
+        bench_startup,
+        bench_graph,
+        bench_canvas,
+        bench_import,
+        bench_data,
+        bench_ui,
+    )
     for module in modules:
         print(f"\n## {module.__name__}", flush=True)
         module.main()

@@ -28,7 +28,7 @@ from backend.project import Project
 from backend.trainer import BatchEnd, EpochEnd, TrainAlert, TrainBegin, TrainEnd
 from gui.training_settings import TrainingSettings
 
-REDRAW_MS = 100
+REDRAW_MS = 250
 SMOOTHING = 0.8  # exponential moving average of batch values
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 

@@ -9,9 +9,9 @@ from benchmarks import (
     bench_data,
     bench_graph,
     bench_import,
-    bench_ui,
     bench_startup,
     bench_training,
+    bench_ui,
 )
 
 

@@ -178,7 +178,11 @@ def main(size_mb: int = SIZE_MB) -> None:
         ("preview (first 100 rows)", "preview", "seconds"),
         ("load for streaming: scan + training statistics", "load", "seconds"),
         ("train a tiny in-memory table (TF baseline)", "train_tiny", "seconds"),
-        (f"stream the file: load + {TRAIN_BATCHES} batches", "train_stream", "seconds"),
+        (
+            f"stream the file: load + {TRAIN_BATCHES} batches + validation",
+            "train_stream",
+            "seconds",
+        ),
     ]
     for label, key, seconds_key in rows:
         peak = r[key]["peak_rss"]

@@ -3,8 +3,8 @@
 Loading is three passes over the main file in chunks (scan, training statistics, encoding), so
 memory follows the chunk size and the encoded result, never the text of the file. Above
 `STREAM_ABOVE_BYTES` the encoding pass is not done up front: each epoch reads the file again
-through a `tf.data` pipeline (generator of encoded chunks, unbatched, cached in memory when the
-encoded split fits `CACHE_BYTES`, shuffled, batched, prefetched).
+through a `tf.data` pipeline (generator of encoded chunks, cached in memory as chunks when the
+encoded split fits `CACHE_BYTES`, unbatched, shuffled, batched, prefetched).
 """
 
 from __future__ import annotations
@@ -171,10 +171,11 @@ class TableStream:
         y_spec = tf.TensorSpec((None, *self.encoder.target_shape), _target_dtype(self.encoder))
         data = tf.data.Dataset.from_generator(
             lambda: self.chunks(split), output_signature=(x_spec, y_spec)
-        ).unbatch()
-        row_bytes = 4 * (self.encoder.width + max(1, len(self.encoder.targets)))
+        )
+        row_bytes = 4 * self.encoder.width + 8 * max(1, len(self.encoder.targets))
         if n * row_bytes <= CACHE_BYTES:
-            data = data.cache()
+            data = data.cache()  # whole encoded chunks: per-row elements would cost far more
+        data = data.unbatch()
         if split == "train":
             data = data.shuffle(min(max(n, 1), SHUFFLE_ROWS), seed=self.seed)
         data = data.batch(batch_size)

@@ -46,7 +46,13 @@ TABLE_PARAMS = (
     ParamSpec("categorical", "Text columns as", "onehot", "choice", choices=("onehot", "index")),
     ParamSpec("missing", "Missing values", "drop", "choice", choices=("drop", "fill")),
     ParamSpec("standardize", "Standardise numbers (fit on training rows)", True, "bool"),
-    ParamSpec("column_types", "Column types", {}, "column_types"),
+    ParamSpec(
+        "column_types",
+        "Columns of categories",
+        {},
+        "column_types",
+        help="ticked: categories even where they look like numbers (codes, ids)",
+    ),
     ParamSpec("val_path", "Validation file (optional)", "", "file"),
     ParamSpec("test_path", "Test file (optional)", "", "file"),
 )
@@ -135,7 +141,7 @@ def not_a_number(path: Path, chunk: Chunk, index: int, column: str) -> DatasetEr
     return DatasetError(
         f"{path} line {int(chunk.lines[index])}, column {column!r}: {value!r} is not a number, "
         "but the column holds numbers: fix the value, leave the cell empty to mark it missing, "
-        "or set the column's type to categorical"
+        "or treat the column as categories (Columns of categories, column_types)"
     )
 
 

@@ -215,3 +215,22 @@ def test_parquet_loads_like_csv(tmp_path: Path, people: Path) -> None:  # pragma
     pq.write_table(table, tmp_path / "t.parquet")
     data = load(tmp_path / "t.parquet")
     assert data.class_names == ["a", "b", "c"] and data.input_shape == (1,)
+
+
+def test_a_column_can_be_declared_categorical(tmp_path: Path) -> None:
+    rows = [f"{['01', '02', '03'][i % 3]},{i},{i % 2}" for i in range(30)] + ["n/a,5,1", "x9,6,0"]
+    path = write_csv(tmp_path / "codes.csv", "code,v,label", rows)
+    with pytest.raises(DatasetError, match=r"line 33, column 'code': 'x9' is not a number"):
+        load(path)
+    data = load(path, column_types={"code": "categorical"})
+    assert data.feature_names == ["code=01", "code=02", "code=03", "code=x9", "v"]
+    assert data.size("train") + data.size("val") + data.size("test") == 31  # n/a: missing
+
+
+def test_a_file_without_a_header_gets_numbered_columns(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "bare.csv", "1,2,a", [f"{i},{i * 2},{'ab'[i % 2]}" for i in range(20)]
+    )
+    data = load(path, header=False)
+    assert data.feature_names == ["column_1", "column_2"]
+    assert data.size("train") + data.size("val") + data.size("test") == 21

@@ -141,6 +141,10 @@ class Trainer:
         return self._stop.is_set()
 
     def dataset_has_validation(self) -> bool:
+        """In memory or streamed (then the arrays are empty and `size` counts the rows)."""
+        size = getattr(self.dataset, "size", None)
+        if callable(size):
+            return bool(size("val"))
         x_val = getattr(self.dataset, "x_val", None)
         return x_val is not None and len(x_val) > 0
 

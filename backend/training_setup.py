@@ -77,6 +77,8 @@ def class_weights(config: TrainingConfig, dataset: Dataset) -> dict[int, float] 
     if not isinstance(y, np.ndarray) or y.ndim > 2 or (y.ndim == 2 and y.shape[1] != 1):
         return None
     labels = y.reshape(-1).astype(int)
+    if labels.size == 0:  # streamed data: the labels are not in memory, so no weights
+        return None
     counts = np.bincount(labels)
     present = counts > 0
     total = counts[present].sum()

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.training.alert_clicked.connect(self._select_by_name)
         self.training_finished.connect(self.evaluation_panel.mark_stale)
         self.project.changed.connect(self._update_title)
+        self.project.changed.connect(self.training.show_data_choice)
         self.live.updated.connect(self._on_shapes_updated)
         self._autosave = QTimer(self)
         self._autosave.setInterval(AUTOSAVE_MS)

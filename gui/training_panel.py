@@ -180,6 +180,9 @@ class TrainingPanel(QWidget):
     # ----------------------------------------------------------------- settings <-> project
     def load_from_project(self) -> None:
         self.settings.load()
+        self.show_data_choice()
+
+    def show_data_choice(self) -> None:
         choice = self.project.dataset
         info = DATASETS.get(choice.name)
         title = info.title if info is not None else choice.name

@@ -38,11 +38,18 @@ class Fix:
 
 
 def insert_on_edge(
-    graph: LayerGraph, edge: Edge, layer_type: str, params: dict[str, Any], label: str = ""
+    graph: LayerGraph,
+    edge: Edge,
+    layer_type: str,
+    params: dict[str, Any],
+    label: str = "",
+    position: tuple[float, float] | None = None,
 ) -> Macro:
-    """`src -> dst` becomes `src -> new layer -> dst`, on the same input port of dst."""
+    """`src -> dst` becomes `src -> new layer -> dst`, on the same input port of dst.
+
+    Placed at `position`, or between the two ends when none is given."""
     src, dst = graph.node(edge.src), graph.node(edge.dst)
-    position = (
+    position = position or (
         (src.position[0] + dst.position[0]) / 2,
         (src.position[1] + dst.position[1]) / 2 + INSERT_OFFSET_Y,
     )

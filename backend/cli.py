@@ -9,7 +9,6 @@ once. Exit status: 0 done; 1 the project, its graph, its dataset, a file or the 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import signal
 import sys
@@ -21,6 +20,8 @@ from types import FrameType
 from typing import Any
 
 from backend import cli_export, cli_import
+from backend.cli_output import print_json as _print_json
+from backend.cli_output import say as _say
 from backend.compiler import CompileError, Problem, compile_graph, validate
 from backend.datasets import Dataset, DatasetError, load_dataset
 from backend.distributed import DistributedError, make_trainer
@@ -395,25 +396,6 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         _say("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    _say(json.dumps(_finite(data), allow_nan=False))
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _say(line: str) -> None:
-    print(line, flush=True)
 
 
 def _count(n: int, noun: str) -> str:

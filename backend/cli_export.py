@@ -9,14 +9,14 @@ the project's seed and the output says so.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from backend.cli_output import print_json as _print_json
+from backend.cli_output import say as _say
 from backend.distributed import CONNECT_TIMEOUT_S, STRATEGIES
 from backend.export_formats import FORMATS, QUANTIZATIONS, ExportError, check_target, export_model
 from backend.keras_env import import_keras
@@ -232,19 +232,3 @@ def write_weights(model: Any, path: str, as_json: bool) -> None:
 
 
 # ----------------------------------------------------------------- output
-def _say(line: str) -> None:
-    print(line, flush=True)
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    _say(json.dumps(_finite(data), allow_nan=False))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value

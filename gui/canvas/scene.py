@@ -8,8 +8,9 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
+from backend.analysis_fixes import insert_on_edge
 from backend.commands import AddNode, Connect, Disconnect, Macro, MoveNodes, RemoveNodes, UndoStack
-from backend.graph import Edge, GraphError, LayerGraph, Node, new_node_id
+from backend.graph import Edge, GraphError, LayerGraph, Node
 from backend.layer_table import UnknownLayerError
 from backend.live_shapes import LiveShapes
 from backend.shapes import format_shape
@@ -301,16 +302,10 @@ class GraphScene(QGraphicsScene):
 
     def insert_on_edge(self, layer_type: str, edge: Edge, pos: QPointF) -> str | None:
         """Drop a layer onto an edge: it is spliced in between, as one undo step."""
-        node_id = new_node_id()
-        splice = Macro(
-            f"Insert {layer_type}",
-            [
-                AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id),
-                Disconnect([edge]),
-                Connect(edge.src, node_id, 0),
-                Connect(node_id, edge.dst, edge.dst_port),
-            ],
+        splice = insert_on_edge(
+            self.graph, edge, layer_type, {}, f"Insert {layer_type}", (pos.x(), pos.y())
         )
+        node_id = next(str(c.node_id) for c in splice.commands if isinstance(c, AddNode))
         try:
             self.undo.push(splice)
         except (GraphError, UnknownLayerError) as exc:

@@ -32,6 +32,43 @@ NONE_LABEL = "(none)"
 Commit = Callable[[Any], None]
 
 
+def param_editor(
+    param: ParamSpec, value: Any, commit: Commit, on_error: Callable[[str], None]
+) -> QWidget:
+    """The editor of one layer parameter, by its kind: a check box, a combo of choices, a
+    nested layer editor, or a line edit whose text is parsed (`on_error` gets the message
+    when it does not parse). The inspector and the nested editors both use it."""
+    if param.kind in KINDS:
+        return editor_for(param, value, commit)
+    if param.kind == "bool":
+        box = QCheckBox()
+        box.setChecked(bool(value))
+        box.toggled.connect(commit)
+        return box
+    if param.kind == "choice":
+        combo = QComboBox()
+        choices = list(param.choices) + ([] if value in param.choices else [value])
+        for choice in choices:
+            combo.addItem(NONE_LABEL if choice is None else str(choice), choice)
+        combo.setCurrentIndex(choices.index(value))
+        combo.currentIndexChanged.connect(lambda i: commit(combo.itemData(i)))
+        return combo
+    edit = QLineEdit(param.format_text(value))
+    if param.kind in ("optional_int", "optional_float", "json") or param.default is None:
+        edit.setPlaceholderText(NONE_LABEL)
+
+    def parse() -> None:
+        try:
+            parsed = param.parse_text(edit.text())
+        except ValueError as exc:
+            on_error(f"<span style='color:#D62728'>{exc}</span>")
+            return
+        commit(parsed)
+
+    edit.editingFinished.connect(parse)
+    return edit
+
+
 def editor_for(param: ParamSpec, value: Any, commit: Commit) -> QWidget:
     """The editor of a 'layer' or 'graph' parameter."""
     if param.kind == "layer":
@@ -78,35 +115,11 @@ class ParamForm(QWidget):
         form.addRow(self.error)
 
     def _editor(self, param: ParamSpec, value: Any) -> QWidget:
-        if param.kind in KINDS:
-            return editor_for(param, value, lambda v, p=param: self._set(p, v))
-        if param.kind == "bool":
-            box = QCheckBox()
-            box.setChecked(bool(value))
-            box.toggled.connect(lambda on, p=param: self._set(p, on))
-            return box
-        if param.kind == "choice":
-            combo = QComboBox()
-            choices = list(param.choices) + ([] if value in param.choices else [value])
-            for choice in choices:
-                combo.addItem(NONE_LABEL if choice is None else str(choice), choice)
-            combo.setCurrentIndex(choices.index(value))
-            combo.currentIndexChanged.connect(
-                lambda i, p=param, c=combo: self._set(p, c.itemData(i))
-            )
-            return combo
-        edit = QLineEdit(param.format_text(value))
-        edit.editingFinished.connect(lambda p=param, e=edit: self._parse(p, e))
-        return edit
+        def commit(new: Any, p: ParamSpec = param) -> None:
+            self.error.setText("")
+            self._set(p, new)
 
-    def _parse(self, param: ParamSpec, edit: QLineEdit) -> None:
-        try:
-            value = param.parse_text(edit.text())
-        except ValueError as exc:
-            self.error.setText(f"<span style='color:#D62728'>{exc}</span>")
-            return
-        self.error.setText("")
-        self._set(param, value)
+        return param_editor(param, value, commit, self.error.setText)
 
     def _set(self, param: ParamSpec, value: Any) -> None:
         new = dict(self.params)

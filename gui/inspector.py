@@ -28,8 +28,6 @@ from backend.live_shapes import LiveShapes
 from backend.shapes import format_shape
 from gui import inner_layer_editor
 
-NONE_LABEL = "(none)"
-
 
 class Inspector(QScrollArea):
     def __init__(
@@ -133,40 +131,11 @@ class Inspector(QScrollArea):
         self._update_status()
 
     def _editor_for(self, param: ParamSpec, value: Any) -> QWidget:
-        if param.kind in inner_layer_editor.KINDS:  # a wrapper's layer, a block's layers
-            return inner_layer_editor.editor_for(param, value, lambda v: self._commit(param, v))
-        if param.kind == "bool":
-            box = QCheckBox()
-            box.setChecked(bool(value))
-            box.toggled.connect(lambda on, p=param: self._commit(p, on))
-            return box
-        if param.kind == "choice":
-            combo = QComboBox()
-            choices = list(param.choices)
-            if value not in choices:
-                choices.append(value)
-            for choice in choices:
-                combo.addItem(NONE_LABEL if choice is None else str(choice), choice)
-            combo.setCurrentIndex(choices.index(value))
-            combo.currentIndexChanged.connect(
-                lambda i, p=param, c=combo: self._commit(p, c.itemData(i))
-            )
-            return combo
-        edit = QLineEdit(param.format_text(value))
-        if param.kind in ("optional_int", "optional_float", "json") or param.default is None:
-            edit.setPlaceholderText(NONE_LABEL)
-        edit.editingFinished.connect(lambda p=param, e=edit: self._commit_text(p, e))
-        return edit
+        return inner_layer_editor.param_editor(
+            param, value, lambda v, p=param: self._commit(p, v), self.status.setText
+        )
 
     # ----------------------------------------------------------------- edits -> model
-    def _commit_text(self, param: ParamSpec, edit: QLineEdit) -> None:
-        try:
-            value = param.parse_text(edit.text())
-        except ValueError as exc:
-            self.status.setText(f"<span style='color:#D62728'>{exc}</span>")
-            return
-        self._commit(param, value)
-
     def _commit(self, param: ParamSpec, value: Any) -> None:
         if self.node_id is None:
             return

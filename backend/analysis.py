@@ -24,7 +24,7 @@ from typing import Any
 from backend.analysis_flops import estimate_flops
 from backend.catalog import make_layer
 from backend.compiler import used_nodes
-from backend.graph import LayerGraph, Node
+from backend.graph import Edge, LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import layer_info
 from backend.shapes import (
@@ -33,6 +33,7 @@ from backend.shapes import (
     ShapeInference,
     block_graph,
     call_layer,
+    port_shape,
     shared_owner,
 )
 
@@ -146,7 +147,8 @@ def build_stats(
     (they are counted once, on the owner); a block adds up the layers of its subgraph.
     """
     assert out.shape is not None
-    activation_bytes = elements(out.shape) * itemsize(out.dtype)
+    ports = [out.port(i) for i in range(out.output_count)]
+    activation_bytes = sum(elements(p.shape) * itemsize(p.dtype) for p in ports if p and p.shape)
     if layer_info(node.layer_type).is_input:
         return NodeStats(activation_bytes=activation_bytes)
     owner = shared_owner(graph, node)
@@ -248,13 +250,14 @@ class Analysis:
         `shapes` are `backend.shapes.ShapeInference` results for the same graph.
         """
         self.recomputed = []
-        incoming: dict[str, list[tuple[int, str]]] = {nid: [] for nid in graph.nodes}
+        incoming: dict[str, list[Edge]] = {nid: [] for nid in graph.nodes}
         for edge in graph.edges:
-            incoming[edge.dst].append((edge.dst_port, edge.src))
+            incoming[edge.dst].append(edge)
         used = used_nodes(graph)
         rows = []
         for nid, node in graph.nodes.items():
-            upstream = [shapes.get(src) for _, src in sorted(incoming[nid])]
+            edges = sorted(incoming[nid], key=lambda e: e.dst_port)
+            upstream = [port_shape(shapes, e) for e in edges]
             rows.append(self._row(graph, node, upstream, shapes.get(nid), nid in used))
         while len(self._cache) > MAX_CACHED:
             del self._cache[next(iter(self._cache))]  # the oldest first

@@ -20,7 +20,7 @@ from backend.analysis_fixes import (
 )
 from backend.commands import Macro
 from backend.graph import Edge, LayerGraph, Node
-from backend.shapes import NodeShape, Shape, format_shape
+from backend.shapes import NodeShape, Shape, format_shape, port_shape
 
 ELEMENTWISE_MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 
@@ -33,7 +33,7 @@ def error_fixes(
 ) -> list[Fix]:
     """The fixes for a node Keras refuses, given its input shapes; [] when none is known."""
     edges = incoming.get(node.id, [])
-    upstream = [shapes.get(e.src) for e in edges]
+    upstream = [port_shape(shapes, e) for e in edges]
     if not edges or any(u is None or u.shape is None for u in upstream):
         return []
     ins = [u.shape for u in upstream if u is not None and u.shape is not None]

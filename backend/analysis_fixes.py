@@ -21,7 +21,7 @@ from backend.commands import (
     SetOutputs,
     SetParams,
 )
-from backend.graph import Edge, LayerGraph, Node, new_node_id, snake_case
+from backend.graph import Edge, LayerGraph, Node, new_node_id, output_entry, snake_case
 
 INSERT_OFFSET_Y = 110.0
 """An inserted layer sits between its neighbours, this far below their line."""
@@ -59,7 +59,7 @@ def insert_on_edge(
         [
             Disconnect([edge]),
             AddNode(layer_type, dict(params), position, node_id=node_id),
-            Connect(edge.src, node_id, 0),
+            Connect(edge.src, node_id, 0, src_port=edge.src_port),
             Connect(node_id, edge.dst, edge.dst_port),
         ],
     )
@@ -95,8 +95,8 @@ def change_layer_type(
             node_id=node_id,
         ),
     ]
-    commands += [Connect(e.src, e.dst, e.dst_port) for e in edges]
-    if node_id in graph.explicit_outputs:
+    commands += [Connect(e.src, e.dst, e.dst_port, src_port=e.src_port) for e in edges]
+    if any(graph.split_output(o)[0] == node_id for o in graph.explicit_outputs):
         commands.append(SetOutputs(graph.explicit_outputs))
     return Macro(label or f"Turn '{node.name}' into {layer_type}", commands)
 
@@ -115,11 +115,12 @@ def move_before(graph: LayerGraph, first: str, second: str, label: str) -> Macro
     link = graph.out_edges(first)
     onward = graph.out_edges(second)
     commands: list[Any] = [Disconnect([*feed, *link, *onward])]
-    commands += [Connect(e.src, second, e.dst_port) for e in feed]
+    commands += [Connect(e.src, second, e.dst_port, src_port=e.src_port) for e in feed]
     commands.append(Connect(second, first, 0))
-    commands += [Connect(first, e.dst, e.dst_port) for e in onward]
-    if second in graph.explicit_outputs:
-        outputs = [first if o == second else o for o in graph.explicit_outputs]
+    commands += [Connect(first, e.dst, e.dst_port, src_port=e.src_port) for e in onward]
+    marked = [graph.split_output(o) for o in graph.explicit_outputs]
+    if any(n == second for n, _p in marked):
+        outputs = [output_entry(first if n == second else n, p) for n, p in marked]
         commands.append(SetOutputs(outputs))
     return Macro(label, commands)
 

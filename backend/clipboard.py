@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from backend.commands import AddNode, Connect, Macro, SetOutputs
-from backend.graph import GraphError, LayerGraph, new_node_id
+from backend.graph import GraphError, LayerGraph, new_node_id, output_entry, split_output
 from backend.layer_table import layer_info
 
 CLIPBOARD_MIME = "application/x-deepcanvas-nodes"
@@ -27,7 +27,7 @@ def copy_nodes(graph: LayerGraph, node_ids: list[str]) -> dict[str, Any]:
         "version": 1,
         "nodes": [graph.nodes[nid].to_dict() for nid in chosen],
         "edges": [e.to_dict() for e in graph.edges if e.src in inside and e.dst in inside],
-        "outputs": [nid for nid in graph.explicit_outputs if nid in inside],
+        "outputs": [o for o in graph.explicit_outputs if graph.split_output(o)[0] in inside],
     }
 
 
@@ -79,8 +79,13 @@ def paste_command(
     for raw in data["edges"]:
         src, dst = fresh.get(str(raw.get("src"))), fresh.get(str(raw.get("dst")))
         if src and dst:
-            commands.append(Connect(src, dst, int(raw.get("dst_port", 0))))
-    outputs = [fresh[o] for o in data.get("outputs", []) if o in fresh]
+            port, src_port = int(raw.get("dst_port", 0)), int(raw.get("src_port", 0))
+            commands.append(Connect(src, dst, port, src_port=src_port))
+    outputs = []
+    for entry in data.get("outputs", []):
+        found = split_output(str(entry), fresh)
+        if found is not None:
+            outputs.append(output_entry(fresh[found[0]], found[1]))
     if outputs:
         commands.append(SetOutputs([*graph.explicit_outputs, *outputs]))
     count = len(data["nodes"])

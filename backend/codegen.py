@@ -24,7 +24,7 @@ from backend.graph import LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import INPUT_TYPE, layer_info
 from backend.project import Project, write_atomically
-from backend.shapes import block_graph, shared_owner
+from backend.shapes import ShapeInference, block_graph, output_labels, shared_owner
 
 INDENT = "    "
 _RESERVED = {"keras", "layers", "model", "data", "build_model", "compile_model", "load_data"}
@@ -97,14 +97,20 @@ class _ModelWriter:
 
 
 class _GraphWriter:
-    """The statements of one graph: tensors as variables named after their layers."""
+    """The statements of one graph: tensors as variables named after their layers.
+
+    A call that returns several tensors is unpacked into one variable per output, named after
+    the node and the output (`enc, enc_h, enc_c = layers.LSTM(...)(x)`); how many there are
+    comes from shape inference, as on the canvas.
+    """
 
     def __init__(self, model: _ModelWriter, graph: LayerGraph, prefix: str = "") -> None:
         self.model = model
         self.graph = graph
         self.prefix = prefix
-        self.tensors: dict[str, str] = {}
+        self.tensors: dict[str, list[str]] = {}  # node id -> a variable per output
         self.layers: dict[str, str] = {}  # owner node id -> variable of a shared layer/model
+        self.shapes = ShapeInference().infer(graph)
 
     def write(self, feed: list[str] | None = None) -> tuple[list[str], list[str], list[str]]:
         lines: list[str] = []
@@ -119,21 +125,39 @@ class _GraphWriter:
             node = self.graph.nodes[nid]
             if node.layer_type == INPUT_TYPE:
                 if feed is not None:
-                    self.tensors[nid] = feed[len(inputs)]
+                    tensor = feed[len(inputs)]
                 else:
-                    self.tensors[nid] = self.model.variable(node.name)
-                    lines.append(f"{self.tensors[nid]} = {_input_call(node, self.prefix)}")
-                inputs.append(self.tensors[nid])
+                    tensor = self.model.variable(node.name)
+                    lines.append(f"{tensor} = {_input_call(node, self.prefix)}")
+                self.tensors[nid] = [tensor]
+                inputs.append(tensor)
                 continue
             lines += self._call(node, nid in shared)
-        return lines, inputs, [self.tensors[nid] for nid in self.graph.outputs]
+        return lines, inputs, [self._port(nid, port) for nid, port in self.graph.output_ports]
+
+    def _port(self, node_id: str, port: int) -> str:
+        names = self.tensors[node_id]
+        if port >= len(names):
+            node = self.graph.nodes[node_id]
+            raise CodegenError(
+                f"{node.layer_type} '{node.name}' has {len(names)} output(s), not output {port}"
+            )
+        return names[port]
+
+    def _outputs(self, node: Node) -> list[str]:
+        """A variable per output of the node's call: its name, then `name_h`, `name_c`..."""
+        result = self.shapes.get(node.id)
+        count = result.output_count if result is not None and result.ok else 1
+        base = self.prefix + node.name
+        labels = output_labels(self.graph, node, count)
+        return [self.model.variable(base if n == "output" else f"{base}_{n}") for n in labels]
 
     def _call(self, node: Node, is_shared: bool) -> list[str]:
         owner = shared_owner(self.graph, node)
         if owner is None:
             raise CodegenError(f"{node.layer_type} '{node.name}' shares a layer that is gone")
         info = layer_info(owner.layer_type)
-        args = [self.tensors[e.src] for e in self.graph.in_edges(node.id)]
+        args = [self._port(e.src, e.src_port) for e in self.graph.in_edges(node.id)]
         if info.is_block and not owner.params.get("model"):
             return self._inline_block(node, owner, args)
         lines: list[str] = []
@@ -146,13 +170,16 @@ class _GraphWriter:
                 self.layers[owner.id] = layer
             else:
                 layer = expr
-        out = self.model.variable(self.prefix + node.name)
+        outs = self._outputs(node)
         kwargs = "".join(
             f", {k}={_lit(v)}" for k, v in (node.params.get("call_kwargs") or {}).items()
         )
         call = args[0] if info.is_block and len(args) == 1 else _call_args(info, args)
-        lines.append(_statement(out, layer, f"{call}{kwargs}"))
-        self.tensors[node.id] = out
+        targets = ", ".join(outs)
+        if len(targets) > 60:  # one output per line, as a formatter would write it
+            targets = "(\n" + "".join(f"{INDENT}{out},\n" for out in outs) + ")"
+        lines.append(_statement(targets, layer, f"{call}{kwargs}"))
+        self.tensors[node.id] = outs
         return lines
 
     def _layer(self, node: Node, lines: list[str]) -> str:
@@ -182,7 +209,7 @@ class _GraphWriter:
         inner = block_graph(node.params, f"{node.layer_type} '{node.name}'")
         writer = _GraphWriter(self.model, inner, f"{self.prefix}{node.name}.")
         lines, _inputs, outputs = writer.write(feed=args)
-        self.tensors[node.id] = outputs[0]
+        self.tensors[node.id] = outputs
         return [f"# block '{node.name}' ({node.layer_type})", *lines]
 
 
@@ -243,6 +270,9 @@ def _inner_expr(value: dict[str, Any], wrapper_name: str | None) -> str:
 def _call_args(info: Any, args: list[str]) -> str:
     if info.positional_inputs:
         return ", ".join(args)
+    if info.state_inputs:  # the sequence, then its starting states
+        states = f", initial_state=[{', '.join(args[1:])}]" if len(args) > 1 else ""
+        return args[0] + states
     if info.is_variadic or info.max_inputs > 1:
         return f"[{', '.join(args)}]"
     return args[0]

@@ -80,20 +80,23 @@ class RemoveNodes:
                     node.layer_type, dict(node.params), node.position, node.name, node.id, index
                 )
             for index, edge in self._edges:
-                graph.connect(edge.src, edge.dst, edge.dst_port, index)
+                graph.connect(edge.src, edge.dst, edge.dst_port, index, edge.src_port)
             graph.set_outputs(self._outputs)
 
 
 @dataclass
 class Connect:
+    """Connect output `src_port` of `src` to input `dst_port` of `dst` (the first free one)."""
+
     src: str
     dst: str
     dst_port: int | None = None
     label: str = ""
     _edge: Edge | None = None
+    src_port: int = 0
 
     def do(self, graph: LayerGraph) -> None:
-        self._edge = graph.connect(self.src, self.dst, self.dst_port)
+        self._edge = graph.connect(self.src, self.dst, self.dst_port, src_port=self.src_port)
         self.dst_port = self._edge.dst_port
         if not self.label:
             self.label = f"Connect '{graph.nodes[self.src].name}' → '{graph.nodes[self.dst].name}'"
@@ -121,7 +124,7 @@ class Disconnect:
     def undo(self, graph: LayerGraph) -> None:
         with graph.batch():
             for index, edge in self._indices:
-                graph.connect(edge.src, edge.dst, edge.dst_port, index)
+                graph.connect(edge.src, edge.dst, edge.dst_port, index, edge.src_port)
 
 
 @dataclass

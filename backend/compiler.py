@@ -5,7 +5,10 @@ Beyond one layer per node, the builder knows three things a graph can say:
     (one Keras layer, several calls, one set of weights);
   * a block node (`params['graph']`) compiles inline to its layers, named `block.layer`, or,
     when its `model` parameter says so, to a nested `keras.Model` (how imported models nest);
-  * `call_kwargs` are constant keyword arguments of a node's call (`training=False`).
+  * `call_kwargs` are constant keyword arguments of a node's call (`training=False`);
+  * a call that returns several tensors is a node with several outputs: the builder keeps
+    them all (`output_list`) and each edge, and each graph output, takes the one its port
+    names. A block with several outputs (a nested model) returns them the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from backend.catalog import LayerConfigError, make_layer
 from backend.graph import CycleError, GraphError, LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import layer_info
-from backend.shapes import NodeShape, ShapeInference, block_graph, call_layer, shared_owner
+from backend.shapes import (
+    NodeShape,
+    ShapeInference,
+    block_graph,
+    call_layer,
+    output_list,
+    shared_owner,
+)
 
 
 class CompileError(ValueError):
@@ -77,6 +87,18 @@ def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> l
         result = shapes.get(nid)
         if result is not None and result.error and nid in used:
             problems.append(Problem(result.error, nid))
+    for nid, port in graph.output_ports:
+        result = shapes.get(nid)
+        if result is not None and result.ok and result.port(port) is None:
+            node = graph.nodes[nid]
+            count = result.output_count
+            problems.append(
+                Problem(
+                    f"the model output {node.layer_type} '{node.name}' output {port} does not "
+                    f"exist: it has {count} output{'s' if count != 1 else ''}",
+                    nid,
+                )
+            )
     for nid, node in graph.nodes.items():
         if nid not in used and not layer_info(node.layer_type).is_input:
             problems.append(
@@ -176,7 +198,7 @@ class _Builder:
     ) -> tuple[list[Any], list[Any]]:
         """(inputs, outputs) tensors; `feed` replaces the Input nodes (an inline block)."""
         used = used_nodes(graph)
-        tensors: dict[str, Any] = {}
+        tensors: dict[str, list[Any]] = {}  # node id -> its outputs, by port
         inputs: list[Any] = []
         for nid in compile_order(graph):
             if nid not in used:
@@ -186,18 +208,22 @@ class _Builder:
             if layer_info(node.layer_type).is_input:
                 tensor = feed[len(inputs)] if feed is not None else self._input(node)
                 inputs.append(tensor)
-                tensors[nid] = tensor
+                tensors[nid] = [tensor]
                 continue
-            args = [tensors[e.src] for e in graph.in_edges(nid)]
             try:
-                tensors[nid] = self._call(graph, node, args)
+                args = [_port(graph, tensors, e.src, e.src_port) for e in graph.in_edges(nid)]
+                tensors[nid] = output_list(self._call(graph, node, args))
             except CompileError as exc:
                 raise CompileError(str(exc), where) from exc
             except LayerConfigError as exc:
                 raise CompileError(str(exc), where) from exc
             except Exception as exc:
                 raise CompileError(f"{node.layer_type} '{node.name}': {exc}", where) from exc
-        return inputs, [tensors[nid] for nid in graph.outputs]
+        try:
+            outputs = [_port(graph, tensors, nid, port) for nid, port in graph.output_ports]
+        except CompileError as exc:
+            raise CompileError(str(exc), node_id or exc.node_id) from exc
+        return inputs, outputs
 
     def _input(self, node: Node) -> Any:
         shape = node.params["shape"]
@@ -243,9 +269,7 @@ class _Builder:
             builder = _Builder(self.keras, f"{self.prefix}{node.name}.", frozen)
             self.layers[node.id] = builder
         _inputs, outputs = builder.build(inner, feed=args)
-        if len(outputs) != 1:
-            raise CompileError(f"{label} must have exactly one output, has {len(outputs)}")
-        return outputs[0]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def _nested_model(self, node: Node) -> Any:
         label = f"{node.layer_type} '{node.name}'"
@@ -268,6 +292,17 @@ class _Builder:
         if node.params.get("trainable") is False or self.frozen:
             model.trainable = False
         return model
+
+
+def _port(graph: LayerGraph, tensors: dict[str, list[Any]], node_id: str, port: int) -> Any:
+    outputs = tensors[node_id]
+    if port >= len(outputs):
+        node = graph.nodes[node_id]
+        raise CompileError(
+            f"{node.layer_type} '{node.name}' has {len(outputs)} output(s), not output {port}",
+            node_id,
+        )
+    return outputs[port]
 
 
 def _chain_layers(graph: LayerGraph, builder: _Builder) -> list[Any]:

@@ -1,15 +1,24 @@
 """The layer graph: nodes, edges, graph outputs, and the events views subscribe to.
 
-A node is one Keras layer (type, user-set parameters, canvas position); an edge feeds a node's
-output into a numbered input port of another node. The graph keeps itself acyclic and knows
-nothing of Keras or Qt.
+A node is one Keras layer (type, user-set parameters, canvas position); an edge feeds one of
+a node's outputs (`src_port`) into a numbered input port (`dst_port`) of another node. The graph
+keeps itself acyclic and knows nothing of Keras or Qt.
+
+Several outputs: a layer whose call returns several tensors (`LSTM(return_state=True)`:
+output, h, c) is one node with an output port per tensor, numbered as Keras returns them.
+How many a node has is a matter of its configuration, so the graph does not know it: shape
+inference does (`backend.shapes`), and reports an edge from a port the node lacks. An edge
+saves `src_port` only when it is not 0, so files from before multi-output nodes load as they
+were. A graph output is an output *entry*, a string: the node id for its output 0 (the old
+form, unchanged) or `"<node id>:<port>"` for another output (`output_entry`, `split_output`);
+`outputs` still lists node ids, one per model output, and `output_ports` the (id, port) pairs.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,9 +62,33 @@ class Edge:
     src: str
     dst: str
     dst_port: int = 0
+    src_port: int = 0
+    """Which output of `src` the edge carries (0 for a layer with one output)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"src": self.src, "dst": self.dst, "dst_port": self.dst_port}
+        data: dict[str, Any] = {"src": self.src, "dst": self.dst, "dst_port": self.dst_port}
+        if self.src_port:
+            data["src_port"] = self.src_port
+        return data
+
+
+def output_entry(node_id: str, port: int = 0) -> str:
+    """A graph output entry: the node id for output 0, `"<id>:<port>"` for another one."""
+    return node_id if port == 0 else f"{node_id}:{port}"
+
+
+def split_output(entry: str, node_ids: Container[str]) -> tuple[str, int] | None:
+    """(node id, port) of an output entry among `node_ids`; None when it names no node.
+
+    A whole entry that is a node id is that node's output 0 (so an id holding a colon stays
+    readable); else `"<id>:<port>"` with a non-negative integer port.
+    """
+    if entry in node_ids:
+        return entry, 0
+    head, colon, tail = entry.rpartition(":")
+    if colon and tail.isdigit() and head in node_ids:
+        return head, int(tail)
+    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -94,7 +127,7 @@ class LayerGraph:
         # Adjacency indexes, kept in step by _add_edge/_remove_edge: O(degree) queries.
         self._in: dict[str, list[Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
-        self._outputs: list[str] = []
+        self._outputs: list[str] = []  # output entries (`output_entry`)
         self.node_added = Signal("node_added")
         self.node_removed = Signal("node_removed")
         self.edge_added = Signal("edge_added")
@@ -149,19 +182,33 @@ class LayerGraph:
 
     @property
     def outputs(self) -> list[str]:
-        """Graph outputs: the nodes marked as outputs, or else every non-Input sink."""
+        """Graph outputs as node ids, one per model output: the nodes marked as outputs, or
+        else every non-Input sink (its output 0). See `output_ports` for which output."""
+        return [nid for nid, _port in self.output_ports]
+
+    @property
+    def output_ports(self) -> list[tuple[str, int]]:
+        """Graph outputs as (node id, output port), in the model's output order."""
         if self._outputs:
-            return list(self._outputs)
+            return [self.split_output(entry) for entry in self._outputs]
         has_out = {nid for nid, edges in self._out.items() if edges}
         return [
-            nid
+            (nid, 0)
             for nid, n in self.nodes.items()
             if nid not in has_out and not layer_info(n.layer_type).is_input
         ]
 
     @property
     def explicit_outputs(self) -> list[str]:
+        """The output entries the user marked (`output_entry` strings), in order."""
         return list(self._outputs)
+
+    def split_output(self, entry: str) -> tuple[str, int]:
+        """(node id, port) of an output entry of this graph; GraphError when it names none."""
+        found = split_output(entry, self.nodes)
+        if found is None:
+            raise GraphError(f"no node with id {entry!r}")
+        return found
 
     def successors(self, node_id: str) -> list[str]:
         return list(dict.fromkeys(e.dst for e in self._out.get(node_id, ())))
@@ -250,8 +297,9 @@ class LayerGraph:
         node = self.node(node_id)
         for edge in [*self._in.get(node_id, ()), *self._out.get(node_id, ())]:
             self._remove_edge(edge)
-        if node_id in self._outputs:
-            self._outputs.remove(node_id)
+        kept = [o for o in self._outputs if self.split_output(o)[0] != node_id]
+        if kept != self._outputs:
+            self._outputs = kept
             self.outputs_changed.emit()
         del self.nodes[node_id]
         self._in.pop(node_id, None)
@@ -260,16 +308,22 @@ class LayerGraph:
         self._changed()
 
     def check_connection(
-        self, src: str, dst: str, dst_port: int, check_cycle: bool = True
+        self, src: str, dst: str, dst_port: int, check_cycle: bool = True, src_port: int = 0
     ) -> str | None:
-        """Why `src -> dst[dst_port]` cannot be made, or None when it can.
+        """Why `src[src_port] -> dst[dst_port]` cannot be made, or None when it can.
 
-        `check_cycle=False` skips the walk up from `src` (loading checks cycles once, at the end).
+        Whether `src` has output `src_port` depends on its configuration: shape inference
+        checks it. `check_cycle=False` skips the walk up from `src` (loading checks cycles
+        once, at the end).
         """
         if src not in self.nodes or dst not in self.nodes:
             return "both ends must be nodes of this graph"
         if src == dst:
             return "a layer cannot feed itself"
+        if not isinstance(src_port, int) or isinstance(src_port, bool) or src_port < 0:
+            return f"output port {src_port!r} of '{self.nodes[src].name}' is not a port number"
+        if src_port and layer_info(self.nodes[src].layer_type).is_input:
+            return f"Input '{self.nodes[src].name}' has one output, not output {src_port}"
         info = layer_info(self.nodes[dst].layer_type)
         if info.max_inputs == 0:
             return f"{info.type_name} '{self.nodes[dst].name}' takes no inputs"
@@ -282,20 +336,26 @@ class LayerGraph:
         return None
 
     def connect(
-        self, src: str, dst: str, dst_port: int | None = None, index: int | None = None
+        self,
+        src: str,
+        dst: str,
+        dst_port: int | None = None,
+        index: int | None = None,
+        src_port: int = 0,
     ) -> Edge:
-        """Connect src's output to dst's input port (the first free one when port is None).
+        """Connect output `src_port` of src to dst's input port (the first free one when port
+        is None).
 
         `index` puts the edge at that place in the edge order (undo of a delete).
         """
         if dst_port is None:
             dst_port = self.free_port(dst)
-        problem = self.check_connection(src, dst, dst_port)
+        problem = self.check_connection(src, dst, dst_port, src_port=src_port)
         if problem:
             if "cycle" in problem:
                 raise CycleError([src, dst], problem)
             raise GraphError(problem)
-        edge = Edge(src, dst, dst_port)
+        edge = Edge(src, dst, dst_port, src_port)
         self._add_edge(edge, index)
         self.edge_added.emit(edge)
         self._changed()
@@ -353,10 +413,10 @@ class LayerGraph:
         node.position = (float(position[0]), float(position[1]))
         self.node_moved.emit(node_id)
 
-    def set_outputs(self, node_ids: list[str]) -> None:
-        for nid in node_ids:
-            self.node(nid)
-        self._outputs = list(dict.fromkeys(node_ids))
+    def set_outputs(self, entries: list[str]) -> None:
+        """Mark the model outputs: node ids, or `"<id>:<port>"` entries (`output_entry`)."""
+        normal = [output_entry(*self.split_output(entry)) for entry in entries]
+        self._outputs = list(dict.fromkeys(normal))
         self.outputs_changed.emit()
         self._changed()
 
@@ -429,21 +489,27 @@ class LayerGraph:
             if not isinstance(raw, dict):
                 raise GraphError(f"edge #{i} is not an object")
             src, dst, port = raw.get("src"), raw.get("dst"), raw.get("dst_port", 0)
+            src_port = raw.get("src_port", 0)
             if not isinstance(src, str) or not isinstance(dst, str) or not isinstance(port, int):
                 raise GraphError(f"edge #{i} needs 'src', 'dst' and an integer 'dst_port'")
-            problem = staged.check_connection(src, dst, port, check_cycle=False)
+            if not isinstance(src_port, int) or isinstance(src_port, bool) or src_port < 0:
+                raise GraphError(f"edge #{i} ({src} -> {dst}): 'src_port' must be an integer >= 0")
+            problem = staged.check_connection(src, dst, port, check_cycle=False, src_port=src_port)
             if problem:
                 raise GraphError(f"edge #{i} ({src} -> {dst}): {problem}")
-            staged._add_edge(Edge(src, dst, port))
+            staged._add_edge(Edge(src, dst, port, src_port))
         try:
             staged.topological_order()
         except CycleError as exc:
             raise GraphError(str(exc)) from exc
         outputs = data.get("outputs", [])
         if not isinstance(outputs, list) or any(
-            not isinstance(o, str) or o not in staged.nodes for o in outputs
+            not isinstance(o, str) or split_output(o, staged.nodes) is None for o in outputs
         ):
-            raise GraphError("'outputs' must list ids of nodes in the graph")
+            raise GraphError(
+                "'outputs' must list ids of nodes in the graph (or 'id:port' for another output)"
+            )
+        outputs = [output_entry(*staged.split_output(o)) for o in outputs]
         with self.batch():
             self.clear()
             for node in staged.nodes.values():

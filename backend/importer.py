@@ -7,17 +7,25 @@ arguments that differ from Keras' defaults (`backend.keras_config`); a layer app
 times becomes one node per call, the later ones sharing the first's layer (`shares`); a nested
 model becomes a block node compiled back as a nested model. The weights go to a
 `.weights.npz` beside the project, named in its training settings.
+
+A layer whose call returns several tensors keeps them as output ports: the index Keras records
+for each tensor read (`keras_history`'s third number) becomes the edge's `src_port`, or the
+output entry's port for a model output. A recurrent layer's `initial_state` tensors become
+its input ports after the sequence; a nested model with several outputs, a block with as
+many output ports.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from backend.graph import GraphError, LayerGraph, Node
+from backend.catalog import LayerConfigError, layer_class
+from backend.graph import GraphError, LayerGraph, Node, output_entry
 from backend.keras_config import (
     MODEL_CLASSES,
     ModelImportError,
@@ -28,7 +36,7 @@ from backend.keras_config import (
     tensor_refs,
 )
 from backend.keras_env import import_keras
-from backend.layer_table import BLOCK_TYPE, INPUT_TYPE, layer_info
+from backend.layer_table import BLOCK_TYPE, INPUT_TYPE, LayerInfo, layer_info
 from backend.layout import layered_layout
 from backend.paths import data_dir
 from backend.project import Project, save_project
@@ -203,12 +211,18 @@ def _functional_graph(config: dict[str, Any], source: str) -> LayerGraph:
     for node, inbound, layer_name in pending:
         _connect(graph, node, inbound, calls, f"{source}: layer '{layer_name}'", operations)
     outputs = []
-    for name, index, _tensor in tensor_refs(config["output_layers"]):
+    for name, index, tensor in tensor_refs(config["output_layers"]):
         if name in operations:
             raise ModelImportError(f"{source}: {_operation_text(entries[name])}")
-        outputs.append(calls[(name, index)])
+        if _is_functional(entries[name]):  # Keras counts a nested model's own node first
+            index -= 1
+        outputs.append(output_entry(calls[(name, index)], tensor))
     graph.set_outputs(outputs)
     return graph
+
+
+def _is_functional(entry: dict[str, Any]) -> bool:
+    return entry["class_name"] in MODEL_CLASSES and entry["class_name"] != "Sequential"
 
 
 def _sequential_graph(config: dict[str, Any], source: str) -> LayerGraph:
@@ -255,11 +269,6 @@ def _entry_params(entry: dict[str, Any], source: str) -> dict[str, Any]:
     config = entry["config"]
     nested = "Sequential" if class_name == "Sequential" else "Functional"
     sub = model_graph(config, nested, f"{source}: model '{config.get('name')}'")
-    if len(sub.outputs) != 1:
-        raise ModelImportError(
-            f"{source}: nested model '{config.get('name')}' has {len(sub.outputs)} outputs, "
-            "but the canvas takes one output per layer"
-        )
     params: dict[str, Any] = {"graph": sub.to_dict(), "model": nested.lower()}
     if config.get("trainable") is False:
         params["trainable"] = False
@@ -286,6 +295,17 @@ def _call_name(layer: str, call: int, taken: set[str]) -> str:
     return name
 
 
+def _default_training(info: LayerInfo, kwargs: dict[str, Any]) -> bool:
+    """Whether a recorded `training` is the one Keras fills in from the call's signature."""
+    if "training" not in kwargs or info.is_block:
+        return "training" not in kwargs
+    try:
+        parameter = inspect.signature(layer_class(info.type_name).call).parameters.get("training")
+    except (LayerConfigError, TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.default == kwargs["training"]
+
+
 def _connect(
     graph: LayerGraph,
     node: Node,
@@ -295,18 +315,24 @@ def _connect(
     operations: set[str],
 ) -> None:
     """Edges for one call: tensors in positional order, then the tensor keyword arguments
-    the layer takes as inputs (query, value, key); other constants become `call_kwargs`.
+    the layer takes as inputs (query, value, key; a recurrent layer's `initial_state`);
+    other constants become `call_kwargs`. Each edge reads the output its tensor came from.
     A `mask` is left out, with the `training` flag Keras set alongside: compiling the graph
     propagates both again from the Embedding or Masking layer."""
     info = layer_info(node.layer_type)
     args = list(inbound.get("args", []))
     kwargs = dict(inbound.get("kwargs", {}))
-    if tensor_refs(kwargs.pop("mask", None)):  # Keras fills both in again by itself
+    if tensor_refs(kwargs.get("mask")) or (
+        "mask" in kwargs and kwargs["mask"] is None and _default_training(info, kwargs)
+    ):  # what Keras fills in by itself when a layer is called on one tensor
+        kwargs.pop("mask")
         kwargs.pop("training", None)
     refs = tensor_refs(args)
     for port_name in info.input_names[len(refs) :]:
         if port_name in kwargs:
             refs += tensor_refs(kwargs.pop(port_name))
+    if info.state_inputs and len(refs) == 1 and tensor_refs(kwargs.get("initial_state")):
+        refs += tensor_refs(kwargs.pop("initial_state"))
     leftover = [k for k, v in kwargs.items() if tensor_refs(v)]
     if leftover:
         raise ModelImportError(
@@ -320,12 +346,7 @@ def _connect(
                 f"{where} reads the result of an operation, not a layer: "
                 f"'{src_layer}' (keras.ops); only layers can be imported"
             )
-        if tensor != 0:
-            raise ModelImportError(
-                f"{where} reads output {tensor} of '{src_layer}', but the canvas takes one "
-                "output per layer"
-            )
         try:
-            graph.connect(calls[(src_layer, src_call)], node.id, port)
+            graph.connect(calls[(src_layer, src_call)], node.id, port, src_port=tensor)
         except GraphError as exc:
             raise ModelImportError(f"{where}: {exc}") from exc

@@ -46,6 +46,9 @@ class LayerInfo:
     """A suitable input shape per port (batch excluded), used by tests and quick previews."""
     positional_inputs: bool = False
     """Called as `layer(query, value, key)` rather than `layer([a, b, ...])` (attention)."""
+    state_inputs: bool = False
+    """Called as `layer(x, initial_state=[...])`: the ports after the first are the starting
+    states of a recurrent layer (how many it needs depends on its cell: Keras checks)."""
     inner_layers: tuple[str, ...] = ()
     """For a wrapper (Bidirectional...): the layer types it can wrap, in `params['layer']`."""
     in_palette: bool = True
@@ -234,26 +237,35 @@ def _pool(d: str) -> None:
 _each("123", _pool)
 
 # ----------------------------------------------------------------- recurrent
-_RNN_KW: dict[str, Any] = {"key": ("units", "return_sequences"), "example": _SEQ}
+_ONE_STATE = ("input", "initial state")
+_TWO_STATES = ("input", "initial h", "initial c")
+_RNN_KW: dict[str, Any] = {
+    "key": ("units", "return_sequences"),
+    "example": _SEQ,
+    "state_inputs": True,
+}
 _add("SimpleRNN", "Recurrent", "The plainest recurrent layer: a state updated at each step.",
-     required={"units": 16}, **_RNN_KW)  # fmt: skip
+     required={"units": 16}, inputs=_ONE_STATE, max_inputs=2, **_RNN_KW)  # fmt: skip
 _add("LSTM", "Recurrent",
      "Long short-term memory: a recurrent layer with gates that remember over long spans.",
-     required={"units": 16}, **_RNN_KW)  # fmt: skip
+     required={"units": 16}, inputs=_TWO_STATES, max_inputs=3, **_RNN_KW)  # fmt: skip
 _add("GRU", "Recurrent", "Gated recurrent unit: a lighter LSTM with two gates.",
-     required={"units": 16}, **_RNN_KW)  # fmt: skip
+     required={"units": 16}, inputs=_ONE_STATE, max_inputs=2, **_RNN_KW)  # fmt: skip
 _CONV_LSTM_EXAMPLE = {"1": ((4, 8, 2),), "2": ((4, 8, 8, 2),), "3": ((2, 4, 4, 4, 1),)}
 for _d in "123":
     _add(f"ConvLSTM{_d}D", "Recurrent",
          f"An LSTM whose gates are {_d}-D convolutions: sequences of "
          f"{_ND[_d].split()[-1]}s (video...).",
          required={"filters": 4, "kernel_size": _TUPLE[_d]}, key=("filters", "kernel_size"),
-         example=_CONV_LSTM_EXAMPLE[_d])  # fmt: skip
+         example=_CONV_LSTM_EXAMPLE[_d], inputs=_TWO_STATES, max_inputs=3,
+         state_inputs=True)  # fmt: skip
 RNN_TYPES = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 _add("Bidirectional", "Recurrent",
      "Runs a recurrent layer forwards and backwards and merges both (choose the inner layer).",
      required={"layer": {"type": "LSTM", "params": {"units": 16}}},
-     key=("merge_mode",), example=_SEQ, inner_layers=RNN_TYPES)  # fmt: skip
+     key=("merge_mode",), example=_SEQ, inner_layers=RNN_TYPES,
+     inputs=("input", *(f"initial state {i}" for i in range(1, 5))), max_inputs=5,
+     state_inputs=True)  # fmt: skip
 
 # ----------------------------------------------------------------- attention
 _attention("Attention", "Dot-product attention of a query sequence over a value sequence.")

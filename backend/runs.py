@@ -161,9 +161,12 @@ def canonical_graph(graph: LayerGraph) -> dict[str, Any]:
             ),
             key=lambda n: n["name"],
         ),
-        "edges": sorted([names[e.src], names[e.dst], e.dst_port] for e in graph.edges),
+        "edges": sorted(
+            [names[e.src], names[e.dst], e.dst_port, *([e.src_port] if e.src_port else [])]
+            for e in graph.edges
+        ),
         "inputs": [n.name for n in graph.nodes.values() if layer_info(n.layer_type).is_input],
-        "outputs": [names[nid] for nid in graph.outputs],
+        "outputs": [names[nid] + (f":{port}" if port else "") for nid, port in graph.output_ports],
     }
 
 

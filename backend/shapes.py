@@ -1,20 +1,29 @@
 """Shape inference with Keras' own rules, without creating any weights.
 
 Each node's layer is instantiated from its parameters and asked for
-`compute_output_spec` on symbolic `KerasTensor`s, after Keras' input-spec check. Results are
-cached per node by (type, parameters, input shapes), so after one edit only the nodes whose
-inputs or parameters changed are recomputed: everything upstream is a cache hit.
+`compute_output_spec` on symbolic `KerasTensor`s (with the node's constant call arguments,
+such as `return_attention_scores`), after Keras' input-spec check. Results are cached per node
+by (type, parameters, input shapes), so after one edit only the nodes whose inputs or
+parameters changed are recomputed: everything upstream is a cache hit.
+
+A call that returns several tensors (`LSTM(return_state=True)`, attention with its scores, a
+nested model with several outputs) gives a node with several outputs: `NodeShape.shape` is
+output 0 and `more` the others, so the number of output ports follows the layer's
+configuration as Keras computes it. An edge reads the output its `src_port` names
+(`port_shape`); an edge from an output the node does not have is an error of the node it
+feeds, naming both.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from backend.catalog import LayerConfigError, make_layer
-from backend.graph import CycleError, GraphError, LayerGraph, Node
+from backend.graph import CycleError, Edge, GraphError, LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import LayerInfo, UnknownLayerError, layer_info
 
@@ -33,10 +42,32 @@ class NodeShape:
     dtype: str = "float32"
     error: str | None = None
     blocked: bool = False
+    more: tuple[NodeShape, ...] = ()
+    """Outputs 1, 2... of a layer whose call returns several tensors (`shape` is output 0)."""
 
     @property
     def ok(self) -> bool:
         return self.shape is not None
+
+    @property
+    def output_count(self) -> int:
+        """How many output ports the node has (0 while its shape is unknown)."""
+        return 1 + len(self.more) if self.ok else 0
+
+    def port(self, index: int) -> NodeShape | None:
+        """Output `index` alone; None when the node has no such output."""
+        if index == 0:
+            return self if not self.more else NodeShape(self.shape, self.dtype)
+        return self.more[index - 1] if 0 < index <= len(self.more) else None
+
+
+def port_shape(results: dict[str, NodeShape], edge: Edge) -> NodeShape | None:
+    """What `edge` carries: the output `edge.src_port` of its source (None when not inferred,
+    or when the source has no such output; the source's own result when it has none)."""
+    result = results.get(edge.src)
+    if result is None or not result.ok:
+        return result
+    return result.port(edge.src_port)
 
 
 def format_shape(shape: Sequence[int | None] | None) -> str:
@@ -55,9 +86,32 @@ def call_layer(
     kwargs = kwargs or {}
     if info.positional_inputs:  # query, value[, key]
         return fn(*inputs, **kwargs)
+    if info.state_inputs:  # the sequence, then any starting states
+        if len(inputs) > 1:
+            kwargs = {**kwargs, "initial_state": list(inputs[1:])}
+        return fn(inputs[0], **kwargs)
     if info.is_variadic or info.max_inputs > 1:
         return fn(list(inputs), **kwargs)
     return fn(inputs[0], **kwargs)
+
+
+def output_list(result: Any) -> list[Any]:
+    """A call's result as a list of its outputs: one tensor, or the tensors it returns."""
+    if isinstance(result, dict):
+        return list(result.values())
+    if isinstance(result, (list, tuple)):
+        return [t for item in result for t in output_list(item)]
+    return [result]
+
+
+def spec_kwargs(layer: Any, call_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call arguments `compute_output_spec` takes: those of the layer's `call`
+    (`training` is left to Keras, which drops it for layers that do not take it)."""
+    try:
+        accepted = inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a call without a signature
+        return {}
+    return {k: v for k, v in call_kwargs.items() if k in accepted and k != "training"}
 
 
 def _hint(info: LayerInfo, shapes: list[Shape], message: str) -> str:
@@ -97,7 +151,7 @@ class ShapeInference:
             node = graph.nodes[nid]
             layer_node = shared_owner(graph, node)
             in_edges = graph.in_edges(nid)
-            upstream = [results[e.src] for e in in_edges]
+            upstream = [_edge_input(graph, results, e) for e in in_edges]
             key = self._key(node, layer_node, upstream)
             cached = self._cache.get(nid)
             if cached is not None and cached[0] == key:
@@ -128,8 +182,9 @@ class ShapeInference:
             params = json.dumps(source.params, sort_keys=True, default=str)
         except (TypeError, ValueError):
             params = repr(source.params)
-        ups = [(u.shape, u.dtype, u.ok) for u in upstream]
-        return f"{node.layer_type}|{node.name}|{source.id}|{params}|{ups}"
+        ups = [(u.shape, u.dtype, u.ok, u.error) for u in upstream]
+        call = json.dumps(node.params.get("call_kwargs"), sort_keys=True, default=str)
+        return f"{node.layer_type}|{node.name}|{source.id}|{params}|{call}|{ups}"
 
     def _infer_node(
         self, node: Node, layer_node: Node, ports: list[int], upstream: list[NodeShape]
@@ -144,6 +199,9 @@ class ShapeInference:
             return NodeShape(error=f"{label} needs {what}; {len(ports)} connected")
         if not info.is_variadic and ports != list(range(len(ports))):
             return NodeShape(error=f"{label}: connect its inputs in order, without gaps")
+        missing = next((u.error for u in upstream if u.error), None)
+        if missing:  # an edge from an output its source does not have
+            return NodeShape(error=f"{label} reads {missing}")
         if any(not u.ok for u in upstream):
             return NodeShape(blocked=True)
         if info.is_block:
@@ -159,18 +217,20 @@ class ShapeInference:
         except LayerConfigError as exc:
             return NodeShape(error=str(exc))
         got = ", ".join(format_shape(s) for s in shapes)
+        kwargs = spec_kwargs(layer, dict(node.params.get("call_kwargs") or {}))
         try:
-            _check_input_spec(layer, tensors if len(tensors) > 1 else tensors[0])
-            out = call_layer(info, layer.compute_output_spec, tensors)
+            checked = tensors if len(tensors) > 1 and not info.state_inputs else tensors[0]
+            _check_input_spec(layer, checked)
+            if info.state_inputs and len(tensors) > 1:
+                problem = _initial_state_problem(layer_node, node.name, tensors)
+                if problem:
+                    return NodeShape(error=f"{label}: {problem}")
+            out = call_layer(info, layer.compute_output_spec, tensors, kwargs)
         except Exception as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             hint = _hint(info, shapes, message)
             return NodeShape(error=f"{label} cannot take input {got}: {message}{hint}")
-        if isinstance(out, (list, tuple)):
-            return NodeShape(
-                error=f"{label} returns {len(out)} tensors; the canvas takes one output per layer"
-            )
-        return NodeShape(shape=tuple(out.shape), dtype=str(out.dtype))
+        return outputs_shape([NodeShape(tuple(t.shape), str(t.dtype)) for t in output_list(out)])
 
     def infer_block(
         self, params: dict[str, Any], upstream: list[NodeShape], label: str
@@ -192,10 +252,79 @@ class ShapeInference:
         for result in results.values():
             if result.error:
                 return NodeShape(error=f"{label}: inside, {result.error}")
-        outputs = inner.outputs
-        if len(outputs) != 1:
-            return NodeShape(error=f"{label} must have exactly one output, has {len(outputs)}")
-        return results[outputs[0]]
+        refs = inner.output_ports
+        if not refs:
+            return NodeShape(error=f"{label} has no output")
+        outputs = []
+        for nid, port in refs:
+            out = results[nid].port(port) if results[nid].ok else None
+            if out is None:
+                name = inner.nodes[nid].name
+                return NodeShape(error=f"{label}: inside, '{name}' has no output {port}")
+            outputs.append(out)
+        return outputs_shape(outputs)
+
+
+def outputs_shape(outputs: list[NodeShape]) -> NodeShape:
+    """One node's result from its outputs' shapes, in order (at least one)."""
+    first = outputs[0]
+    return NodeShape(first.shape, first.dtype, more=tuple(outputs[1:]))
+
+
+def output_labels(graph: LayerGraph, node: Node, count: int) -> list[str]:
+    """A short name per output of a node with `count` outputs, for ports and variables:
+    `output, h, c` (an LSTM's states), `output, scores` (attention), the inner layers' names
+    (a block), else `output, output_1...`. The count itself comes from inference."""
+    if count <= 1:
+        return ["output"][:count]
+    owner = shared_owner(graph, node) or node
+    info = layer_info(owner.layer_type)
+    if info.is_block:
+        try:
+            inner = block_graph(owner.params, node.name)
+            names = [
+                inner.nodes[nid].name + (f"_{port}" if port else "")
+                for nid, port in inner.output_ports
+            ]
+        except GraphError:
+            names = []
+        if len(names) == count and len(set(names)) == count:
+            return names
+    elif info.category == "Attention" and count == 2:
+        return ["output", "scores"]
+    elif info.state_inputs:
+        if info.is_wrapper and (count - 1) % 2 == 0:
+            per_side = _state_names((count - 1) // 2)
+            return [
+                "output",
+                *(f"{side}_{n}" for side in ("forward", "backward") for n in per_side),
+            ]
+        return ["output", *_state_names(count - 1)]
+    return ["output", *(f"output_{i}" for i in range(1, count))]
+
+
+def _state_names(count: int) -> list[str]:
+    if count == 1:
+        return ["state"]
+    if count == 2:
+        return ["h", "c"]
+    return [f"state_{i}" for i in range(count)]
+
+
+def _edge_input(graph: LayerGraph, results: dict[str, NodeShape], edge: Edge) -> NodeShape:
+    """The input an edge brings: its source's output `src_port`, or as an error (in the words
+    of the node it feeds) which output it asks for of a source that lacks it."""
+    source = results[edge.src]
+    if not source.ok:
+        return NodeShape(blocked=True)
+    out = source.port(edge.src_port)
+    if out is not None:
+        return out
+    node = graph.nodes[edge.src]
+    count = source.output_count
+    has = "one output" if count == 1 else f"{count} outputs (0 to {count - 1})"
+    what = f"{layer_info(node.layer_type).type_name} '{node.name}'"
+    return NodeShape(error=f"output {edge.src_port} of {what}, which has {has}")
 
 
 def shared_owner(graph: LayerGraph, node: Node) -> Node | None:
@@ -219,6 +348,32 @@ def block_graph(params: dict[str, Any], label: str) -> LayerGraph:
         return LayerGraph.from_dict(raw if isinstance(raw, dict) else {})
     except (GraphError, UnknownLayerError) as exc:
         raise GraphError(f"{label}: its subgraph is malformed: {exc}") from exc
+
+
+def _initial_state_problem(layer_node: Node, name: str, tensors: list[Any]) -> str | None:
+    """Why the starting states connected to a recurrent layer do not fit it, or None.
+
+    Keras does not check them before building the layer, so compare them with the states the
+    same layer returns with `return_state=True` (which knows its cell: h and c for an LSTM,
+    both directions for a Bidirectional)."""
+    params = dict(layer_node.params)
+    inner = params.get("layer")
+    if isinstance(inner, dict):
+        params["layer"] = {**inner, "params": {**(inner.get("params") or {}), "return_state": True}}
+    else:
+        params["return_state"] = True
+    reference = make_layer(layer_node.layer_type, params, name)
+    expected = output_list(reference.compute_output_spec(tensors[0]))[1:]
+    given = tensors[1:]
+    if len(given) != len(expected):
+        return f"it takes {len(expected)} initial state(s), {len(given)} connected"
+    for i, (got, want) in enumerate(zip(given, expected, strict=True)):
+        if tuple(got.shape[1:]) != tuple(want.shape[1:]):
+            return (
+                f"initial state {i + 1} must have the shape {format_shape(want.shape)}, "
+                f"got {format_shape(got.shape)}"
+            )
+    return None
 
 
 def _check_input_spec(layer: Any, inputs: Any) -> None:

@@ -113,6 +113,59 @@ def siamese_nested() -> Any:
     return keras.Model([left, right], frozen(distance), name="siamese")
 
 
+def seq2seq_states() -> Any:
+    """An LSTM encoder-decoder: the encoder's final states (`return_state=True`) start the
+    decoder (`initial_state`); a bidirectional encoder's five outputs and a GRU's state too."""
+    keras = import_keras()
+    layers = keras.layers
+    source = keras.Input((6, 3), name="source")
+    target = keras.Input((5, 2), name="target")
+    _seq, h, c = layers.LSTM(8, return_state=True, name="encoder")(source)
+    decoded = layers.LSTM(8, return_sequences=True, name="decoder")(target, initial_state=[h, c])
+    both = layers.Bidirectional(layers.LSTM(4, return_state=True), name="bi_encoder")(source)
+    _bi, fh, fc, bh, bc = both
+    state_h = layers.Concatenate(name="state_h")([fh, bh])
+    state_c = layers.Concatenate(name="state_c")([fc, bc])
+    second = layers.LSTM(8, return_sequences=True, name="decoder_2")(
+        decoded, initial_state=[state_h, state_c]
+    )
+    _last, gru_state = layers.GRU(4, return_state=True, name="summary")(second)
+    steps = layers.TimeDistributed(layers.Dense(3), name="steps")(second)
+    return keras.Model([source, target], [steps, gru_state], name="seq2seq")
+
+
+def attention_scores() -> Any:
+    """Multi-head attention whose scores are a second model output, and dot-product attention
+    whose scores feed on (`return_attention_scores=True`: two tensors per call)."""
+    keras = import_keras()
+    layers = keras.layers
+    tokens = keras.Input((7, 8), name="tokens")
+    mixed, scores = layers.MultiHeadAttention(2, 4, name="mha")(
+        tokens, tokens, return_attention_scores=True
+    )
+    context, weights = layers.Attention(name="attend")(
+        [mixed, tokens], return_attention_scores=True
+    )
+    pooled = layers.GlobalAveragePooling1D(name="pool")(context)
+    flat = layers.Flatten(name="weights_flat")(weights)
+    joined = layers.Concatenate(name="join")([pooled, flat])
+    return keras.Model(tokens, [layers.Dense(2, name="logits")(joined), scores], name="scores")
+
+
+def nested_two_outputs() -> Any:
+    """A nested functional model with two outputs: both read, one a model output itself."""
+    keras = import_keras()
+    layers = keras.layers
+    inner_in = keras.Input((6,), name="inner_in")
+    wide = layers.Dense(5, activation="relu", name="wide")(inner_in)
+    narrow = layers.Dense(2, name="narrow")(wide)
+    trunk = keras.Model(inner_in, [wide, narrow], name="trunk")
+    features = keras.Input((6,), name="features")
+    a, b = trunk(features)
+    joined = layers.Concatenate(name="join")([a, b])
+    return keras.Model(features, [layers.Dense(1, name="score")(joined), b], name="two_out")
+
+
 def sequential_mlp() -> Any:
     keras = import_keras()
     layers = keras.layers
@@ -129,6 +182,9 @@ VARIED: dict[str, Callable[[], Any]] = {
     "resnet_style": resnet_style,
     "two_in_two_out": two_in_two_out,
     "siamese_nested": siamese_nested,
+    "seq2seq_states": seq2seq_states,
+    "attention_scores": attention_scores,
+    "nested_two_outputs": nested_two_outputs,
 }
 
 

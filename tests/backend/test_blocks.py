@@ -172,3 +172,47 @@ def test_a_block_with_the_wrong_number_of_inputs_says_so() -> None:
     graph.connect(graph.node_by_name("x").id, block.id, 1)
     error = ShapeInference().infer(graph)[block.id].error
     assert error == "Block 'res' takes 1 input(s) ('input'); 2 connected"
+
+
+def test_grouping_keeps_which_output_each_edge_reads() -> None:
+    """enc (an LSTM's h and c) -> [dec: LSTM started from h, c; proj] -> out, proj's c too."""
+    graph = LayerGraph()
+    ids = {}
+    for name, layer_type, params in [
+        ("seq", "Input", {"shape": [6, 3]}),
+        ("enc", "LSTM", {"units": 4, "return_state": True}),
+        ("dec", "LSTM", {"units": 4, "return_sequences": True, "return_state": True}),
+        ("out", "Dense", {"units": 2}),
+    ]:
+        ids[name] = graph.add_node(layer_type, params, name=name).id
+    graph.connect(ids["seq"], ids["enc"])
+    graph.connect(ids["seq"], ids["dec"], 0)
+    graph.connect(ids["enc"], ids["dec"], 1, src_port=1)
+    graph.connect(ids["enc"], ids["dec"], 2, src_port=2)
+    graph.connect(ids["dec"], ids["out"], src_port=0)
+    graph.set_outputs([ids["out"], f"{ids['dec']}:2"])
+    before = compile_graph(graph)
+    weights = {layer.name: layer.get_weights() for layer in before.layers}
+    original = graph.to_dict()
+    undo = UndoStack(graph)
+
+    undo.push(group(graph, [ids["dec"]], "decode", ShapeInference().infer(graph)))
+
+    (block,) = [n for n in graph.nodes.values() if n.layer_type == BLOCK_TYPE]
+    feeds = [(e.src, e.src_port, e.dst_port) for e in graph.in_edges(block.id)]
+    assert feeds == [(ids["seq"], 0, 0), (ids["enc"], 1, 1), (ids["enc"], 2, 2)]
+    assert [(e.dst, e.src_port) for e in graph.out_edges(block.id)] == [(ids["out"], 0)]
+    assert graph.explicit_outputs == [ids["out"], f"{block.id}:1"]
+    shapes = ShapeInference().infer(graph)
+    assert shapes[block.id].output_count == 2
+    assert shapes[block.id].port(1) is not None and shapes[block.id].port(1).shape == (None, 4)
+    after = compile_graph(graph)
+    for layer in after.layers:
+        layer.set_weights(weights[layer.name.removeprefix("decode.")])
+    x = np.random.default_rng(0).random((2, 6, 3)).astype("float32")
+    for ours, theirs in zip(after(x), before(x), strict=True):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6)
+
+    undo.push(ungroup(graph, block.id))
+    assert sorted(graph.to_dict()["edges"], key=str) == sorted(original["edges"], key=str)
+    assert graph.explicit_outputs == original["outputs"]

@@ -56,3 +56,20 @@ def test_unknown_layer_in_clipboard_changes_nothing() -> None:
     with pytest.raises(KeyError):
         paste_command(graph, data)
     assert not graph.nodes
+
+
+def test_a_paste_keeps_which_output_each_edge_and_model_output_reads() -> None:
+    graph = LayerGraph()
+    seq = graph.add_node("Input", {"shape": [5, 3]}, name="seq").id
+    lstm = graph.add_node("LSTM", {"units": 4, "return_state": True}, name="enc").id
+    head = graph.add_node("Dense", {"units": 1}, name="head").id
+    graph.connect(seq, lstm)
+    graph.connect(lstm, head, src_port=2)
+    graph.set_outputs([head, f"{lstm}:1"])
+
+    data = from_text(to_text(copy_nodes(graph, [lstm, head])))
+    command = UndoStack(graph).push(paste_command(graph, data))
+
+    new_lstm, new_head = pasted_ids(command)
+    assert [(e.src, e.src_port) for e in graph.in_edges(new_head)] == [(new_lstm, 2)]
+    assert graph.explicit_outputs == [head, f"{lstm}:1", new_head, f"{new_lstm}:1"]

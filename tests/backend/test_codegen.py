@@ -138,3 +138,31 @@ def test_a_shared_inline_block_is_refused_by_name(projects: dict[str, Any]) -> N
     graph.connect(again.id, add.id, 1)
     with pytest.raises(ValueError, match="'res_again' applies block 'res' again"):
         generate_script(project)
+
+
+def test_a_call_returning_several_tensors_is_unpacked_by_name(
+    projects: dict[str, Project],
+) -> None:
+    text = generate_script(projects["seq2seq_states"])
+    assert (
+        'encoder, encoder_h, encoder_c = layers.LSTM(8, return_state=True, name="encoder")(source)'
+        in text
+    )
+    assert "(target, initial_state=[encoder_h, encoder_c])" in text
+    assert "    (\n        bi_encoder,\n        bi_encoder_forward_h," in text
+    assert (
+        'layers.Concatenate(name="state_h")([bi_encoder_forward_h, bi_encoder_backward_h])' in text
+    )
+    assert 'summary, summary_state = layers.GRU(4, return_state=True, name="summary")' in text
+    assert "outputs=[steps, summary_state]" in text
+    build = text[text.index("def build_model") :].split("\n\n\n")[0]
+    assert all(len(line) <= 100 for line in build.splitlines())
+
+    scores = generate_script(projects["attention_scores"])
+    assert "mha, mha_scores = layers.MultiHeadAttention(" in scores
+    assert "outputs=[logits, mha_scores]" in scores
+
+    nested = generate_script(projects["nested_two_outputs"])
+    assert "return keras.Model(inputs=inner_in, outputs=[wide, narrow]" in nested
+    assert "trunk_wide, trunk_narrow = trunk_layer(features)" in nested
+    assert "outputs=[score, trunk_narrow]" in nested

@@ -136,3 +136,27 @@ def test_new_edit_clears_redo() -> None:
     stack.undo()
     stack.push(Rename(ids[1], "b"))
     assert not stack.can_redo
+
+
+def test_undo_of_a_delete_gives_back_the_outputs_each_edge_read() -> None:
+    graph = LayerGraph()
+    seq = graph.add_node("Input", {"shape": [5, 3]}).id
+    lstm = graph.add_node("LSTM", {"units": 4, "return_state": True}).id
+    head = graph.add_node("Dense", {"units": 1}).id
+    graph.connect(seq, lstm)
+    stack = UndoStack(graph)
+    stack.push(Connect(lstm, head, None, src_port=2))
+    assert graph.edges[-1].src_port == 2
+    graph.set_outputs([head, f"{lstm}:1"])
+    before = graph.to_dict()
+
+    stack.push(RemoveNodes([lstm]))
+    assert graph.explicit_outputs == [head]
+    stack.undo()
+    assert graph.to_dict() == before
+
+    stack.push(Disconnect([graph.edges[-1]]))
+    stack.undo()
+    assert graph.to_dict() == before
+    stack.undo()  # the Connect
+    assert [e.src_port for e in graph.edges] == [0]

@@ -170,3 +170,47 @@ def test_the_compiled_model_follows_the_parameters(chain: ChainBuilder) -> None:
     assert tuple(config["strides"]) == (2, 2)
     assert tuple(model.outputs[0].shape) == (None, 4, 4, 5)
     assert graph.nodes[ids[1]].params["kernel_size"] == [3, 3]  # the graph keeps JSON values
+
+
+def states_graph() -> tuple[LayerGraph, dict[str, str]]:
+    """An LSTM whose h and c are read by name: h feeds a Dense, c is a model output."""
+    graph = LayerGraph()
+    ids = {
+        "seq": graph.add_node("Input", {"shape": [6, 3]}, name="seq").id,
+        "lstm": graph.add_node("LSTM", {"units": 4, "return_state": True}, name="lstm").id,
+        "on_h": graph.add_node("Dense", {"units": 2}, name="on_h").id,
+    }
+    graph.connect(ids["seq"], ids["lstm"])
+    graph.connect(ids["lstm"], ids["on_h"], src_port=1)
+    graph.set_outputs([ids["on_h"], f"{ids['lstm']}:2", ids["lstm"], f"{ids['lstm']}:1"])
+    return graph, ids
+
+
+def test_each_edge_and_output_takes_the_output_its_port_names() -> None:
+    graph, ids = states_graph()
+
+    model = compile_graph(graph)
+
+    history = [tuple(t._keras_history)[1:] for t in model.outputs]
+    assert [t._keras_history[0].name for t in model.outputs] == ["on_h", "lstm", "lstm", "lstm"]
+    assert history == [(0, 0), (0, 2), (0, 0), (0, 1)]
+    on_h = next(c for c in model.get_config()["layers"] if c["name"] == "on_h")
+    read = on_h["inbound_nodes"][0]["args"][0]["config"]["keras_history"]
+    assert read == ["lstm", 0, 1]
+    x = np.random.default_rng(0).random((2, 6, 3)).astype("float32")
+    head, c, last, h = model.predict(x, verbose=0)
+    np.testing.assert_allclose(last, h)  # without return_sequences the output is h
+    assert not np.allclose(c, h)
+    kernel, bias = model.get_layer("on_h").get_weights()
+    np.testing.assert_allclose(head, h @ kernel + bias, rtol=1e-5, atol=1e-6)
+
+
+def test_an_output_the_layer_does_not_have_is_a_problem_naming_it() -> None:
+    graph, ids = states_graph()
+    graph.set_outputs([f"{ids['lstm']}:3"])
+    problems = [p for p in validate(graph) if p.severity == "error"]
+    assert [(p.message, p.node_id) for p in problems] == [
+        ("the model output LSTM 'lstm' output 3 does not exist: it has 3 outputs", ids["lstm"])
+    ]
+    with pytest.raises(CompileError, match="output 3 does not exist"):
+        compile_graph(graph)

@@ -288,7 +288,15 @@ BAD_GRAPHS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "edge closing a cycle": lambda data: data["edges"].append(
         {"src": data["nodes"][4]["id"], "dst": data["nodes"][3]["id"], "dst_port": 2}
     ),
+    "edge src_port negative": _set(["edges", 1, "src_port"], -1),
+    "edge src_port not an integer": _set(["edges", 1, "src_port"], "1"),
+    "edge src_port a boolean": _set(["edges", 1, "src_port"], True),
+    "edge from output 1 of an Input": _set(["edges", 0, "src_port"], 1),
     "outputs naming a missing node": _set(["outputs"], ["missing"]),
+    "outputs naming a port of a missing node": _set(["outputs"], ["missing:1"]),
+    "outputs with a port that is not a number": lambda data: data.update(
+        outputs=[data["nodes"][4]["id"] + ":h"]
+    ),
     "outputs not a list": _set(["outputs"], "head"),
     "outputs holding a list": _set(["outputs"], [["head"]]),
 }
@@ -303,6 +311,85 @@ def test_load_dict_refuses_bad_data_and_leaves_the_graph_alone(case: str) -> Non
         graph.load_dict(_mutated(BAD_GRAPHS[case]))
     assert graph.to_dict() == before
     assert rec.events == []
+
+
+def lstm_with_states() -> tuple[LayerGraph, dict[str, str]]:
+    """seq -> lstm (return_state: output, h, c); h and c each feed a Dense."""
+    graph = LayerGraph()
+    ids = {
+        "seq": graph.add_node("Input", {"shape": [5, 3]}, name="seq").id,
+        "lstm": graph.add_node("LSTM", {"units": 4, "return_state": True}, name="lstm").id,
+        "on_h": graph.add_node("Dense", {"units": 2}, name="on_h").id,
+        "on_c": graph.add_node("Dense", {"units": 2}, name="on_c").id,
+    }
+    graph.connect(ids["seq"], ids["lstm"])
+    graph.connect(ids["lstm"], ids["on_h"], src_port=1)
+    graph.connect(ids["lstm"], ids["on_c"], src_port=2)
+    return graph, ids
+
+
+def test_an_edge_keeps_which_output_it_reads_and_saves_it_only_when_not_zero() -> None:
+    graph, ids = lstm_with_states()
+    graph.set_outputs([ids["on_h"], f"{ids['lstm']}:2", ids["lstm"]])
+
+    data = json.loads(json.dumps(graph.to_dict()))
+
+    assert data["edges"][0] == {"src": ids["seq"], "dst": ids["lstm"], "dst_port": 0}
+    assert data["edges"][1] == {
+        "src": ids["lstm"],
+        "dst": ids["on_h"],
+        "dst_port": 0,
+        "src_port": 1,
+    }
+    assert data["outputs"] == [ids["on_h"], f"{ids['lstm']}:2", ids["lstm"]]
+    again = LayerGraph.from_dict(data)
+    assert again.edges == graph.edges
+    assert [e.src_port for e in again.edges] == [0, 1, 2]
+    assert again.output_ports == [(ids["on_h"], 0), (ids["lstm"], 2), (ids["lstm"], 0)]
+    assert again.outputs == [ids["on_h"], ids["lstm"], ids["lstm"]]
+
+
+def test_a_file_from_before_output_ports_loads_unchanged() -> None:
+    old = {
+        "nodes": [
+            {"id": "a", "type": "Input", "name": "x", "params": {"shape": [4]}},
+            {"id": "b", "type": "Dense", "name": "fc", "params": {"units": 2}},
+        ],
+        "edges": [{"src": "a", "dst": "b", "dst_port": 0}],
+        "outputs": ["b"],
+    }
+    graph = LayerGraph.from_dict(copy.deepcopy(old))
+    assert graph.edges == [Edge("a", "b", 0, 0)]
+    assert graph.output_ports == [("b", 0)]
+    assert graph.to_dict()["edges"] == old["edges"]
+    assert graph.to_dict()["outputs"] == ["b"]
+
+
+def test_output_entries_name_ports_and_go_with_their_node() -> None:
+    graph, ids = lstm_with_states()
+    rec = Recorder(graph)
+    graph.set_outputs([f"{ids['lstm']}:1", f"{ids['lstm']}:0", ids["on_c"]])
+    assert graph.explicit_outputs == [f"{ids['lstm']}:1", ids["lstm"], ids["on_c"]]
+    with pytest.raises(GraphError, match="no node"):
+        graph.set_outputs([f"{ids['lstm']}:-1"])
+    with pytest.raises(GraphError, match="no node"):
+        graph.set_outputs(["nowhere:1"])
+    rec.take()
+
+    graph.remove_node(ids["lstm"])
+
+    assert graph.explicit_outputs == [ids["on_c"]]
+    assert "outputs_changed" in rec.names()
+
+
+def test_a_connection_names_the_output_port_it_cannot_take() -> None:
+    graph, ids = lstm_with_states()
+    free = graph.add_node("Dense", {"units": 1}, name="free").id
+    with pytest.raises(GraphError, match="Input 'seq' has one output"):
+        graph.connect(ids["seq"], free, src_port=1)
+    assert "not a port number" in str(graph.check_connection(ids["lstm"], free, 0, src_port=-2))
+    # how many outputs a layer has is up to its configuration: shape inference judges it
+    assert graph.check_connection(ids["lstm"], free, 0, src_port=7) is None
 
 
 def test_load_dict_of_an_unknown_type_names_it_and_leaves_the_graph_alone() -> None:

@@ -7,6 +7,7 @@ beside the project, the same outputs.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,12 @@ import pytest
 
 from backend.cli import main as cli_main
 from backend.compiler import compile_graph
+from backend.graph import LayerGraph
 from backend.importer import import_model
 from backend.layer_table import BLOCK_TYPE
 from backend.layout import count_crossings
 from backend.project import Project, load_project, save_project
-from backend.shapes import ShapeInference
+from backend.shapes import NodeShape, ShapeInference
 from backend.trainer import Trainer
 from backend.weights import (
     apply_weights,
@@ -66,7 +68,9 @@ def test_import_then_compile_gives_the_same_model(name: str, imported: dict[str,
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["siamese_nested", "lstm_text"])
+@pytest.mark.parametrize(
+    "name", ["siamese_nested", "lstm_text", "seq2seq_states", "nested_two_outputs"]
+)
 def test_the_saved_project_reloads_to_the_same_model(
     name: str, imported: dict[str, Imported]
 ) -> None:
@@ -74,12 +78,80 @@ def test_the_saved_project_reloads_to_the_same_model(
     assert project.path is not None and project.path.exists()
     reloaded = load_project(project.path)
     assert reloaded.training.initial_weights == weights_path_for(project.path).name
+    assert reloaded.graph.to_dict() == project.graph.to_dict()
     model = compile_project(reloaded)
     assert keras_models.architecture(model) == keras_models.architecture(original)
     inputs = keras_models.sample_inputs(original, seed=1)
-    np.testing.assert_allclose(
-        keras_models.predict(model, inputs)[0], keras_models.predict(original, inputs)[0], 1e-5
-    )
+    for ours, theirs in zip(
+        keras_models.predict(model, inputs), keras_models.predict(original, inputs), strict=True
+    ):
+        np.testing.assert_allclose(ours, theirs, 1e-5)
+
+
+def test_each_tensor_a_layer_returns_is_an_output_port(imported: dict[str, Imported]) -> None:
+    _original, project = imported["seq2seq_states"]
+    graph = project.graph
+    node = {n.name: n.id for n in graph.nodes.values()}
+    name = {nid: n.name for nid, n in graph.nodes.items()}
+
+    def feeds(target: str) -> list[tuple[str, int, int]]:
+        return [(name[e.src], e.src_port, e.dst_port) for e in graph.in_edges(node[target])]
+
+    # the encoder's states h, c (outputs 1, 2) start the decoder: its input ports 1, 2
+    assert feeds("decoder") == [("target", 0, 0), ("encoder", 1, 1), ("encoder", 2, 2)]
+    # a bidirectional LSTM's five outputs: forward h, c are 1, 2; backward h, c are 3, 4
+    assert feeds("state_h") == [("bi_encoder", 1, 0), ("bi_encoder", 3, 1)]
+    assert feeds("state_c") == [("bi_encoder", 2, 0), ("bi_encoder", 4, 1)]
+    # a model output may be any output of a layer: here the GRU's final state
+    assert graph.output_ports == [(node["steps"], 0), (node["summary"], 1)]
+    assert graph.explicit_outputs == [node["steps"], f"{node['summary']}:1"]
+    shapes = ShapeInference().infer(graph)
+    assert [s.shape for s in (shapes[node["encoder"]].port(i) for i in range(3)) if s] == [
+        (None, 8),
+        (None, 8),
+        (None, 8),
+    ]
+    assert shapes[node["bi_encoder"]].output_count == 5
+    assert shapes[node["summary"]].port(1) == NodeShape((None, 4))
+    saved = json.loads(project.path.read_text()) if project.path else {}
+    edges = saved["graph"]["edges"]
+    assert {"src": node["encoder"], "dst": node["decoder"], "dst_port": 1, "src_port": 1} in edges
+    assert {"src": node["source"], "dst": node["encoder"], "dst_port": 0} in edges
+
+
+def test_a_nested_model_with_two_outputs_is_a_block_with_two_output_ports(
+    imported: dict[str, Imported],
+) -> None:
+    _original, project = imported["nested_two_outputs"]
+    graph = project.graph
+    trunk = graph.node_by_name("trunk")
+    assert trunk.layer_type == BLOCK_TYPE and trunk.params["model"] == "functional"
+    inner = LayerGraph.from_dict(trunk.params["graph"])
+    assert [inner.nodes[nid].name for nid in inner.outputs] == ["wide", "narrow"]
+    join = graph.node_by_name("join")
+    assert [(e.src, e.src_port) for e in graph.in_edges(join.id)] == [(trunk.id, 0), (trunk.id, 1)]
+    assert graph.output_ports[1] == (trunk.id, 1)
+    shapes = ShapeInference().infer(graph)
+    assert shapes[trunk.id].output_count == 2
+    assert [shapes[trunk.id].port(i) for i in range(2)] == [
+        NodeShape((None, 5)),
+        NodeShape((None, 2)),
+    ]
+
+
+def test_attention_scores_are_the_second_output_of_the_attention_node(
+    imported: dict[str, Imported],
+) -> None:
+    _original, project = imported["attention_scores"]
+    graph = project.graph
+    mha, attend = graph.node_by_name("mha"), graph.node_by_name("attend")
+    assert mha.params["call_kwargs"] == {"return_attention_scores": True}
+    assert graph.output_ports[1] == (mha.id, 1)
+    flat = graph.node_by_name("weights_flat")
+    assert [(e.src, e.src_port) for e in graph.in_edges(flat.id)] == [(attend.id, 1)]
+    shapes = ShapeInference().infer(graph)
+    assert shapes[mha.id].port(1) == NodeShape((None, 2, 7, 7))
+    assert shapes[attend.id].port(1) == NodeShape((None, 7, 7))
 
 
 def test_nested_models_and_shared_layers_are_kept_as_such(imported: dict[str, Imported]) -> None:

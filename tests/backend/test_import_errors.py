@@ -130,14 +130,6 @@ def test_a_raw_operation_on_tensors_is_refused_by_name(tmp_path: Path) -> None:
     refuse(tmp_path / "ops.keras", "layer 'fc'", "operation", "only layers")
 
 
-def test_a_layer_returning_two_tensors_is_refused(tmp_path: Path) -> None:
-    keras = import_keras()
-    inputs = keras.Input((5, 3), name="seq")
-    _out, state_h, _state_c = keras.layers.LSTM(4, return_state=True, name="lstm")(inputs)
-    keras.Model(inputs, keras.layers.Dense(1, name="fc")(state_h)).save(tmp_path / "state.keras")
-    refuse(tmp_path / "state.keras", "layer 'fc'", "output 1 of 'lstm'", "one output per layer")
-
-
 def test_the_cli_reports_a_bad_model_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -194,17 +186,3 @@ def test_an_unknown_layer_inside_a_block_is_named_on_the_block() -> None:
     graph.connect(x.id, block.id)
     error = ShapeInference().infer(graph)[block.id].error or ""
     assert "Block 'odd'" in error and "unknown layer type 'Warp' (layer 'warp')" in error
-
-
-def test_a_nested_model_with_two_outputs_is_refused(tmp_path: Path) -> None:
-    keras = import_keras()
-    inner_in = keras.Input((4,), name="inner_in")
-    inner = keras.Model(
-        inner_in,
-        [keras.layers.Dense(2, name="a")(inner_in), keras.layers.Dense(3, name="b")(inner_in)],
-        name="two_heads",
-    )
-    x = keras.Input((4,), name="x")
-    first, _second = inner(x)
-    keras.Model(x, keras.layers.Dense(1, name="fc")(first)).save(tmp_path / "nested.keras")
-    refuse(tmp_path / "nested.keras", "nested model 'two_heads' has 2 outputs")

@@ -157,3 +157,98 @@ def test_a_removed_node_leaves_the_cache() -> None:
     results = inference.infer(graph)
     assert head not in results
     assert inference.recomputed == []
+
+
+# ----------------------------------------------------------------- several outputs
+def recurrent_states(**lstm: object) -> tuple[LayerGraph, dict[str, str]]:
+    graph = LayerGraph()
+    ids = {
+        "seq": graph.add_node("Input", {"shape": [6, 3]}, name="seq").id,
+        "enc": graph.add_node("LSTM", {"units": 4, **lstm}, name="enc").id,
+        "dec_in": graph.add_node("Input", {"shape": [5, 2]}, name="dec_in").id,
+        "dec": graph.add_node("GRU", {"units": 4, "return_state": True}, name="dec").id,
+        "head": graph.add_node("Dense", {"units": 3}, name="head").id,
+    }
+    graph.connect(ids["seq"], ids["enc"])
+    graph.connect(ids["dec_in"], ids["dec"], 0)
+    graph.connect(ids["enc"], ids["dec"], 1, src_port=2)  # the LSTM's c starts the GRU
+    graph.connect(ids["dec"], ids["head"], src_port=1)  # the GRU's final state
+    return graph, ids
+
+
+def test_a_layer_returning_several_tensors_has_an_output_per_tensor() -> None:
+    graph, ids = recurrent_states(return_state=True, return_sequences=True)
+    results = ShapeInference().infer(graph)
+
+    enc = results[ids["enc"]]
+    assert enc.output_count == 3
+    assert [enc.port(i) for i in range(4)] == [
+        NodeShape((None, 6, 4)),
+        NodeShape((None, 4)),
+        NodeShape((None, 4)),
+        None,
+    ]
+    assert enc.shape == (None, 6, 4)  # output 0 is the node's shape, as for any layer
+    assert results[ids["dec"]].output_count == 2
+    assert results[ids["head"]] == NodeShape((None, 3))
+
+
+def test_how_many_outputs_follows_the_configuration_and_a_missing_one_is_named() -> None:
+    graph, ids = recurrent_states(return_state=True)
+    inference = ShapeInference()
+    assert inference.infer(graph)[ids["dec"]].ok
+
+    graph.set_params(ids["enc"], {"return_state": False})
+    results = inference.infer(graph)
+
+    assert results[ids["enc"]].output_count == 1
+    assert results[ids["dec"]].error == (
+        "GRU 'dec' reads output 2 of LSTM 'enc', which has one output"
+    )
+    assert results[ids["head"]] == NodeShape(blocked=True)
+
+
+def test_initial_states_that_do_not_fit_the_layer_are_named() -> None:
+    graph, ids = recurrent_states(return_state=True, units=7)
+    results = ShapeInference().infer(graph)
+    assert results[ids["dec"]].error == (
+        "GRU 'dec': initial state 1 must have the shape (None, 4), got (None, 7)"
+    )
+    graph.set_params(ids["enc"], {"units": 4})
+    lstm = graph.add_node("LSTM", {"units": 4}, name="second").id
+    graph.connect(ids["dec_in"], lstm, 0)
+    graph.connect(ids["enc"], lstm, 1, src_port=1)  # h without c
+    results = ShapeInference().infer(graph)
+    assert results[lstm].error == "LSTM 'second': it takes 2 initial state(s), 1 connected"
+    graph.connect(ids["enc"], lstm, 2, src_port=2)
+    assert ShapeInference().infer(graph)[lstm] == NodeShape((None, 4))
+
+
+def test_attention_with_its_scores_and_a_bidirectional_lstm_with_its_states() -> None:
+    graph = LayerGraph()
+    x = graph.add_node("Input", {"shape": [5, 8]}, name="x").id
+    mha = graph.add_node(
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 4, "call_kwargs": {"return_attention_scores": True}},
+        name="mha",
+    ).id
+    bi = graph.add_node(
+        "Bidirectional",
+        {"layer": {"type": "LSTM", "params": {"units": 3, "return_state": True}}},
+        name="bi",
+    ).id
+    graph.connect(x, mha, 0)
+    graph.connect(x, mha, 1)
+    graph.connect(x, bi)
+
+    results = ShapeInference().infer(graph)
+
+    assert [results[mha].port(i) for i in range(2)] == [
+        NodeShape((None, 5, 8)),
+        NodeShape((None, 2, 5, 5)),
+    ]
+    assert results[bi].output_count == 5
+    assert results[bi].port(0) == NodeShape((None, 6))
+    assert {results[bi].port(i) for i in range(1, 5)} == {NodeShape((None, 3))}
+    graph.set_params(mha, {"call_kwargs": {}})
+    assert ShapeInference().infer(graph)[mha].output_count == 1

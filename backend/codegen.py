@@ -2,32 +2,32 @@
 
 The script builds the same model the compiler builds (every layer named, only the arguments
 that differ from Keras' defaults), compiles it with the project's optimizer, loss and metrics
-(read back from a model compiled by the app's own trainer, so both always agree), and trains
-it on the project's data with DeepCanvas's loader. Shared layers are one variable called
-several times, nested models one builder function each, blocks a commented run of layers.
+and trains it on the project's data with DeepCanvas's loader and the app's callbacks, class
+weights, precision and device (`backend.codegen_training` reads them back from the app's own
+trainer, so both always agree). Shared layers are one variable called several times, nested
+models one builder function each, blocks a commented run of layers.
 """
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from backend.catalog import layer_spec
+from backend.codegen_literals import INDENT
+from backend.codegen_literals import indent as _indent
+from backend.codegen_literals import lit as _lit
+from backend.codegen_literals import same as _same
+from backend.codegen_training import NAMES, imports, training_functions, training_plan
 from backend.compiler import compile_order, model_name, used_nodes
 from backend.graph import LayerGraph, Node
-from backend.keras_env import import_keras
 from backend.layer_table import INPUT_TYPE, layer_info
 from backend.project import Project, write_atomically
 from backend.shapes import ShapeInference, block_graph, output_labels, shared_owner
 
-INDENT = "    "
-_RESERVED = {"keras", "layers", "model", "data", "build_model", "compile_model", "load_data"}
+_RESERVED = {"keras", "layers", "model", "data", "build_model", *NAMES}
 
 
 class CodegenError(ValueError):
@@ -44,13 +44,15 @@ def write_script(project: Project, path: str | Path) -> Path:
 def generate_script(project: Project) -> str:
     writer = _ModelWriter()
     body = writer.model_function(project.graph, "build_model", model_name(project.name))
+    plan = training_plan(project)
+    first = "".join(f"{line}\n" for line in imports(plan))  # standard library, TensorFlow
+    if first:
+        first += "\n"
     parts = [
-        _header(project) + "\n\nimport keras\nfrom keras import layers\n",
+        f"{_header(project)}\n\n{first}import keras\nfrom keras import layers\n",
         *writer.helpers,
         body,
-        _compile_function(project),
-        _data_function(project),
-        _main(project),
+        *training_functions(project, plan),
     ]
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
@@ -278,73 +280,6 @@ def _call_args(info: Any, args: list[str]) -> str:
     return args[0]
 
 
-# ----------------------------------------------------------------- compile, data, main
-def _compiled(project: Project) -> tuple[Any, Any]:
-    """A model compiled by the app's trainer (no stored weights needed), and the dataset."""
-    from backend.datasets import load_dataset
-    from backend.trainer import Trainer
-
-    choice = project.dataset
-    dataset = load_dataset(
-        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-    )
-    config = replace(project.training, initial_weights=None)
-    return Trainer(project.graph, dataset, config).build_model(), dataset
-
-
-def _compile_function(project: Project) -> str:
-    model, _dataset = _compiled(project)
-    config = model.get_compile_config()
-    lines = ["model.compile("]
-    lines.append(f"{INDENT}optimizer={_keras_object(config['optimizer'])},")
-    lines.append(f"{INDENT}loss={_keras_object(config['loss'])},")
-    for key in ("loss_weights", "metrics"):
-        if config.get(key):
-            lines.append(f"{INDENT}{key}={_keras_object(config[key])},")
-    if config.get("jit_compile"):
-        lines.append(f"{INDENT}jit_compile=True,")
-    lines.append(")")
-    doc = '"""The project\'s training settings: optimizer, loss and metrics."""'
-    return "def compile_model(model):\n" + _indent([doc, *lines, "return model"])
-
-
-def _data_function(project: Project) -> str:
-    choice = project.dataset
-    call = (
-        f"load_dataset({_lit(choice.name)}, {_lit(choice.params)}, "
-        f"val_fraction={_lit(choice.val_fraction)}, test_fraction={_lit(choice.test_fraction)}, "
-        f"seed={_lit(choice.seed)})"
-    )
-    lines = [
-        '"""The project\'s data, loaded and split as DeepCanvas does it (no download).',
-        "",
-        "Run this script from the DeepCanvas folder (or with DeepCanvas installed) for its",
-        'loaders; or replace this function by your own arrays."""',
-        "from backend.datasets import load_dataset",
-        "",
-        f"return {call}",
-    ]
-    return "def load_data():\n" + _indent(lines)
-
-
-def _main(project: Project) -> str:
-    t = project.training
-    lines = [
-        f"keras.utils.set_random_seed({t.seed})",
-        "model = compile_model(build_model())",
-        "model.summary()",
-        "data = load_data()",
-        "model.fit(",
-        f"{INDENT}data.x_train,",
-        f"{INDENT}data.y_train,",
-        f"{INDENT}validation_data=(data.x_val, data.y_val) if len(data.x_val) else None,",
-        f"{INDENT}epochs={t.epochs},",
-        f"{INDENT}batch_size={t.batch_size},",
-        ")",
-    ]
-    return 'if __name__ == "__main__":\n' + _indent(lines)
-
-
 def _header(project: Project) -> str:
     title = project.name.replace('"""', "'''")
     return (
@@ -354,67 +289,3 @@ def _header(project: Project) -> str:
         "    python this_script.py\n"
         '"""'
     )
-
-
-# ----------------------------------------------------------------- literals
-def _keras_object(value: Any) -> str:
-    """A compile argument: a name, a list/dict of them, or a serialized Keras object as the
-    constructor call with its non-default arguments (`keras.optimizers.Adam(...)`)."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_keras_object(v) for v in value) + "]"
-    if isinstance(value, dict) and "class_name" not in value:
-        return "{" + ", ".join(f"{_lit(k)}: {_keras_object(v)}" for k, v in value.items()) + "}"
-    if not isinstance(value, dict):
-        return _lit(value)
-    path = str(value.get("module") or "keras")
-    owner: Any = import_keras()
-    for part in path.split(".")[1:]:
-        owner = getattr(owner, part, None)
-    cls = getattr(owner, str(value["class_name"]), None)
-    try:
-        defaults = cls().get_config() if cls is not None else {}
-    except (TypeError, ValueError):
-        defaults = {}
-    args = []
-    for key, item in value.get("config", {}).items():
-        if key == "name":
-            continue
-        if key != "learning_rate" and key in defaults and _same(_f32(defaults[key]), _f32(item)):
-            continue
-        args.append(f"{key}={_keras_object(_f32(item))}")
-    return f"{path}.{value['class_name']}({', '.join(args)})"
-
-
-def _f32(value: Any) -> Any:
-    """Optimizer hyper-parameters are float32 variables: 0.001 rather than 0.0010000000474."""
-    return float(str(np.float32(value))) if isinstance(value, float) else value
-
-
-def _lit(value: Any) -> str:
-    """A Python literal for a JSON-like value, strings in double quotes."""
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, tuple):
-        inner = ", ".join(_lit(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, list):
-        return "[" + ", ".join(_lit(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    def norm(v: Any) -> Any:
-        if isinstance(v, (list, tuple)):
-            return [norm(x) for x in v]
-        return v
-
-    return bool(norm(a) == norm(b))
-
-
-def _indent(lines: list[str]) -> str:
-    out = []
-    for line in lines:
-        out += [INDENT + part if part else "" for part in line.split("\n")]
-    return "\n".join(out) + "\n"

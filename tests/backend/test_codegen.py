@@ -69,7 +69,15 @@ def test_the_script_is_clean_idiomatic_keras(projects: dict[str, Project]) -> No
     text = generate_script(projects["siamese_nested"])
     tree = ast.parse(text)
     functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    assert functions == ["build_encoder", "build_head", "build_model", "compile_model", "load_data"]
+    assert functions == [
+        "build_encoder",
+        "build_head",
+        "build_model",
+        "compile_model",
+        "load_data",
+        "load_weights",  # an imported model's weights: training continues from them
+        "fit_model",
+    ]
     assert text.startswith('"""siamese: a Keras model written by DeepCanvas.')
     assert "import keras\nfrom keras import layers\n" in text
     # the shared Dense is one variable applied twice; the nested model too

@@ -28,7 +28,7 @@ from backend.project import Project
 from backend.trainer import BatchEnd, EpochEnd, TrainAlert, TrainBegin, TrainEnd
 from gui.training_settings import TrainingSettings
 
-REDRAW_MS = 250
+REDRAW_MS = 250  # each plot redraws at most this often, the three plots in turn
 SMOOTHING = 0.8  # exponential moving average of batch values
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 
@@ -71,13 +71,15 @@ class TrainingPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.histograms: dict[str, list[Any]] = {}
         self._ema: dict[str, float] = {}
-        self._dirty = False
+        self._dirty: set[Any] = set()  # plots with new points not drawn yet
+        self._turn = 0  # the plot whose turn it is to redraw
+        self.plot_of: dict[str, Any] = {}  # curve key -> its PlotItem
         self._steps = 1
         self._epochs = 1
         self._color = 0
         self._build()
         self._timer = QTimer(self)
-        self._timer.setInterval(REDRAW_MS)
+        self._timer.setInterval(REDRAW_MS // 3)  # one plot per tick: shorter paints
         self._timer.timeout.connect(self._redraw)
         self._timer.start()
 
@@ -144,6 +146,8 @@ class TrainingPanel(QWidget):
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.3)
+            for side in ("left", "bottom"):  # major and minor grid lines: half the painting
+                plot.getAxis(side).setStyle(maxTickLevel=1)
         self.loss_plot.addLegend(offset=(-10, 10))
         self.metric_plot.addLegend(offset=(-10, -10))
         self.lr_plot.setLogMode(y=True)  # rates span decades
@@ -212,6 +216,8 @@ class TrainingPanel(QWidget):
                 plot.legend.clear()
         self.series.clear()
         self.curves.clear()
+        self.plot_of.clear()
+        self._dirty.clear()
         self.histograms.clear()
         self.hist_layer.clear()
         self._ema.clear()
@@ -235,7 +241,7 @@ class TrainingPanel(QWidget):
         batches = key.endswith("(batches)")
         if batches:
             pen = pg.mkPen(pg.mkColor(color).lighter(160), width=1)
-            item = plot.plot(pen=pen, name=key)
+            item = plot.plot(pen=pen, name=key, antialias=False)  # thousands of points
         elif key.startswith("val_"):
             item = plot.plot(
                 pen=pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
@@ -252,6 +258,7 @@ class TrainingPanel(QWidget):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
         self.curves[key] = item
+        self.plot_of[key] = plot
         return self.series[key]
 
     def on_event(self, event: Any) -> None:
@@ -268,7 +275,7 @@ class TrainingPanel(QWidget):
                     continue
                 smooth = self._ema.get(key, value) * SMOOTHING + value * (1 - SMOOTHING)
                 self._ema[key] = smooth
-                self._curve(f"{key} (batches)").add(x, smooth)
+                self._add(f"{key} (batches)", x, smooth)
             done = event.epoch * self._steps + event.step + 1
             self.progress.setValue(done)
             self.epoch_progress.setValue(event.step + 1)
@@ -276,13 +283,12 @@ class TrainingPanel(QWidget):
                 per_step = event.seconds / done
                 left = per_step * (self._epochs * self._steps - done)
                 self.speed.setText(f"ETA {_eta(left)}")
-            self._dirty = True
         elif isinstance(event, EpochEnd):
             x = event.epoch + 1.0
             for key, value in event.logs.items():
                 if key != "learning_rate":
-                    self._curve(key).add(x, value)
-            self._curve("learning_rate").add(x, event.learning_rate)
+                    self._add(key, x, value)
+            self._add("learning_rate", x, event.learning_rate)
             self.progress.setValue((event.epoch + 1) * self._steps)
             self.epoch_progress.setValue(self._steps)
             left = (self._epochs - event.epoch - 1) * event.seconds
@@ -291,15 +297,13 @@ class TrainingPanel(QWidget):
             self.status.setText(f"Epoch {event.epoch + 1}/{self._epochs}: " + ", ".join(parts))
             if event.histograms:
                 self._add_histograms(event.epoch, event.histograms)
-            self._dirty = True
         elif isinstance(event, TrainAlert):
             alert = event.alert
             self.alerts.addItem(f"⚠ {alert.text()}")
             self.alerts.item(self.alerts.count() - 1).setData(256, alert.layer or "")
             self.tabs.setTabText(1, f"Alerts ({self.alerts.count()})")
         elif isinstance(event, TrainEnd):
-            self._dirty = True
-            self._redraw()
+            self._redraw(everything=True)
 
     def _add_histograms(self, epoch: int, hist: dict[str, Any]) -> None:
         for layer in hist.get("weights", {}):
@@ -330,9 +334,24 @@ class TrainingPanel(QWidget):
     def point_count(self) -> int:
         return sum(len(s.x) for s in self.series.values())
 
-    def _redraw(self) -> None:
-        if not self._dirty:
+    def _add(self, key: str, x: float, y: float) -> None:
+        self._curve(key).add(x, y)
+        self._dirty.add(self.plot_of[key])
+
+    def _redraw(self, everything: bool = False) -> None:
+        """Draw the new points of the next plot that has any, in turn, or of all of them.
+
+        A repaint of one plot costs a third of all three: while TensorFlow keeps the CPU busy,
+        that is what bounds the window's longest pause (benchmarks/bench_ui.py)."""
+        plots = [self.loss_plot, self.metric_plot, self.lr_plot]
+        due = [p for p in plots if p in self._dirty]
+        if not due:
             return
-        self._dirty = False
+        if not everything:
+            later = [p for p in due if plots.index(p) >= self._turn]
+            due = [(later or due)[0]]
+            self._turn = (plots.index(due[0]) + 1) % len(plots)
+        self._dirty.difference_update(due)
         for key, series in self.series.items():
-            self.curves[key].setData(np.asarray(series.x), np.asarray(series.y))
+            if self.plot_of[key] in due:
+                self.curves[key].setData(np.asarray(series.x), np.asarray(series.y))

@@ -11,8 +11,9 @@ from backend.datasets import DatasetError, load_dataset
 from backend.distributed import DistributedError, make_trainer
 from backend.graph import LayerGraph
 from backend.insight import decision_grid, supports_decision_grid
+from backend.priority import lower_priority, other_threads
 from backend.project import DatasetChoice
-from backend.trainer import Trainer, TrainResult
+from backend.trainer import EpochEnd, TrainBegin, Trainer, TrainingEvent, TrainResult
 from backend.training_config import TrainingConfig
 
 
@@ -41,6 +42,17 @@ class TrainingWorker(QThread):
         self.trainer: Trainer | None = None
         self.result: TrainResult | None = None
         self._stop = threading.Event()
+        self._gui_thread = threading.get_native_id()  # made on the GUI thread
+
+    def _yield_cpu(self) -> None:
+        """Every thread but the GUI's at a lower priority (backend.priority): TensorFlow's
+        pools and tf.data's threads, some of which start with each epoch."""
+        lower_priority(other_threads(keep=self._gui_thread))
+
+    def _emit(self, event: TrainingEvent) -> None:
+        if isinstance(event, (TrainBegin, EpochEnd)):
+            self._yield_cpu()
+        self.event.emit(event)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -75,7 +87,7 @@ class TrainingWorker(QThread):
                 graph,
                 dataset,
                 self.config,
-                self.event.emit,
+                self._emit,
                 strategy="mirrored" if self.config.device == "mirrored" else "default",
                 device=None if self.config.device in ("auto", "mirrored") else self.config.device,
             )

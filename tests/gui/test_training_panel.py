@@ -111,3 +111,33 @@ def test_device_list_is_what_tensorflow_sees(qtbot: Any, window: MainWindow) -> 
     assert values[:2] == ["auto", "cpu"] and len(values) == 2 + len(gpus) + (len(gpus) > 1)
     combo.setCurrentIndex(values.index("cpu"))
     assert window.project.training.device == "cpu"
+
+
+def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
+    """One plot per redraw tick (a third of the paint while TensorFlow holds the CPU), none
+    starved by another that keeps getting points, and everything drawn when the run ends."""
+    from backend.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd
+
+    panel = window.training
+    panel._timer.stop()  # tick by hand
+    panel.reset_plots()
+
+    def drawn(key: str) -> int:
+        x = panel.curves[key].getData()[0]
+        return 0 if x is None else len(x)
+
+    panel.on_event(TrainBegin(epochs=2, steps_per_epoch=4))
+    for step in range(4):
+        panel.on_event(BatchEnd(0, step, 4, {"loss": 1.0 - step / 10, "accuracy": 0.5}))
+    panel.on_event(EpochEnd(0, {"loss": 0.7, "accuracy": 0.6}, 1.0, learning_rate=0.01))
+    keys = ["loss (batches)", "accuracy (batches)", "learning_rate"]
+    order = []
+    for _ in range(3):
+        panel._redraw()
+        order.append([drawn(k) > 0 for k in keys])
+        panel.on_event(BatchEnd(1, 0, 4, {"loss": 0.5, "accuracy": 0.7}))  # loss stays due
+    assert order == [[True, False, False], [True, True, False], [True, True, True]]
+    panel.on_event(BatchEnd(1, 1, 4, {"loss": 0.4, "accuracy": 0.8}))
+    panel.on_event(EpochEnd(1, {"loss": 0.4, "accuracy": 0.8}, 1.0, learning_rate=0.005))
+    panel.on_event(TrainEnd("completed", "done", {}))
+    assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [8, 8, 2]

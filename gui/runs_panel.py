@@ -336,9 +336,15 @@ def _cells(run: RunRecord) -> list[str]:
         *(_number(run.metrics.get(key)) for key in METRICS),
         f"{run.wall_time_s:.1f} s",
         f"{sum(throughput) / len(throughput):,.0f}" if throughput else "",
-        run.device,
+        _device(run),
         run.short_fingerprint,
     ]
+
+
+def _device(run: RunRecord) -> str:
+    """Where the run trained and with which speed-ups, beside its samples/s to compare."""
+    extras = [("mixed_float16", "mixed_precision"), ("XLA", "jit_compile")]
+    return " · ".join([run.device, *(text for text, key in extras if run.training.get(key))])
 
 
 def _number(value: float | None) -> str:

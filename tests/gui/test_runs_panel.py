@@ -119,3 +119,16 @@ def test_the_runs_dock_sits_with_the_training_dock(window: MainWindow) -> None:
     runs = window.findChild(QDockWidget, "dock_runs")
     assert runs is not None and runs.widget() is window.runs_panel
     assert runs in window.tabifiedDockWidgets(training)
+
+
+def test_the_device_cell_names_the_speed_ups_beside_samples_per_second() -> None:
+    from types import SimpleNamespace
+
+    from gui.runs_panel import _device
+
+    def run(**training: bool) -> Any:
+        return SimpleNamespace(device="CPU", training=training)
+
+    assert _device(run()) == "CPU"
+    assert _device(run(mixed_precision=True, jit_compile=False)) == "CPU · mixed_float16"
+    assert _device(run(mixed_precision=True, jit_compile=True)) == "CPU · mixed_float16 · XLA"

@@ -44,6 +44,8 @@ _FREE = (
 )
 _FREE_PREFIXES = ("SpatialDropout", "ZeroPadding", "Cropping", "Random")
 """Layers that only move data, and augmentations (identity in a forward pass at inference)."""
+_LOOKUPS = ("StringLookup", "IntegerLookup", "Hashing", "HashedCrossing", "TextVectorization")
+"""Hash-table lookups, hashing and string splitting: no floating-point work to count."""
 _PER_ELEMENT = {
     "Activation": 1,
     "ReLU": 1,
@@ -172,7 +174,7 @@ def _pooling_flops(layer: Any, ins: list[Shape], out: Shape) -> int:
 
 
 def _rule(type_name: str) -> Rule | None:
-    if type_name in _FREE or type_name.startswith(_FREE_PREFIXES):
+    if type_name in _FREE or type_name in _LOOKUPS or type_name.startswith(_FREE_PREFIXES):
         return lambda layer, ins, out: 0
     if type_name in _PER_ELEMENT:
         per = _PER_ELEMENT[type_name]

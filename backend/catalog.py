@@ -72,6 +72,22 @@ _CHOICES_BY_SUFFIX: dict[str, tuple[Any, ...]] = {
     "_constraint": (None, "max_norm", "non_neg", "unit_norm"),
 }
 _PADDING_1D = ("valid", "same", "causal")
+_LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
+_CHOICES_BY_LAYER: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("StringLookup", "output_mode"): _LOOKUP_MODES,
+    ("IntegerLookup", "output_mode"): _LOOKUP_MODES,
+    ("Hashing", "output_mode"): ("int", "one_hot", "multi_hot", "count"),
+    ("HashedCrossing", "output_mode"): ("int", "one_hot"),
+    ("TextVectorization", "output_mode"): ("int", "multi_hot", "count", "tf_idf"),
+    ("TextVectorization", "standardize"): (
+        None,
+        "lower_and_strip_punctuation",
+        "lower",
+        "strip_punctuation",
+    ),
+    ("TextVectorization", "split"): (None, "whitespace", "character"),
+}
+"""Choices Keras documents for one layer's string argument (a callable is code: not offered)."""
 
 
 _KIND_WORDS = {
@@ -86,6 +102,8 @@ _KIND_WORDS = {
     "layer": "layer",
     "graph": "subgraph",
     "str": "text",
+    "str_list": "list of words such as red, green, blue",
+    "int_list": "list of whole numbers such as 10, 20, 30",
     "choice": "choice",
     "bool": "yes/no",
 }
@@ -97,7 +115,8 @@ class ParamSpec:
 
     kind: 'int', 'float', 'bool', 'str', 'choice', 'int_tuple' (ints or a tuple of ints),
     'shape' (a tuple of ints where None is allowed), 'optional_int', 'optional_float',
-    'int_or_list' (an int, or a list of ints: `axis`), 'json' (anything JSON-able),
+    'int_or_list' (an int, or a list of ints: `axis`), 'str_list' and 'int_list' (a lookup's
+    vocabulary, typed as `red, green, blue` or as a JSON list), 'json' (anything JSON-able),
     'layer' (a wrapped layer: `{"type": "LSTM", "params": {...}}`, type among `choices`) or
     'graph' (a block's subgraph, as `LayerGraph.to_dict()`).
     """
@@ -123,6 +142,8 @@ class ParamSpec:
         """The value as typed in a text editor: `3, 3` for tuples, empty for None."""
         if value is None:
             return ""
+        if self.kind == "str_list" and not _plain_words(value):
+            return json.dumps(value)  # words with commas, spaces at their ends, or empty ones
         if isinstance(value, (list, tuple)):
             return ", ".join("None" if v is None else str(v) for v in value)
         if isinstance(value, (dict, bool)) or self.kind == "json":
@@ -151,12 +172,35 @@ class ParamSpec:
                 if self.kind == "int_tuple" and len(values) == 1:
                     return values[0]
                 return values
+            if self.kind in ("str_list", "int_list"):
+                return self._parse_list(text)
             if self.kind == "json":
                 return json.loads(text)
         except (ValueError, json.JSONDecodeError):
             word = _KIND_WORDS[self.kind]
             raise ValueError(f"{self.name}: {text!r} is not a valid {word}") from None
         return text
+
+    def _parse_list(self, text: str) -> list[Any]:
+        """`red, green, blue` or a JSON list; every item a string (str_list) or an int."""
+        items: Any = json.loads(text) if text.startswith("[") else None
+        if items is None:
+            items = [t.strip() for t in text.split(",")]
+            if self.kind == "int_list":
+                items = [int(t) for t in items]
+        want = str if self.kind == "str_list" else int
+        if not isinstance(items, list) or not all(
+            isinstance(v, want) and not isinstance(v, bool) for v in items
+        ):
+            raise ValueError(text)
+        return items
+
+
+def _plain_words(value: Any) -> bool:
+    """Strings that survive `", ".join` and a split on commas unchanged."""
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(v, str) and v and "," not in v and v == v.strip() for v in value
+    )
 
 
 @dataclass(frozen=True)
@@ -202,10 +246,16 @@ def type_for_class_name(class_name: str) -> str | None:
 
 
 _SHAPE_NAMES = ("output_shape", "target_shape")
+_LIST_NAMES = ("vocabulary",)
+_OPTIONAL_INT_NAMES = ("max_tokens", "output_sequence_length")
 _TUPLE_NAMES = ("strides", "pool_size", "size", "dilation_rate", "kernel_size", "cropping")
 
 
 def _kind_for(name: str, value: Any) -> tuple[str, tuple[Any, ...]]:
+    if name in _LIST_NAMES and isinstance(value, list):  # typed by its starting value
+        return ("int_list" if all(isinstance(v, int) for v in value) else "str_list"), ()
+    if name in _OPTIONAL_INT_NAMES and value is None:
+        return "optional_int", ()
     if name in _CHOICES_BY_NAME and (value is None or isinstance(value, str)):
         return "choice", _CHOICES_BY_NAME[name]  # not ZeroPadding2D's padding=(1, 1)
     for suffix, choices in _CHOICES_BY_SUFFIX.items():
@@ -291,7 +341,7 @@ def layer_spec(type_name: str) -> LayerSpec:
         return _block_spec(info)
     params: list[ParamSpec] = []
     for p in _constructor_parameters(layer_class(type_name)):
-        required = p.default is inspect.Parameter.empty
+        required = p.default is inspect.Parameter.empty or p.name in info.needs
         default = info.required.get(p.name) if required else p.default
         if info.is_wrapper and p.name in ("layer", "backward_layer"):
             params.append(
@@ -299,6 +349,8 @@ def layer_spec(type_name: str) -> LayerSpec:
             )
             continue
         kind, choices = _kind_for(p.name, default)
+        choices = _CHOICES_BY_LAYER.get((type_name, p.name), choices)
+        kind = "choice" if choices else kind
         if p.name == "padding" and type_name.endswith("1D") and type_name.startswith("Conv"):
             choices = _PADDING_1D
         if kind == "choice" and default not in choices:  # e.g. Embedding's 'uniform'
@@ -401,11 +453,6 @@ EXCLUDED: dict[str, str] = {
     "GRUCell": "a cell, used inside an RNN layer",
     "StackedRNNCells": "a list of cells, used inside an RNN layer",
     "Pipeline": "a list of preprocessing layers: chain them on the canvas instead",
-    "TextVectorization": "needs a vocabulary adapted to string data: prepare text outside",
-    "StringLookup": "needs a vocabulary of strings: prepare text outside",
-    "IntegerLookup": "needs a vocabulary adapted to data",
-    "Hashing": "hashes strings or ids: categorical data preparation",
-    "HashedCrossing": "crosses categorical features: data preparation",
     "MaxNumBoundingBoxes": "works on bounding-box annotations, not tensors in a model",
     "Equalization": "in Keras 3.15 its symbolic call returns its input itself, so a functional "
     "model cannot hold it (a Keras bug)",

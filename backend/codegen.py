@@ -238,19 +238,21 @@ def _input_call(node: Node, prefix: str = "") -> str:
 
 
 def _layer_expr(node: Node, name: str | None) -> str:
-    """`layers.Dense(64, activation="relu", name="fc")`: required arguments by position."""
+    """`layers.Dense(64, activation="relu", name="fc")`: the leading required arguments by
+    position (a lookup's `vocabulary`, required by the app but not first, by name)."""
     spec = layer_spec(node.layer_type)
     args: list[str] = []
-    positional = True
+    positional = True  # while every argument so far was written by position
     for param in spec.params:
         if param.name not in node.params:
-            positional = positional and not param.required
+            positional = False
             continue
         value = node.params[param.name]
         if param.kind == "layer":
             text = "None" if value is None else _inner_expr(value, name)
         else:
             if not param.required and _same(value, param.default):
+                positional = False
                 continue
             text = _lit(param.coerce(value))
         if param.required and positional:

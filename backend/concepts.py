@@ -75,8 +75,9 @@ CONCEPTS: dict[str, str] = {
     ),
     "Preprocessing": (
         "Preprocessing layers run inside the model, so an exported model takes raw data: "
-        "Rescaling maps pixels from 0..255 to 0..1, Normalization standardises features, and "
-        "random flips and rotations augment images while training only."
+        "Rescaling maps pixels from 0..255 to 0..1, Normalization standardises features, "
+        "StringLookup and TextVectorization turn words into ids by a vocabulary (from an Input "
+        "of dtype string), and random flips and rotations augment images while training only."
     ),
     "Losses": (
         "The loss measures how wrong the predictions are. Classification uses cross-entropy "

@@ -21,6 +21,7 @@ from backend.catalog import (
     type_for_class_name,
 )
 from backend.export import ModelFileError
+from backend.layer_table import layer_info
 
 MODEL_CLASSES = ("Functional", "Sequential", "Model")
 _BOOKKEEPING = ("shared_object_id", "build_config", "compile_config")
@@ -120,6 +121,13 @@ def layer_params(class_name: str, config: dict[str, Any], where: str) -> dict[st
     another argument, such as a pooling layer's strides).
     """
     config = _plain(config)
+    for key in layer_info(class_name).needs:
+        if config.get(key) is None:  # adapted to data: Keras keeps it in the file, not here
+            raise ModelImportError(
+                f"{where} ({class_name}) was adapted to data: its {key} is stored beside its "
+                f"config, and DeepCanvas builds layers from their config. Save the model with "
+                f"the {key} given (e.g. {class_name}({key}=layer.get_{key}()))"
+            )
     full = {k: _param_value(k, v, where) for k, v in config.items() if k != "name"}
     inner = full.get("layer")
     if class_name == "Bidirectional" and isinstance(inner, dict):  # it renames its copies
@@ -169,6 +177,7 @@ def inner_layer(serialized: dict[str, Any], where: str) -> dict[str, Any]:
 
 @cache
 def _required_names(class_name: str) -> frozenset[str]:
+    """What Keras requires, and what DeepCanvas does (a lookup's vocabulary)."""
     signature = inspect.signature(layer_class(class_name).__init__)
     return frozenset(
         p.name
@@ -176,7 +185,7 @@ def _required_names(class_name: str) -> frozenset[str]:
         if p.default is inspect.Parameter.empty
         and p.name != "self"
         and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-    )
+    ) | frozenset(layer_info(class_name).needs)
 
 
 def _json(value: dict[str, Any]) -> str:

@@ -44,6 +44,12 @@ class LayerInfo:
     advanced: tuple[str, ...] = ()
     example_input: Shapes = ((16,),)
     """A suitable input shape per port (batch excluded), used by tests and quick previews."""
+    example_dtypes: tuple[str, ...] = ()
+    """The dtype of each `example_input` port, when not float32 (strings for text lookups)."""
+    needs: tuple[str, ...] = ()
+    """Parameters Keras lets default, to adapt them to data later, that a model built from a
+    project file cannot do without: a lookup's `vocabulary` (nothing adapts it there, and a
+    saved model without one does not load). The inspector asks for them as required."""
     positional_inputs: bool = False
     """Called as `layer(query, value, key)` rather than `layer([a, b, ...])` (attention)."""
     state_inputs: bool = False
@@ -402,6 +408,27 @@ _add("Resizing", "Preprocessing", "Resizes images to a fixed height and width.",
      required={"height": 16, "width": 16}, key=("height", "width"), example=_IMG)  # fmt: skip
 _add("CenterCrop", "Preprocessing", "Crops the centre of images to a fixed size.",
      required={"height": 4, "width": 4}, key=("height", "width"), example=_IMG)  # fmt: skip
+_add("StringLookup", "Preprocessing",
+     "Maps strings to integer ids by a vocabulary you type (unknown ones to the OOV id 0).",
+     required={"vocabulary": ["red", "green", "blue"]}, needs=("vocabulary",),
+     key=("output_mode",), example=((1,),), example_dtypes=("string",))  # fmt: skip
+_add("IntegerLookup", "Preprocessing",
+     "Maps integer categories (ids, codes) to consecutive ids by a vocabulary you type.",
+     required={"vocabulary": [10, 20, 30]}, needs=("vocabulary",), key=("output_mode",),
+     example=((1,),), example_dtypes=("int64",))  # fmt: skip
+_add("Hashing", "Preprocessing",
+     "Hashes strings or integers into a fixed number of bins: categories without a vocabulary.",
+     required={"num_bins": 16}, key=("num_bins",), example=((1,),),
+     example_dtypes=("string",))  # fmt: skip
+_add("HashedCrossing", "Preprocessing",
+     "Crosses two categorical features (strings or integers) into hashed bins of pairs.",
+     required={"num_bins": 16}, key=("num_bins",), inputs=("a", "b"), min_inputs=2,
+     max_inputs=2, example=((1,), (1,)), example_dtypes=("string", "int64"))  # fmt: skip
+_add("TextVectorization", "Preprocessing",
+     "Splits raw text into words and maps them to ids by a vocabulary you type.",
+     required={"vocabulary": ["the", "a", "good", "bad"], "output_sequence_length": 8},
+     needs=("vocabulary",), key=("output_mode", "output_sequence_length"), example=((1,),),
+     example_dtypes=("string",))  # fmt: skip
 _add("MelSpectrogram", "Preprocessing", "Turns raw audio into a mel spectrogram.",
      required={"fft_length": 256, "sequence_stride": 128, "num_mel_bins": 32},
      key=("num_mel_bins",), example=((1024,),))  # fmt: skip
@@ -505,6 +532,16 @@ class UnknownLayerError(KeyError):
     def __str__(self) -> str:
         where = f" (layer '{self.node_name}')" if self.node_name else ""
         return f"unknown layer type {self.type_name!r}{where}"
+
+
+def example_inputs(info: LayerInfo) -> list[dict[str, Any]]:
+    """The parameters of an Input node for each example port: its shape, and its dtype when
+    that is not float32."""
+    dtypes = info.example_dtypes or ("float32",) * len(info.example_input)
+    return [
+        {"shape": list(shape), **({"dtype": dtype} if dtype != "float32" else {})}
+        for shape, dtype in zip(info.example_input, dtypes, strict=True)
+    ]
 
 
 def layer_info(type_name: str) -> LayerInfo:

@@ -14,7 +14,7 @@ from backend.catalog import palette_types
 from backend.compiler import compile_graph
 from backend.examples import digits_cnn
 from backend.graph import LayerGraph
-from backend.layer_table import layer_info
+from backend.layer_table import example_inputs, layer_info
 from backend.shapes import ShapeInference
 
 ChainBuilder = Callable[..., list[str]]
@@ -242,10 +242,10 @@ def test_format_bytes(value: int | None, text: str) -> None:
 
 
 def single_layer_graph(layer_type: str, params: dict[str, Any] | None = None) -> LayerGraph:
-    """Inputs of the layer's example shapes feeding one node of `layer_type`."""
+    """Inputs of the layer's example shapes and dtypes feeding one node of `layer_type`."""
     info = layer_info(layer_type)
     graph = LayerGraph()
-    inputs = [graph.add_node("Input", {"shape": list(s)}).id for s in info.example_input]
+    inputs = [graph.add_node("Input", params).id for params in example_inputs(info)]
     node = graph.add_node(layer_type, {**info.required, **(params or {})})
     for port, src in enumerate(inputs):
         graph.connect(src, node.id, port)

@@ -21,7 +21,7 @@ from backend.catalog import (
 from backend.compiler import compile_graph
 from backend.graph import LayerGraph
 from backend.keras_env import import_keras
-from backend.layer_table import CATEGORIES, LAYERS, layer_info, layers_by_category
+from backend.layer_table import CATEGORIES, LAYERS, example_inputs, layer_info, layers_by_category
 from backend.project import Project, load_project, save_project
 from backend.shapes import ShapeInference
 
@@ -131,7 +131,7 @@ def test_layer_kwargs_refuses_unknown_and_missing_parameters_by_name() -> None:
 
 # ----------------------------------------------------------------- every palette layer
 def palette_graph(type_name: str) -> tuple[LayerGraph, str]:
-    """The layer fed by Inputs of its example shapes (an Input feeds a ReLU)."""
+    """The layer fed by Inputs of its example shapes and dtypes (an Input feeds a ReLU)."""
     graph = LayerGraph()
     info = layer_info(type_name)
     if info.is_input:
@@ -139,8 +139,8 @@ def palette_graph(type_name: str) -> tuple[LayerGraph, str]:
         graph.connect(node.id, graph.add_node("ReLU").id)
         return graph, node.id
     sources = [
-        graph.add_node("Input", {"shape": list(shape)}, name=f"in_{port}")
-        for port, shape in enumerate(info.example_input)
+        graph.add_node("Input", params, name=f"in_{port}")
+        for port, params in enumerate(example_inputs(info))
     ]
     node = graph.add_node(type_name, name=UNDER_TEST)
     for port, source in enumerate(sources):

@@ -115,10 +115,10 @@ def test_a_custom_layer_is_refused_by_name(tmp_path: Path) -> None:
 
 def test_an_unsupported_builtin_layer_says_why(tmp_path: Path) -> None:
     keras = import_keras()
-    inputs = keras.Input((3,), dtype="int64", name="ids")
-    hashed = keras.layers.Hashing(num_bins=8, name="hash")(inputs)
-    keras.Model(inputs, hashed).save(tmp_path / "hashing.keras")
-    refuse(tmp_path / "hashing.keras", "layer 'hash'", "Hashing", "not supported")
+    inputs = keras.Input((5, 3), name="steps")
+    rnn = keras.layers.RNN(keras.layers.SimpleRNNCell(4), name="rnn")(inputs)
+    keras.Model(inputs, rnn).save(tmp_path / "rnn.keras")
+    refuse(tmp_path / "rnn.keras", "layer 'rnn'", "RNN", "not supported", "needs a cell")
 
 
 def test_a_raw_operation_on_tensors_is_refused_by_name(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import importlib.util
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -31,6 +32,7 @@ import numpy as np
 from backend.export import ModelFileError
 from backend.export_verify import RUNTIMES, model_inputs, reference_outputs
 from backend.keras_env import import_tensorflow
+from backend.weights import leaf_layers
 
 QUANTIZATIONS: dict[str, str] = {
     "none": "none (float32)",
@@ -182,7 +184,7 @@ def export_model(
                 WRITERS[fmt](model, tmp, quantize)
         except Exception as exc:
             raise ExportError(
-                f"{path}: {spec.label} conversion failed: {_conversion_problem(exc)}"
+                f"{path}: {spec.label} conversion failed: {_conversion_problem(exc, model)}"
             ) from exc
         runtime, load_and_run = RUNTIMES[fmt]
         try:
@@ -240,7 +242,36 @@ def _write_tflite(model: Any, tmp: Path, quantize: str) -> None:
 
 
 def _write_onnx(model: Any, tmp: Path, quantize: str) -> None:
-    model.export(str(tmp), format="onnx", verbose=False)
+    """tf2onnx logs the operations it cannot convert and writes a graph ONNX Runtime cannot
+    load: those logs become the error, naming the operations and their layers."""
+    errors = _LogRecords()
+    logger = logging.getLogger("tf2onnx")
+    logger.addHandler(errors)
+    try:
+        model.export(str(tmp), format="onnx", verbose=False)
+    finally:
+        logger.removeHandler(errors)
+    text = "\n".join(errors.messages)
+    ops = sorted(set(re.findall(r"op \[[^\]]*: (\w+)\] is not supported", text)))
+    ops += sorted(set(re.findall(r"Failed to convert node '[^']*/(\w+)'", text)) - set(ops))
+    if ops:
+        layers = layers_named_in(model, text)
+        where = f" in {', '.join(layers)}" if layers else ""
+        raise ValueError(
+            f"tf2onnx has no ONNX operator for {', '.join(ops)}{where} (string, hashing and "
+            "lookup-table operations mostly have none): use SavedModel or Keras"
+        )
+
+
+class _LogRecords(logging.Handler):
+    """Keeps the messages of the error records a logger emits."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 WRITERS: dict[str, Callable[[Any, Path, str], None]] = {
@@ -335,16 +366,33 @@ def _tolerance(expected: list[np.ndarray]) -> float:
     return (1e-2 if low_precision else FLOAT_TOLERANCE) * scale
 
 
-def _conversion_problem(exc: BaseException) -> str:
-    """The converter's reason in one line (TFLite's is pages of MLIR)."""
+def _conversion_problem(exc: BaseException, model: Any) -> str:
+    """The converter's reason in one line (TFLite's is pages of MLIR), naming the layers
+    whose operations it could not convert when the message says where they are."""
     text = str(exc)
     if "not supported by the native TFLite runtime" in text:
         ops = text.split("TF Select ops:", 1)[-1].splitlines()[0].strip()
+        layers = layers_named_in(model, text)
+        if layers:
+            return (
+                f"these operations have no TFLite kernel: {ops} (in {', '.join(layers)}; "
+                "string, hashing and lookup-table layers mostly have none): use SavedModel or Keras"
+            )
         return (
             f"these operations have no TFLite kernel: {ops} (a float16 or unusual layer; "
             "export with the float32 policy or use SavedModel)"
         )
     return _first_line(exc)
+
+
+def layers_named_in(model: Any, text: str) -> list[str]:
+    """`Hashing 'ids'` for each layer of `model` whose TensorFlow scope (`.../ids_1/...`)
+    appears in a converter's message."""
+    found = []
+    for _path, layer in leaf_layers(model):
+        if re.search(rf"/{re.escape(layer.name)}(_\d+)?/", text):
+            found.append(f"{type(layer).__name__} '{layer.name}'")
+    return found
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from backend.keras_env import import_keras, import_tensorflow
+from backend.weights import leaf_layers
 
 CHECK_SAMPLES = 8
 """How many samples an export is checked on."""
@@ -29,9 +30,15 @@ def model_inputs(model: Any, samples: Any, source: str) -> tuple[list[np.ndarray
     values of the inputs' shapes and dtypes. Also says where they came from."""
     specs = [(tuple(t.shape), str(t.dtype)) for t in model.inputs]
     given = _as_list(samples, len(specs))
+    if given is not None and any(
+        d == "string" and np.asarray(a).dtype.kind not in "OUS"
+        for a, (_, d) in zip(given, specs, strict=True)
+    ):
+        given = None  # numbers for a text input: the project's data is not the model's
     if given is not None:
         arrays = [
-            np.asarray(a)[:CHECK_SAMPLES].astype(d) for a, (_, d) in zip(given, specs, strict=True)
+            np.asarray(a)[:CHECK_SAMPLES].astype(_numpy_dtype(d))
+            for a, (_, d) in zip(given, specs, strict=True)
         ]
         if all(len(a) for a in arrays):
             return arrays, source or "samples"
@@ -39,11 +46,40 @@ def model_inputs(model: Any, samples: Any, source: str) -> tuple[list[np.ndarray
     arrays = []
     for shape, dtype in specs:
         full = (CHECK_SAMPLES, *(d if d is not None else 4 for d in shape[1:]))
-        if np.dtype(dtype).kind in "iub":
+        if dtype == "string":
+            arrays.append(_texts(rng, full, vocabulary_words(model)))
+        elif np.dtype(dtype).kind in "iub":
             arrays.append(rng.integers(0, 2, size=full).astype(dtype))
         else:
             arrays.append(rng.standard_normal(full).astype(dtype))
     return arrays, "random inputs"
+
+
+def _numpy_dtype(dtype: str) -> Any:
+    """Keras' "string" is a NumPy object array of Python strings (what TensorFlow takes)."""
+    return object if dtype == "string" else dtype
+
+
+def vocabulary_words(model: Any) -> list[str]:
+    """The string vocabularies of the model's lookup layers (StringLookup, TextVectorization),
+    so that check samples hit known words as well as unknown ones."""
+    words: list[str] = []
+    for _path, layer in leaf_layers(model):
+        vocabulary = getattr(layer, "get_vocabulary", None)
+        if callable(vocabulary):  # its unknown-word token ("[UNK]") is not a word
+            unknown = getattr(layer, "oov_token", "[UNK]")  # TextVectorization: "[UNK]"
+            words += [w for w in vocabulary() if isinstance(w, str) and w.strip() and w != unknown]
+    return sorted(set(words))[:50]
+
+
+def _texts(rng: np.random.Generator, shape: tuple[int, ...], words: list[str]) -> np.ndarray:
+    """Random one- or two-word strings from `words` and a word no vocabulary has."""
+    pool = [*words, "unknown"]
+    texts = [
+        " ".join(rng.choice(pool, size=int(rng.integers(1, 3))).tolist())
+        for _ in range(int(np.prod(shape)))
+    ]
+    return np.array(texts, dtype=object).reshape(shape)
 
 
 def project_samples(project: Any) -> tuple[Any, str]:

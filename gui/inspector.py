@@ -1,14 +1,16 @@
 """The inspector: the selected node's name and parameters, with an editor per parameter type.
 
 Editors are built from the Keras-derived `backend.catalog.LayerSpec`; edits go to the graph
-model, and the inspector re-reads the node when the model announces a change.
+model, and the inspector re-reads the node when the model announces a change. A layer with
+several outputs (an LSTM with its states) lists each output's shape and can mark any of them
+as a model output; when an edit changes how many it has, the panel is rebuilt.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,9 +25,9 @@ from PySide6.QtWidgets import (
 
 from backend.catalog import ParamSpec, layer_spec
 from backend.commands import Rename, SetOutputs, SetParams, UndoStack
-from backend.graph import LayerGraph
+from backend.graph import LayerGraph, output_entry
 from backend.live_shapes import LiveShapes
-from backend.shapes import format_shape
+from backend.shapes import format_shape, output_labels
 from gui import inner_layer_editor
 
 
@@ -40,6 +42,8 @@ class Inspector(QScrollArea):
         self.node_id: str | None = None
         self.ready = False
         self.editors: dict[str, QWidget] = {}
+        self.output_boxes: list[QCheckBox] = []
+        """One 'model output' box per output of the node (output 0 is `output_box`)."""
         self.setWidgetResizable(True)
         self.setObjectName("inspector")
         graph.params_changed.connect(self._on_params_changed)
@@ -57,6 +61,7 @@ class Inspector(QScrollArea):
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if node_id in self.graph.nodes else None
         self.editors = {}
+        self.output_boxes = []
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -81,12 +86,16 @@ class Inspector(QScrollArea):
         name_edit.editingFinished.connect(lambda: self._rename(name_edit))
         form.addRow("name", name_edit)
         self.editors["name"] = name_edit
-        output_box = QCheckBox("model output")
-        output_box.setObjectName("param_is_output")
-        output_box.setChecked(self.node_id in self.graph.explicit_outputs)
-        output_box.toggled.connect(self._set_output)
-        form.addRow("", output_box)
-        self.output_box = output_box
+        labels = self._output_labels()
+        self.output_boxes = []
+        for port, label in enumerate(labels):
+            box = QCheckBox("model output" if len(labels) == 1 else f"model output: {label}")
+            box.setObjectName("param_is_output" if port == 0 else f"param_is_output_{port}")
+            box.setChecked(output_entry(self.node_id, port) in self.graph.explicit_outputs)
+            box.toggled.connect(lambda on, p=port: self._set_output(on, p))
+            form.addRow("", box)
+            self.output_boxes.append(box)
+        self.output_box = self.output_boxes[0]
         layout.addLayout(form)
         if not self.ready:
             layout.addWidget(QLabel("<i>Loading Keras… parameters appear in a moment.</i>"))
@@ -154,14 +163,23 @@ class Inspector(QScrollArea):
         if edit.text() != self.graph.nodes[self.node_id].name:
             edit.setText(self.undo.push(Rename(self.node_id, edit.text())).name)
 
-    def _set_output(self, on: bool) -> None:
+    def _output_labels(self) -> list[str]:
+        """The node's outputs as inference last found them (one while it has no shape)."""
+        if self.node_id is None:
+            return []
+        result = self.live.results.get(self.node_id)
+        count = result.output_count if result is not None and result.ok else 1
+        return output_labels(self.graph, self.graph.nodes[self.node_id], max(count, 1))
+
+    def _set_output(self, on: bool, port: int = 0) -> None:
         if self.node_id is None:
             return
+        entry = output_entry(self.node_id, port)
         outputs = self.graph.explicit_outputs
-        if on and self.node_id not in outputs:
-            self.undo.push(SetOutputs([*outputs, self.node_id], "Mark as model output"))
-        elif not on and self.node_id in outputs:
-            self.undo.push(SetOutputs([o for o in outputs if o != self.node_id], "Unmark output"))
+        if on and entry not in outputs:
+            self.undo.push(SetOutputs([*outputs, entry], "Mark as model output"))
+        elif not on and entry in outputs:
+            self.undo.push(SetOutputs([o for o in outputs if o != entry], "Unmark output"))
 
     # ----------------------------------------------------------------- model -> view
     def _on_params_changed(self, node_id: str) -> None:
@@ -191,10 +209,12 @@ class Inspector(QScrollArea):
             editor.blockSignals(False)
 
     def _on_outputs_changed(self) -> None:
-        if self.node_id is not None and hasattr(self, "output_box"):
-            self.output_box.blockSignals(True)
-            self.output_box.setChecked(self.node_id in self.graph.explicit_outputs)
-            self.output_box.blockSignals(False)
+        if self.node_id is None:
+            return
+        for port, box in enumerate(self.output_boxes):
+            box.blockSignals(True)
+            box.setChecked(output_entry(self.node_id, port) in self.graph.explicit_outputs)
+            box.blockSignals(False)
 
     def _on_node_removed(self, node: Any) -> None:
         if node.id == self.node_id:
@@ -204,14 +224,32 @@ class Inspector(QScrollArea):
         if self.node_id is None or self.node_id not in self.graph.nodes:
             return
         result = self.live.results.get(self.node_id)
+        if result is not None and result.ok and result.output_count != len(self.output_boxes):
+            # its outputs changed (say return_state was ticked): rebuild once this edit is done
+            QTimer.singleShot(0, self, lambda node=self.node_id: self._rebuild_for(node))
         if result is None:
             self.status.setText("")
         elif result.error:
             self.status.setText(f"<span style='color:#D62728'>⚠ {result.error}</span>")
         elif result.blocked:
             self.status.setText("<i>no shape: a layer before this one has an error</i>")
+        elif result.output_count > 1:
+            labels = self._output_labels()
+            shapes = [result.port(i) for i in range(result.output_count)]
+            rows = [
+                f"{label} <b>{format_shape(s.shape if s else None)}</b>"
+                for label, s in zip(labels, shapes, strict=False)
+            ]
+            self.status.setText("output shapes: " + ", ".join(rows))
         else:
             self.status.setText(f"output shape <b>{format_shape(result.shape)}</b>")
+
+    def _rebuild_for(self, node_id: str | None) -> None:
+        result = self.live.results.get(node_id) if node_id is not None else None
+        if node_id != self.node_id or result is None or not result.ok:
+            return
+        if result.output_count != len(self.output_boxes):
+            self.show_node(node_id)
 
 
 def _same(a: Any, b: Any) -> bool:

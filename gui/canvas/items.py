@@ -2,6 +2,10 @@
 
 Items only draw what the model holds; every change goes through `backend.graph.LayerGraph`
 and comes back to them as an event (see `gui.canvas.scene.GraphScene`).
+
+A node has one output port per tensor its layer returns (as shape inference finds them: an
+LSTM with `return_state` shows `output`, `h`, `c`), labelled inside the node's right edge when
+there are several; an edge starts at the port its `src_port` names.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ _LABEL_FONT = QFont()
 _LABEL_FONT.setPointSizeF(8.5)
 HEADER_HEIGHT = 22.0
 PORT_SPACING = 22.0
+OUTPUT_LABEL_WIDTH = 84.0
+"""Room for the names of a node's outputs (`backward_h`) inside its right edge."""
 
 
 def key_params_text(node: Node) -> str:
@@ -66,10 +72,15 @@ class PortItem(QGraphicsEllipseItem):
         self.node_item = node_item
         self.is_output = is_output
         self.index = index
+        self.label = label
         self.setAcceptHoverEvents(True)
         self.setBrush(QBrush(QColor("#FFFFFF")))
         self.setPen(QPen(QColor("#555555"), 1.5))
-        self.setToolTip(f"output of {node_item.node.name}" if is_output else f"input: {label}")
+        if is_output:
+            which = "output" if label == "output" else f"output {index} ({label})"
+            self.setToolTip(f"{which} of {node_item.node.name}")
+        else:
+            self.setToolTip(f"input: {label}")
         self.setZValue(2)
         self.setCursor(Qt.CursorShape.CrossCursor)
 
@@ -110,7 +121,11 @@ class NodeItem(QGraphicsItem):
         """Parameters of the node's layer, from the analysis panel (None: not known yet)."""
         self.is_output = False
         self.input_ports: list[PortItem] = []
-        self.output_port: PortItem | None = None
+        self.output_ports: list[PortItem] = []
+        self.output_labels: list[str] = ["output"]
+        self.inferred_outputs = 1
+        """How many outputs inference last found for the layer (kept while it has no shape)."""
+        self._connected_inputs = 0
         self._height = 0.0
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -123,28 +138,53 @@ class NodeItem(QGraphicsItem):
         self.rebuild_ports(0)
         self.refresh()
 
+    @property
+    def output_port(self) -> PortItem | None:
+        """Output 0, the only one of most layers."""
+        return self.output_ports[0] if self.output_ports else None
+
     # ----------------------------------------------------------------- geometry
     def rebuild_ports(self, connected_inputs: int) -> None:
-        """Lay out ports; a merge layer always shows one free input beyond those connected."""
+        """Lay out ports; a merge layer always shows one free input beyond those connected,
+        a recurrent layer one free starting-state input once its sequence is connected."""
+        self._connected_inputs = connected_inputs
         if self.info.is_variadic:
             count = max(self.info.min_inputs, connected_inputs + 1)
             labels = [f"input {i}" for i in range(count)]
+        elif self.info.state_inputs:
+            count = min(self.info.max_inputs, max(self.info.min_inputs, connected_inputs + 1))
+            labels = list(self.info.input_names[:count])
         else:
             count = self.info.max_inputs
             labels = list(self.info.input_names[:count])
         if len(self.input_ports) != count:
-            for port in self.input_ports:
-                port.setParentItem(None)
-                if port.scene() is not None:
-                    port.scene().removeItem(port)
+            _drop(self.input_ports)
             self.prepareGeometryChange()
             self.input_ports = [PortItem(self, False, i, labels[i]) for i in range(count)]
-        self._height = max(78.0, HEADER_HEIGHT + PORT_SPACING * count + 12)
+        if [p.label for p in self.output_ports] != self.output_labels:
+            _drop(self.output_ports)
+            self.prepareGeometryChange()
+            self.output_ports = [
+                PortItem(self, True, i, label) for i, label in enumerate(self.output_labels)
+            ]
+        rows = max(count, len(self.output_ports))
+        self._height = max(78.0, HEADER_HEIGHT + PORT_SPACING * rows + 12)
         for i, port in enumerate(self.input_ports):
             port.setPos(0.0, self._port_y(i, count))
-        if self.output_port is None:
-            self.output_port = PortItem(self, True, 0, "output")
-        self.output_port.setPos(theme.NODE_WIDTH, self._height / 2 + HEADER_HEIGHT / 2)
+        outputs = len(self.output_ports)
+        for i, port in enumerate(self.output_ports):
+            y = self._height / 2 + HEADER_HEIGHT / 2 if outputs == 1 else self._port_y(i, outputs)
+            port.setPos(theme.NODE_WIDTH, y)
+
+    def set_output_labels(self, labels: list[str]) -> bool:
+        """One output port per label (at least one); True when the ports changed."""
+        labels = labels or ["output"]
+        if labels == self.output_labels:
+            return False
+        self.output_labels = list(labels)
+        self.rebuild_ports(self._connected_inputs)
+        self.update()
+        return True
 
     def _port_y(self, index: int, count: int) -> float:
         body = self._height - HEADER_HEIGHT
@@ -237,16 +277,17 @@ class NodeItem(QGraphicsItem):
 
         normal = QFont()
         normal.setPointSizeF(9)
+        text_w = w - 24 - self._paint_output_labels(painter)
         painter.setFont(normal)
         painter.setPen(theme.text_color())
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, w - 24, 16), 0, self.node.name)
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), 0, self.node.name)
         if self.param_count:
             painter.setPen(theme.muted_text())
             right = Qt.AlignmentFlag.AlignRight
             count = f"{format_count(self.param_count)} params"
-            painter.drawText(QRectF(12, HEADER_HEIGHT + 4, w - 24, 16), right, count)
+            painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), right, count)
         painter.setPen(theme.muted_text())
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, w - 24, 16), 0, key_params_text(self.node))
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), 0, key_params_text(self.node))
         if self.has_error:
             painter.setPen(theme.ERROR_COLOR)
             painter.drawText(QRectF(12, h - 20, w - 24, 16), 0, "⚠ error (hover for details)")
@@ -255,6 +296,21 @@ class NodeItem(QGraphicsItem):
             painter.drawText(
                 QRectF(12, h - 20, w - 24, 16), 0, "→ " + format_shape(self.shape_result.shape)
             )
+
+    def _paint_output_labels(self, painter: QPainter) -> float:
+        """Each output's name beside its port, when there are several; the width they take."""
+        if len(self.output_ports) < 2:
+            return 0.0
+        painter.setFont(_LABEL_FONT)
+        painter.setPen(theme.muted_text())
+        width = 0.0
+        right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for port in self.output_ports:
+            y = port.pos().y()
+            rect = QRectF(theme.NODE_WIDTH - 10 - OUTPUT_LABEL_WIDTH, y - 8, OUTPUT_LABEL_WIDTH, 16)
+            painter.drawText(rect, right, port.label)
+            width = max(width, painter.fontMetrics().horizontalAdvance(port.label) + 6.0)
+        return min(width, OUTPUT_LABEL_WIDTH)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         scene = self.scene()
@@ -282,11 +338,11 @@ class EdgeItem(QGraphicsPathItem):
         self.update_path()
 
     def update_path(self) -> None:
-        assert self.src.output_port is not None
         ports = self.dst.input_ports
-        if self.edge.dst_port >= len(ports):
+        outs = self.src.output_ports
+        if self.edge.dst_port >= len(ports) or self.edge.src_port >= len(outs):
             return
-        a = self.src.output_port.scenePos()
+        a = outs[self.edge.src_port].scenePos()
         b = ports[self.edge.dst_port].scenePos()
         self.prepareGeometryChange()
         self.setPath(bezier(a, b))
@@ -336,6 +392,13 @@ class EdgeItem(QGraphicsPathItem):
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         return stroker.createStroke(self.path())
+
+
+def _drop(ports: list[PortItem]) -> None:
+    for port in ports:
+        port.setParentItem(None)
+        if port.scene() is not None:
+            port.scene().removeItem(port)
 
 
 def bezier(a: QPointF, b: QPointF) -> QPainterPath:

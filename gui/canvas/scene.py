@@ -13,7 +13,7 @@ from backend.commands import AddNode, Connect, Disconnect, Macro, MoveNodes, Rem
 from backend.graph import Edge, GraphError, LayerGraph, Node
 from backend.layer_table import UnknownLayerError
 from backend.live_shapes import LiveShapes
-from backend.shapes import format_shape
+from backend.shapes import format_shape, output_labels, port_shape
 from gui import theme
 from gui.canvas.items import EdgeItem, NodeItem, PortItem, bezier, short_shape
 
@@ -77,6 +77,7 @@ class GraphScene(QGraphicsScene):
         self.node_items[node.id] = item
         self.addItem(item)
         item.set_shape(self.live.results.get(node.id))
+        self._refresh_outputs(node.id)
 
     def _on_node_removed(self, node: Node) -> None:
         item = self.node_items.pop(node.id, None)
@@ -86,6 +87,7 @@ class GraphScene(QGraphicsScene):
     def _on_edge_added(self, edge: Edge) -> None:
         src, dst = self.node_items[edge.src], self.node_items[edge.dst]
         self._refresh_ports(edge.dst)
+        self._refresh_outputs(edge.src)
         item = EdgeItem(edge, src, dst)
         self.edge_items[edge] = item
         self.addItem(item)
@@ -99,6 +101,7 @@ class GraphScene(QGraphicsScene):
         if edge.dst in self.node_items:
             self._refresh_ports(edge.dst)
         if edge.src in self.node_items:
+            self._refresh_outputs(edge.src)
             self._refresh_port_marks(edge.src)
 
     def _refresh_ports(self, node_id: str) -> None:
@@ -111,10 +114,24 @@ class GraphScene(QGraphicsScene):
             port.set_connected(port.index in connected)
         self.update_edges_of(node_id)
 
+    def _refresh_outputs(self, node_id: str) -> None:
+        """One output port per output the node's layer returns (as inferred; while it has no
+        shape, as many as before), and never fewer than an edge reads from."""
+        item = self.node_items[node_id]
+        result = self.live.results.get(node_id)
+        count = result.output_count if result is not None and result.ok else item.inferred_outputs
+        item.inferred_outputs = count
+        used = max((e.src_port for e in self.graph.out_edges(node_id)), default=0) + 1
+        node = self.graph.nodes[node_id]
+        if item.set_output_labels(output_labels(self.graph, node, max(count, used, 1))):
+            self.update_edges_of(node_id)
+            self._refresh_port_marks(node_id)
+
     def _refresh_port_marks(self, node_id: str) -> None:
         item = self.node_items[node_id]
-        if item.output_port is not None:
-            item.output_port.set_connected(bool(self.graph.out_edges(node_id)))
+        used = {e.src_port for e in self.graph.out_edges(node_id)}
+        for port in item.output_ports:
+            port.set_connected(port.index in used)
 
     def _on_node_changed(self, node_id: str) -> None:
         item = self.node_items.get(node_id)
@@ -128,7 +145,7 @@ class GraphScene(QGraphicsScene):
             item.setPos(target)
 
     def _on_outputs_changed(self) -> None:
-        explicit = set(self.graph.explicit_outputs)
+        explicit = {self.graph.split_output(o)[0] for o in self.graph.explicit_outputs}
         for nid, item in self.node_items.items():
             item.is_output = nid in explicit
             item.update()
@@ -142,15 +159,22 @@ class GraphScene(QGraphicsScene):
                 item.set_shape(result)
                 changed.append(nid)
         for nid in changed:
+            self._refresh_outputs(nid)
             for edge in self.graph.out_edges(nid):
                 edge_item = self.edge_items.get(edge)
                 if edge_item is not None:
                     self._label_edge(edge_item)
 
     def _label_edge(self, item: EdgeItem) -> None:
-        result = self.live.results.get(item.edge.src)
-        item.set_shape_text(short_shape(result.shape) if result and result.ok else "")
-        item.setToolTip(format_shape(result.shape) if result and result.ok else "")
+        """The edge's label: the shape of the output it reads."""
+        result = port_shape(self.live.results, item.edge)
+        ok = result is not None and result.ok
+        item.set_shape_text(short_shape(result.shape) if result and ok else "")
+        tip = format_shape(result.shape) if result and ok else ""
+        labels = self.node_items[item.edge.src].output_labels
+        if tip and len(labels) > 1 and item.edge.src_port < len(labels):
+            tip = f"{labels[item.edge.src_port]}: {tip}"
+        item.setToolTip(tip)
 
     def update_edges_of(self, node_id: str) -> None:
         if node_id not in self.graph.nodes:
@@ -176,7 +200,9 @@ class GraphScene(QGraphicsScene):
             return None
         out, inp = (a, b) if a.is_output else (b, a)
         try:
-            command = self.undo.push(Connect(out.node_id, inp.node_id, inp.index))
+            command = self.undo.push(
+                Connect(out.node_id, inp.node_id, inp.index, src_port=out.index)
+            )
         except GraphError as exc:
             self.status_message.emit(f"cannot connect: {exc}")
             return None
@@ -240,9 +266,8 @@ class GraphScene(QGraphicsScene):
                 if held:  # pick up the edge's end: drag it to another input, or drop to cut
                     self._reconnect = held[0]
                     self.edge_items[held[0]].setVisible(False)
-                    source = self.node_items[held[0].src].output_port
-                    assert source is not None
-                    port = source
+                    outs = self.node_items[held[0].src].output_ports
+                    port = outs[min(held[0].src_port, len(outs) - 1)]
             self._drag_port = port
             self._drag_line = QGraphicsPathItem()
             self._drag_line.setPen(QPen(QColor(theme.SELECTED_COLOR), 2, Qt.PenStyle.DashLine))
@@ -288,7 +313,8 @@ class GraphScene(QGraphicsScene):
         if target is None or target.node_id == edge.src:
             self.undo.push(cut)
             return
-        move = Macro("Reconnect", [cut, Connect(edge.src, target.node_id, target.index)])
+        again = Connect(edge.src, target.node_id, target.index, src_port=edge.src_port)
+        move = Macro("Reconnect", [cut, again])
         try:
             self.undo.push(move)
         except GraphError as exc:

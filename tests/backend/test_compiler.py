@@ -187,7 +187,7 @@ def states_graph() -> tuple[LayerGraph, dict[str, str]]:
 
 
 def test_each_edge_and_output_takes_the_output_its_port_names() -> None:
-    graph, ids = states_graph()
+    graph, _ids = states_graph()
 
     model = compile_graph(graph)
 

@@ -149,17 +149,19 @@ def _validation_report(
     nodes = []
     for nid, node in _ordered_nodes(graph):
         result = shapes.get(nid, NodeShape(blocked=True))
-        nodes.append(
-            {
-                "id": nid,
-                "name": node.name,
-                "type": node.layer_type,
-                "shape": list(result.shape) if result.shape is not None else None,
-                "dtype": result.dtype if result.ok else None,
-                "error": result.error,
-                "blocked": result.blocked,
-            }
-        )
+        entry: dict[str, Any] = {
+            "id": nid,
+            "name": node.name,
+            "type": node.layer_type,
+            "shape": list(result.shape) if result.shape is not None else None,
+            "dtype": result.dtype if result.ok else None,
+            "error": result.error,
+            "blocked": result.blocked,
+        }
+        if result.output_count > 1:  # a layer returning several tensors: each output's shape
+            ports = [result.port(i) for i in range(result.output_count)]
+            entry["output_shapes"] = [list(p.shape) for p in ports if p and p.shape]
+        nodes.append(entry)
     return {
         "project": path,
         "ok": not any(p.severity == "error" for p in problems),
@@ -181,7 +183,8 @@ def _shape_cell(result: NodeShape | None) -> str:
         return "- (an input has no shape)"
     if result.error:
         return "error (see below)"
-    return format_shape(result.shape)
+    ports = [result.port(i) for i in range(result.output_count)]
+    return " | ".join(format_shape(p.shape if p else None) for p in ports)
 
 
 def _describe(problem: Problem, graph: LayerGraph) -> str:

@@ -180,6 +180,27 @@ def test_validate_reports_warnings_without_failing(run_cli: RunCli, tmp_path: Pa
     assert "1 warning" in run.out
 
 
+def test_validate_shows_each_output_of_a_layer_returning_several(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    graph = LayerGraph()
+    seq = graph.add_node("Input", {"shape": [6, 3]}, name="seq").id
+    lstm = graph.add_node("LSTM", {"units": 4, "return_state": True}, name="enc").id
+    head = graph.add_node("Dense", {"units": 2}, name="on_c").id
+    graph.connect(seq, lstm)
+    graph.connect(lstm, head, src_port=2)
+    path = str(save_project(Project(graph), tmp_path / "states.dcproj.json"))
+
+    run = run_cli("validate", path)
+    assert run.code == 0, run.err
+    rows = {line.split()[0]: line for line in run.out.splitlines() if line.startswith("  ")}
+    assert "(None, 4) | (None, 4) | (None, 4)" in rows["enc"]
+    [report] = run_cli("validate", path, "--json").json_lines()
+    by_name = {n["name"]: n for n in report["nodes"]}
+    assert by_name["enc"]["output_shapes"] == [[None, 4]] * 3
+    assert "output_shapes" not in by_name["on_c"]
+
+
 # ----------------------------------------------------------------- summary
 def test_summary_lists_layers_and_the_parameter_count(run_cli: RunCli, digits_path: Path) -> None:
     run = run_cli("summary", str(digits_path))

@@ -92,14 +92,17 @@ def output_mismatch(
     graph: LayerGraph, output_shapes: dict[str, Any], target: DataTarget
 ) -> str | None:
     """Why the single output cannot fit the target (by its last dimension), or None."""
-    outputs = graph.outputs
+    outputs = graph.output_ports
     if len(outputs) != 1:
         return None
-    result = output_shapes.get(outputs[0])
+    node_id, port = outputs[0]
+    result = output_shapes.get(node_id)
+    if port and result is not None and result.ok:  # another output of the layer: its own
+        result = result.port(port)
     shape = getattr(result, "shape", None)
     if not shape:
         return None
-    node = graph.nodes[outputs[0]]
+    node = graph.nodes[node_id]
     last = shape[-1]
     if target.task == CLASSIFICATION:
         k = target.num_classes

@@ -71,6 +71,19 @@ def test_output_mismatch_names_the_layer_and_the_fix() -> None:
     assert "target has 1" in str(output_mismatch(graph, shapes, DataTarget((2,), "regression")))
 
 
+def test_output_mismatch_reads_the_output_the_model_returns() -> None:
+    graph = LayerGraph()
+    seq = graph.add_node("Input", {"shape": [6, 3]}).id
+    layer = {"type": "LSTM", "params": {"units": 5, "return_state": True}}
+    bi = graph.add_node("Bidirectional", {"layer": layer}).id
+    graph.connect(seq, bi)
+    graph.set_outputs([f"{bi}:1"])  # the forward h: (None, 5); output 0 is (None, 10)
+    shapes = ShapeInference().infer(graph)
+    assert output_mismatch(graph, shapes, DataTarget((6, 3), "regression", 0, (5,))) is None
+    message = output_mismatch(graph, shapes, DataTarget((6, 3), "regression", 0, (2,)))
+    assert message is not None and "gives 5 value(s) per sample" in message
+
+
 def test_augmentation_goes_between_the_input_and_its_consumers() -> None:
     graph, (inp, hidden, _out) = mlp()
     undo = UndoStack(graph)

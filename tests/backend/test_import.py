@@ -249,10 +249,11 @@ def test_import_without_a_project_path_keeps_the_weights_in_the_app_folder(
     )
 
 
+@pytest.mark.parametrize("name", ["two_in_two_out", "seq2seq_states"])
 def test_the_cli_imports_and_exports_with_the_weights(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = keras_models.two_in_two_out()
+    original = keras_models.VARIED[name]()
     original.save(tmp_path / "model.keras")
     project_file = tmp_path / "out" / "model.dcproj.json"
     project_file.parent.mkdir()
@@ -266,6 +267,9 @@ def test_the_cli_imports_and_exports_with_the_weights(
     from backend.keras_env import import_keras
 
     again = import_keras().models.load_model(exported)
+    ours, theirs = keras_models.architecture(again), keras_models.architecture(original)
+    for key in ("layers", "input_layers", "output_layers"):
+        assert ours[key] == theirs[key], key
     x = keras_models.sample_inputs(original)
     for a, b in zip(keras_models.predict(again, x), keras_models.predict(original, x), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

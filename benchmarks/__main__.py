@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 
 from benchmarks import (
     bench_canvas,
@@ -25,10 +27,16 @@ def main() -> int:
         bench_data,
         bench_ui,
     )
-    for module in modules:
+    failed = []
+    for module in modules:  # each in a fresh process: no state (or peak memory) carried over
         print(f"\n## {module.__name__}", flush=True)
-        module.main()
-    return 0
+        start = time.perf_counter()
+        if subprocess.run([sys.executable, "-m", module.__name__], check=False).returncode:
+            failed.append(module.__name__)
+        print(f"({module.__name__}: {time.perf_counter() - start:.0f} s)", flush=True)
+    if failed:
+        print("failed: " + ", ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -149,8 +149,11 @@ def build_stats(
     assert out.shape is not None
     ports = [out.port(i) for i in range(out.output_count)]
     activation_bytes = sum(elements(p.shape) * itemsize(p.dtype) for p in ports if p and p.shape)
-    if layer_info(node.layer_type).is_input:
+    info = layer_info(node.layer_type)
+    if info.is_input:
         return NodeStats(activation_bytes=activation_bytes)
+    if info.is_operation:  # a keras.ops call: no weights, and no estimate of its cost
+        return NodeStats(activation_bytes=activation_bytes, flops=None)
     owner = shared_owner(graph, node)
     if owner is None:
         raise ValueError("the layer it shares is gone")

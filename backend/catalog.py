@@ -238,9 +238,11 @@ def type_for_class_name(class_name: str) -> str | None:
     """The palette type of a class name found in a saved config, which is the class's own
     name: `GroupedQueryAttention` is offered (and exported by Keras) as GroupQueryAttention."""
     if class_name in LAYERS:
-        return class_name
+        return None if LAYERS[class_name].is_operation else class_name
     for type_name, info in LAYERS.items():
-        if not (info.is_block or info.is_input) and layer_class(type_name).__name__ == class_name:
+        if info.is_block or info.is_input or info.is_operation:
+            continue
+        if layer_class(type_name).__name__ == class_name:
             return type_name
     return None
 
@@ -312,6 +314,19 @@ def _block_spec(info: LayerInfo) -> LayerSpec:
     )
 
 
+def _operation_spec(info: LayerInfo) -> LayerSpec:
+    """An Operation node's parameters (`backend.operations`): the keras.ops class with its
+    config, and the call's arguments, edited as JSON."""
+    return LayerSpec(
+        info,
+        (
+            ParamSpec("op", "json", info.required["op"], required=True),
+            ParamSpec("args", "json", info.required["args"], required=True),
+            ParamSpec("kwargs", "json", info.required["kwargs"], advanced=True),
+        ),
+    )
+
+
 def _constructor_parameters(cls: type[Any]) -> list[inspect.Parameter]:
     """The class's constructor arguments, then those its `**kwargs` pass on to base classes
     (an LSTM's `zero_output_for_mask`, any layer's `activity_regularizer`), up to `Layer`."""
@@ -339,6 +354,8 @@ def layer_spec(type_name: str) -> LayerSpec:
         return _input_spec(info)
     if info.is_block:
         return _block_spec(info)
+    if info.is_operation:
+        return _operation_spec(info)
     params: list[ParamSpec] = []
     for p in _constructor_parameters(layer_class(type_name)):
         required = p.default is inspect.Parameter.empty or p.name in info.needs
@@ -433,6 +450,8 @@ def make_layer(type_name: str, params: dict[str, Any], node_name: str) -> Any:
     """
     if layer_info(type_name).is_block:
         raise LayerConfigError(f"{type_name} '{node_name}' is a block, not a single layer")
+    if layer_info(type_name).is_operation:
+        raise LayerConfigError(f"{type_name} '{node_name}' is a keras.ops operation, not a layer")
     kwargs = layer_kwargs(type_name, params, node_name)
     cls = layer_class(type_name)
     try:

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from backend.catalog import layer_spec
+from backend.catalog import LayerConfigError, layer_spec
 from backend.codegen_literals import INDENT
 from backend.codegen_literals import indent as _indent
 from backend.codegen_literals import lit as _lit
@@ -24,6 +24,7 @@ from backend.codegen_training import NAMES, imports, training_functions, trainin
 from backend.compiler import compile_order, model_name, used_nodes
 from backend.graph import LayerGraph, Node
 from backend.layer_table import INPUT_TYPE, layer_info
+from backend.operations import call_text, operation_class, operation_config
 from backend.project import Project, write_atomically
 from backend.shapes import ShapeInference, block_graph, output_labels, shared_owner
 
@@ -103,7 +104,8 @@ class _GraphWriter:
 
     A call that returns several tensors is unpacked into one variable per output, named after
     the node and the output (`enc, enc_h, enc_c = layers.LSTM(...)(x)`); how many there are
-    comes from shape inference, as on the canvas.
+    comes from shape inference, as on the canvas. A keras.ops call (an Operation node) is
+    written as the Keras operation class it recorded, with its config.
     """
 
     def __init__(self, model: _ModelWriter, graph: LayerGraph, prefix: str = "") -> None:
@@ -162,6 +164,8 @@ class _GraphWriter:
         args = [self._port(e.src, e.src_port) for e in self.graph.in_edges(node.id)]
         if info.is_block and not owner.params.get("model"):
             return self._inline_block(node, owner, args)
+        if info.is_operation:
+            return self._operation(node, args)
         lines: list[str] = []
         layer = self.layers.get(owner.id)
         if layer is None:
@@ -177,12 +181,26 @@ class _GraphWriter:
             f", {k}={_lit(v)}" for k, v in (node.params.get("call_kwargs") or {}).items()
         )
         call = args[0] if info.is_block and len(args) == 1 else _call_args(info, args)
-        targets = ", ".join(outs)
-        if len(targets) > 60:  # one output per line, as a formatter would write it
-            targets = "(\n" + "".join(f"{INDENT}{out},\n" for out in outs) + ")"
-        lines.append(_statement(targets, layer, f"{call}{kwargs}"))
+        lines.append(_statement(_targets(outs), layer, f"{call}{kwargs}"))
         self.tensors[node.id] = outs
         return lines
+
+    def _operation(self, node: Node, args: list[str]) -> list[str]:
+        """A keras.ops call as the same Keras operation class with the same config
+        (`keras.src.ops.numpy.Mean(axis=1, keepdims=False, name="mean")(x)`), so the model's
+        config comes back unchanged."""
+        label = f"Operation '{node.name}'"
+        try:
+            cls = operation_class(node.params, label)
+            config = operation_config(node.params, label)
+        except LayerConfigError as exc:
+            raise CodegenError(str(exc)) from exc
+        settings = [f"{k}={_lit(v)}" for k, v in config.items()]
+        settings.append(f"name={_lit(self.prefix + node.name)}")
+        op = f"{cls.__module__}.{cls.__name__}({', '.join(settings)})"
+        outs = self._outputs(node)
+        self.tensors[node.id] = outs
+        return [_statement(_targets(outs), op, call_text(node.params, args, _lit))]
 
     def _layer(self, node: Node, lines: list[str]) -> str:
         info = layer_info(node.layer_type)
@@ -269,6 +287,14 @@ def _inner_expr(value: dict[str, Any], wrapper_name: str | None) -> str:
     """A wrapped layer; unnamed, it takes its wrapper's name, as the compiler does."""
     inner = Node("inner", str(value["type"]), "", dict(value.get("params") or {}))
     return _layer_expr(inner, value.get("name") or wrapper_name)
+
+
+def _targets(outs: list[str]) -> str:
+    """`x` or `out, h, c`; a long unpacking one name per line, as a formatter writes it."""
+    targets = ", ".join(outs)
+    if len(targets) > 60:
+        targets = "(\n" + "".join(f"{INDENT}{out},\n" for out in outs) + ")"
+    return targets
 
 
 def _call_args(info: Any, args: list[str]) -> str:

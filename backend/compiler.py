@@ -6,6 +6,8 @@ Beyond one layer per node, the builder knows three things a graph can say:
   * a block node (`params['graph']`) compiles inline to its layers, named `block.layer`, or,
     when its `model` parameter says so, to a nested `keras.Model` (how imported models nest);
   * `call_kwargs` are constant keyword arguments of a node's call (`training=False`);
+  * an Operation node is a `keras.ops` call (`backend.operations`), made and called as Keras
+    recorded it;
   * a call that returns several tensors is a node with several outputs: the builder keeps
     them all (`output_list`) and each edge, and each graph output, takes the one its port
     names. A block with several outputs (a nested model) returns them the same way.
@@ -25,6 +27,7 @@ from backend.catalog import LayerConfigError, make_layer
 from backend.graph import CycleError, GraphError, LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import layer_info
+from backend.operations import call_arguments, make_operation
 from backend.shapes import (
     NodeShape,
     ShapeInference,
@@ -249,11 +252,16 @@ class _Builder:
             self.layers[owner.id] = layer
         if info.is_block:
             return layer(args[0] if len(args) == 1 else args, **call_kwargs)
+        if info.is_operation:
+            op_args, op_kwargs = call_arguments(owner.params, args, f"Operation '{node.name}'")
+            return layer(*op_args, **op_kwargs)
         return call_layer(info, layer, args, call_kwargs)
 
     def _make(self, node: Node) -> Any:
         if layer_info(node.layer_type).is_block:
             return self._nested_model(node)
+        if layer_info(node.layer_type).is_operation:
+            return make_operation(node.params, self.prefix + node.name)
         layer = make_layer(node.layer_type, node.params, self.prefix + node.name)
         if self.frozen:
             layer.trainable = False

@@ -13,6 +13,10 @@ for each tensor read (`keras_history`'s third number) becomes the edge's `src_po
 output entry's port for a model output. A recurrent layer's `initial_state` tensors become
 its input ports after the sequence; a nested model with several outputs, a block with as
 many output ports.
+
+A `keras.ops` call recorded in the graph (`x + y`, `ops.mean(x, axis=1)`, `x[:, :2]`) becomes
+an Operation node (`backend.operations`: only Keras' own operation classes, constants only);
+the ones no output needs (the masks Keras computes again by itself) are left out.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.catalog import LayerConfigError, layer_class
+from backend.compiler import used_nodes
 from backend.graph import GraphError, LayerGraph, Node, output_entry
 from backend.keras_config import (
     MODEL_CLASSES,
@@ -36,8 +41,9 @@ from backend.keras_config import (
     tensor_refs,
 )
 from backend.keras_env import import_keras
-from backend.layer_table import BLOCK_TYPE, INPUT_TYPE, LayerInfo, layer_info
+from backend.layer_table import BLOCK_TYPE, INPUT_TYPE, OPERATION_TYPE, LayerInfo, layer_info
 from backend.layout import layered_layout
+from backend.operations import operation_class, template
 from backend.paths import data_dir
 from backend.project import Project, save_project
 from backend.training_config import LOSSES, OPTIMIZERS, TrainingConfig
@@ -188,9 +194,23 @@ def _functional_graph(config: dict[str, Any], source: str) -> LayerGraph:
     names = set(entries)
     operations = {name for name, entry in entries.items() if is_operation(entry)}
     pending: list[tuple[Node, Any, str]] = []
+    recorded: list[str] = []  # the Operation nodes
     for entry in config.get("layers", []):
         if entry["name"] in operations:
-            continue  # a mask Keras recomputes when the graph is compiled; else refused below
+            inbound_nodes = entry.get("inbound_nodes", [])
+            if len(inbound_nodes) > 1:
+                raise ModelImportError(
+                    f"{source}: operation '{entry['name']}' ({entry['class_name']}) is one "
+                    f"operation object applied {len(inbound_nodes)} times, which an Operation "
+                    "node cannot show: call keras.ops once per use"
+                )
+            for inbound in inbound_nodes:
+                node = graph.add_node(OPERATION_TYPE, name=entry["name"])
+                node.params = {"op": _operation_entry(entry)}
+                recorded.append(node.id)
+                calls[(entry["name"], 0)] = node.id
+                pending.append((node, inbound, entry["name"]))
+            continue
         if entry["class_name"] == "InputLayer":
             if (entry["name"], 0) not in calls:
                 calls[(entry["name"], 0)] = _add_input(graph, entry["config"], source).id
@@ -209,16 +229,42 @@ def _functional_graph(config: dict[str, Any], source: str) -> LayerGraph:
             calls[(entry["name"], k)] = node.id
             pending.append((node, inbound, entry["name"]))
     for node, inbound, layer_name in pending:
-        _connect(graph, node, inbound, calls, f"{source}: layer '{layer_name}'", operations)
+        if node.layer_type == OPERATION_TYPE:
+            _connect_operation(graph, node, inbound, calls, f"{source}: operation '{layer_name}'")
+        else:
+            _connect(graph, node, inbound, calls, f"{source}: layer '{layer_name}'")
     outputs = []
     for name, index, tensor in tensor_refs(config["output_layers"]):
-        if name in operations:
-            raise ModelImportError(f"{source}: {_operation_text(entries[name])}")
         if _is_functional(entries[name]):  # Keras counts a nested model's own node first
             index -= 1
         outputs.append(output_entry(calls[(name, index)], tensor))
     graph.set_outputs(outputs)
+    _keep_used_operations(graph, recorded, source)
     return graph
+
+
+def _operation_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    config = {k: v for k, v in dict(entry.get("config") or {}).items() if k != "name"}
+    return {"module": entry.get("module"), "class_name": entry["class_name"], "config": config}
+
+
+def _keep_used_operations(graph: LayerGraph, recorded: list[str], source: str) -> None:
+    """Drop the operations no output needs (the masks Keras computes again by itself when the
+    graph is compiled), and refuse, by name, any other that DeepCanvas cannot hold."""
+    used = used_nodes(graph)
+    for nid in [n for n in recorded if n not in used]:
+        graph.remove_node(nid)
+    for nid in recorded:
+        if nid not in graph.nodes:
+            continue
+        node = graph.nodes[nid]
+        where = f"{source}: operation '{node.name}'"
+        if "refused" in node.params:
+            raise ModelImportError(str(node.params["refused"]))
+        try:
+            operation_class(node.params, where)
+        except LayerConfigError as exc:
+            raise ModelImportError(str(exc)) from exc
 
 
 def _is_functional(entry: dict[str, Any]) -> bool:
@@ -275,13 +321,6 @@ def _entry_params(entry: dict[str, Any], source: str) -> dict[str, Any]:
     return params
 
 
-def _operation_text(entry: dict[str, Any]) -> str:
-    return (
-        f"'{entry['name']}' is an operation ({entry['class_name']}, keras.ops) applied to "
-        "tensors directly, not a layer; only layers can be imported"
-    )
-
-
 def _name(entry: dict[str, Any]) -> str:
     return str(entry.get("name") or entry.get("config", {}).get("name") or "layer")
 
@@ -306,13 +345,37 @@ def _default_training(info: LayerInfo, kwargs: dict[str, Any]) -> bool:
     return parameter is not None and parameter.default == kwargs["training"]
 
 
+def _connect_operation(
+    graph: LayerGraph,
+    node: Node,
+    inbound: dict[str, Any],
+    calls: dict[tuple[str, int], str],
+    where: str,
+) -> None:
+    """An operation's call: its arguments with a placeholder per tensor, an edge per tensor."""
+    args, kwargs = inbound.get("args", []), inbound.get("kwargs", {})
+    refs = tensor_refs([args, kwargs])
+    try:
+        node.params.update(template(args, kwargs, _is_keras_tensor, where))
+    except LayerConfigError as exc:
+        node.params["refused"] = str(exc)  # said only if an output needs this operation
+    for port, (src_layer, src_call, tensor) in enumerate(refs):
+        try:
+            graph.connect(calls[(src_layer, src_call)], node.id, port, src_port=tensor)
+        except GraphError as exc:
+            raise ModelImportError(f"{where}: {exc}") from exc
+
+
+def _is_keras_tensor(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
 def _connect(
     graph: LayerGraph,
     node: Node,
     inbound: dict[str, Any],
     calls: dict[tuple[str, int], str],
     where: str,
-    operations: set[str],
 ) -> None:
     """Edges for one call: tensors in positional order, then the tensor keyword arguments
     the layer takes as inputs (query, value, key; a recurrent layer's `initial_state`);
@@ -341,11 +404,6 @@ def _connect(
     if kwargs:
         node.params["call_kwargs"] = kwargs
     for port, (src_layer, src_call, tensor) in enumerate(refs):
-        if src_layer in operations:
-            raise ModelImportError(
-                f"{where} reads the result of an operation, not a layer: "
-                f"'{src_layer}' (keras.ops); only layers can be imported"
-            )
         try:
             graph.connect(calls[(src_layer, src_call)], node.id, port, src_port=tensor)
         except GraphError as exc:

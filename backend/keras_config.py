@@ -22,6 +22,7 @@ from backend.catalog import (
 )
 from backend.export import ModelFileError
 from backend.layer_table import layer_info
+from backend.operations import OPS_MODULES
 
 MODEL_CLASSES = ("Functional", "Sequential", "Model")
 _BOOKKEEPING = ("shared_object_id", "build_config", "compile_config")
@@ -61,8 +62,13 @@ def _check_layer(entry: dict[str, Any], source: str) -> None:
         check_layers(entry, source)
         return
     module = str(entry.get("module") or "keras")
-    if is_operation(entry):
-        return  # a keras.ops call recorded in the graph (a mask); the importer decides
+    if is_operation(entry):  # a keras.ops call recorded in the graph: an Operation node
+        if module not in OPS_MODULES:
+            raise ModelImportError(
+                f"{source}: operation '{name}' comes from {module}, which is not one of "
+                "Keras' own keras.ops modules"
+            )
+        return
     if entry.get("registered_name") not in (None, class_name) or not module.startswith("keras"):
         custom = entry.get("registered_name") or class_name
         raise ModelImportError(
@@ -80,8 +86,8 @@ def _check_layer(entry: dict[str, Any], source: str) -> None:
 
 
 def is_operation(entry: dict[str, Any]) -> bool:
-    """A `keras.ops` call recorded in a functional graph (`x + y`, or the mask of an Embedding
-    with `mask_zero`), not a layer."""
+    """A `keras.ops` call recorded in a functional graph (`x + y`, `ops.mean(x)`, or the mask
+    of an Embedding with `mask_zero`), not a layer: see `backend.operations`."""
     return str(entry.get("module") or "").startswith("keras.src.ops.")
 
 

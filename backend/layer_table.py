@@ -20,6 +20,8 @@ VARIADIC = -1
 INPUT_TYPE = "Input"
 BLOCK_TYPE = "Block"
 """A user's block (made by grouping nodes, or an imported nested model)."""
+OPERATION_TYPE = "Operation"
+"""A `keras.ops` call recorded in an imported functional model (`backend.operations`)."""
 BLOCKS = "Blocks"
 """The category of composite blocks: one node holding a subgraph in `params['graph']`."""
 
@@ -70,6 +72,10 @@ class LayerInfo:
     @property
     def is_block(self) -> bool:
         return self.category == BLOCKS
+
+    @property
+    def is_operation(self) -> bool:
+        return self.type_name == OPERATION_TYPE
 
     @property
     def is_wrapper(self) -> bool:
@@ -513,6 +519,23 @@ _LAYERS.append(
         max_inputs=VARIADIC,
         required={"graph": {"nodes": [], "edges": [], "outputs": []}},
         advanced=_COMMON_ADVANCED,
+        in_palette=False,
+    )
+)
+
+_LAYERS.append(
+    LayerInfo(
+        OPERATION_TYPE,
+        "Core",
+        "A keras.ops operation applied to tensors (x + y, ops.mean...), as a model recorded it.",
+        input_names=("input",),
+        min_inputs=1,
+        max_inputs=VARIADIC,
+        required={
+            "op": {"module": "keras.src.ops.numpy", "class_name": "Add", "config": {}},
+            "args": [{"__input__": 0}, {"__input__": 1}],
+            "kwargs": {},
+        },
         in_palette=False,
     )
 )

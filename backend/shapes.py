@@ -26,6 +26,7 @@ from backend.catalog import LayerConfigError, make_layer
 from backend.graph import CycleError, Edge, GraphError, LayerGraph, Node
 from backend.keras_env import import_keras
 from backend.layer_table import LayerInfo, UnknownLayerError, layer_info
+from backend.operations import call_arguments, input_count, make_operation
 
 Shape = tuple[int | None, ...]
 
@@ -212,11 +213,13 @@ class ShapeInference:
         tensors = [
             keras.KerasTensor(u.shape, dtype=u.dtype) for u in upstream if u.shape is not None
         ]
+        got = ", ".join(format_shape(s) for s in shapes)
+        if info.is_operation:
+            return _infer_operation(layer_node, node.name, ports, tensors, got)
         try:
             layer = make_layer(layer_node.layer_type, layer_node.params, node.name)
         except LayerConfigError as exc:
             return NodeShape(error=str(exc))
-        got = ", ".join(format_shape(s) for s in shapes)
         kwargs = spec_kwargs(layer, dict(node.params.get("call_kwargs") or {}))
         try:
             checked = tensors if len(tensors) > 1 and not info.state_inputs else tensors[0]
@@ -263,6 +266,29 @@ class ShapeInference:
                 return NodeShape(error=f"{label}: inside, '{name}' has no output {port}")
             outputs.append(out)
         return outputs_shape(outputs)
+
+
+def _infer_operation(
+    owner: Node, name: str, ports: list[int], tensors: list[Any], got: str
+) -> NodeShape:
+    """A keras.ops operation's outputs, from its own `compute_output_spec`."""
+    label = f"Operation '{name}'"
+    try:
+        op = make_operation(owner.params, name)
+        needed = input_count(owner.params)
+        if ports != list(range(needed)):
+            what = f"{needed} input{'s' if needed != 1 else ''}"
+            return NodeShape(
+                error=f"{label} ({type(op).__name__}) takes {what}; {len(ports)} connected"
+            )
+        args, kwargs = call_arguments(owner.params, tensors, label)
+        out = op.compute_output_spec(*args, **kwargs)
+    except LayerConfigError as exc:
+        return NodeShape(error=str(exc))
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return NodeShape(error=f"{label} cannot take input {got}: {message}")
+    return outputs_shape([NodeShape(tuple(t.shape), str(t.dtype)) for t in output_list(out)])
 
 
 def outputs_shape(outputs: list[NodeShape]) -> NodeShape:

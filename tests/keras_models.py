@@ -166,6 +166,23 @@ def nested_two_outputs() -> Any:
     return keras.Model(features, [layers.Dense(1, name="score")(joined), b], name="two_out")
 
 
+def keras_ops() -> Any:
+    """keras.ops calls between layers: `ops.add`, `x * 2`, `ops.mean(axis=1)`, indexing,
+    `ops.concatenate`, and `ops.split`, an operation with two outputs."""
+    keras = import_keras()
+    layers, ops = keras.layers, keras.ops
+    a = keras.Input((6,), name="a")
+    b = keras.Input((6,), name="b")
+    total = ops.add(layers.Dense(6, name="fc_a")(a), b)
+    doubled = total * 2
+    grid = layers.Reshape((2, 3), name="grid")(doubled)
+    mean = ops.mean(grid, axis=1)
+    head = a[:, :2]
+    left, right = ops.split(doubled, 2, axis=-1)
+    joined = ops.concatenate([mean, head, left * right], axis=-1)
+    return keras.Model([a, b], layers.Dense(2, name="out")(joined), name="with_ops")
+
+
 def sequential_mlp() -> Any:
     keras = import_keras()
     layers = keras.layers
@@ -185,6 +202,7 @@ VARIED: dict[str, Callable[[], Any]] = {
     "seq2seq_states": seq2seq_states,
     "attention_scores": attention_scores,
     "nested_two_outputs": nested_two_outputs,
+    "keras_ops": keras_ops,
 }
 
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from backend.analysis import format_count
 from backend.graph import Edge, Node
 from backend.layer_table import layer_info
+from backend.operations import input_count, operation_summary, operation_title
 from backend.shapes import NodeShape, format_shape
 from gui import theme
 
@@ -45,8 +46,10 @@ OUTPUT_LABEL_WIDTH = 84.0
 
 
 def key_params_text(node: Node) -> str:
-    """`128 relu` for a Dense, `16 (3, 3) relu` for a Conv2D..."""
+    """`128 relu` for a Dense, `16 (3, 3) relu` for a Conv2D, `axis=1` for an operation..."""
     info = layer_info(node.layer_type)
+    if info.is_operation:
+        return operation_summary(node.params)
     parts = []
     for key in info.key_params:
         value = node.params.get(key)
@@ -148,7 +151,10 @@ class NodeItem(QGraphicsItem):
         """Lay out ports; a merge layer always shows one free input beyond those connected,
         a recurrent layer one free starting-state input once its sequence is connected."""
         self._connected_inputs = connected_inputs
-        if self.info.is_variadic:
+        if self.info.is_operation:  # as many as the call takes tensors
+            count = max(1, connected_inputs, input_count(self.node.params))
+            labels = [f"input {i}" for i in range(count)]
+        elif self.info.is_variadic:
             count = max(self.info.min_inputs, connected_inputs + 1)
             labels = [f"input {i}" for i in range(count)]
         elif self.info.state_inputs:
@@ -223,6 +229,12 @@ class NodeItem(QGraphicsItem):
             self.param_count = count
             self.update()
 
+    def title(self) -> str:
+        """The header: the layer type; for a keras.ops call its operation, `Mean (op)`."""
+        if self.info.is_operation:
+            return f"{operation_title(self.node.params)} (op)"
+        return self.info.type_name
+
     @property
     def has_error(self) -> bool:
         return bool(self.shape_result is not None and self.shape_result.error)
@@ -264,7 +276,7 @@ class NodeItem(QGraphicsItem):
         bold.setPointSizeF(9.5)
         painter.setFont(bold)
         painter.setPen(QColor("#FFFFFF"))
-        title = self.info.type_name + ("  ⇥ output" if self.is_output else "")
+        title = self.title() + ("  ⇥ output" if self.is_output else "")
         painter.drawText(QRectF(10, 0, w - 20, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title)
         badge = "✖" if self.has_error else ("⚠" if self.warnings else "")
         if badge:  # error or warning badge in the header's corner

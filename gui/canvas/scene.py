@@ -136,6 +136,8 @@ class GraphScene(QGraphicsScene):
     def _on_node_changed(self, node_id: str) -> None:
         item = self.node_items.get(node_id)
         if item is not None:
+            if item.info.is_operation:  # its call may now take another number of tensors
+                self._refresh_ports(node_id)
             item.refresh()
 
     def _on_node_moved(self, node_id: str) -> None:

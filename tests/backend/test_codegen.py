@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -169,6 +170,14 @@ def test_a_call_returning_several_tensors_is_unpacked_by_name(
     scores = generate_script(projects["attention_scores"])
     assert "mha, mha_scores = layers.MultiHeadAttention(" in scores
     assert "outputs=[logits, mha_scores]" in scores
+
+    ops = generate_script(projects["keras_ops"])  # Keras numbers op names per process
+    assert re.search(
+        r'= keras.src.ops.numpy.Mean\(axis=1, keepdims=False, name="mean\w*"\)\(grid\)', ops
+    )
+    assert re.search(r'= keras.src.ops.numpy.Multiply\(name="multiply\w*"\)\(add\w*, 2\)', ops)
+    assert re.search(r"split\w*, split\w*_output_1 = keras.src.ops.numpy.Split\(", ops)
+    assert "(a, [slice(None, None, None), slice(None, 2, None)])" in ops
 
     nested = generate_script(projects["nested_two_outputs"])
     assert "return keras.Model(inputs=inner_in, outputs=[wide, narrow]" in nested

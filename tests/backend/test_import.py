@@ -69,7 +69,7 @@ def test_import_then_compile_gives_the_same_model(name: str, imported: dict[str,
 
 
 @pytest.mark.parametrize(
-    "name", ["siamese_nested", "lstm_text", "seq2seq_states", "nested_two_outputs"]
+    "name", ["siamese_nested", "lstm_text", "seq2seq_states", "nested_two_outputs", "keras_ops"]
 )
 def test_the_saved_project_reloads_to_the_same_model(
     name: str, imported: dict[str, Imported]
@@ -137,6 +137,35 @@ def test_a_nested_model_with_two_outputs_is_a_block_with_two_output_ports(
         NodeShape((None, 5)),
         NodeShape((None, 2)),
     ]
+
+
+def test_keras_ops_calls_become_operation_nodes_and_masks_are_left_to_keras(
+    imported: dict[str, Imported],
+) -> None:
+    _original, project = imported["keras_ops"]
+    graph = project.graph
+    ops = [n for n in graph.nodes.values() if n.layer_type == "Operation"]
+    kinds = sorted(n.params["op"]["class_name"] for n in ops)  # names are Keras' own, numbered
+    assert kinds == ["Add", "Concatenate", "GetItem", "Mean", "Multiply", "Multiply", "Split"]
+    by_kind = {n.params["op"]["class_name"]: n for n in ops}
+    assert by_kind["Mean"].params == {
+        "op": {
+            "module": "keras.src.ops.numpy",
+            "class_name": "Mean",
+            "config": {"axis": 1, "keepdims": False},
+        },
+        "args": [{"__input__": 0}],
+        "kwargs": {},
+    }
+    doubled, product = sorted(
+        (n for n in ops if n.params["op"]["class_name"] == "Multiply"),
+        key=lambda n: len(graph.in_edges(n.id)),
+    )
+    assert doubled.params["args"] == [{"__input__": 0}, 2]  # x * 2
+    split = by_kind["Split"].id
+    assert [(e.src, e.src_port) for e in graph.in_edges(product.id)] == [(split, 0), (split, 1)]
+    _text, text_project = imported["lstm_text"]  # the Embedding's mask is Keras' own business
+    assert not [n for n in text_project.graph.nodes.values() if n.layer_type == "Operation"]
 
 
 def test_attention_scores_are_the_second_output_of_the_attention_node(

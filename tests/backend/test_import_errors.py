@@ -121,13 +121,42 @@ def test_an_unsupported_builtin_layer_says_why(tmp_path: Path) -> None:
     refuse(tmp_path / "rnn.keras", "layer 'rnn'", "RNN", "not supported", "needs a cell")
 
 
-def test_a_raw_operation_on_tensors_is_refused_by_name(tmp_path: Path) -> None:
+def test_an_operation_on_a_constant_array_is_refused_by_name(tmp_path: Path) -> None:
     keras = import_keras()
     a = keras.Input((4,), name="a")
-    b = keras.Input((4,), name="b")
-    total = keras.ops.add(a, b)
-    keras.Model([a, b], keras.layers.Dense(2, name="fc")(total)).save(tmp_path / "ops.keras")
-    refuse(tmp_path / "ops.keras", "layer 'fc'", "operation", "only layers")
+    shifted = a + np.arange(4, dtype="float32")
+    keras.Model(a, keras.layers.Dense(2, name="fc")(shifted)).save(tmp_path / "ops.keras")
+    refuse(tmp_path / "ops.keras", "operation 'add'", "a constant array")
+
+
+def test_an_operation_outside_keras_own_ops_is_refused_before_keras_reads_it(
+    tmp_path: Path,
+) -> None:
+    keras = import_keras()
+    a = keras.Input((4,), name="a")
+    keras.Model(a, keras.layers.Dense(2, name="fc")(keras.ops.add(a, a))).save(tmp_path / "m.keras")
+    path = tmp_path / "m.keras"
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    config = json.loads(members["config.json"])
+    (op,) = [e for e in config["config"]["layers"] if e["class_name"] == "Add"]
+    op["module"] = "keras.src.ops.elsewhere"
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    refuse(path, "operation 'add", "keras.src.ops.elsewhere", "not one of Keras' own keras.ops")
+
+
+def test_one_operation_object_called_twice_is_refused_by_name(tmp_path: Path) -> None:
+    from keras.src.ops.numpy import Add
+
+    keras = import_keras()
+    a = keras.Input((4,), name="a")
+    twice = Add(name="twice")
+    out = twice(twice(a, a), a)
+    keras.Model(a, out).save(tmp_path / "twice.keras")
+    refuse(tmp_path / "twice.keras", "operation 'twice'", "applied 2 times")
 
 
 def test_the_cli_reports_a_bad_model_in_one_line(

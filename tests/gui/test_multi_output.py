@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLineEdit
 
 from backend.commands import SetParams
 from backend.graph import LayerGraph
 from backend.project import Project
+from gui.canvas.items import key_params_text
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 from tests.gui.test_main_window import drag_between, view_point
@@ -136,3 +138,51 @@ def test_the_inspector_lists_each_output_and_marks_any_as_model_output(
     win.scene.select_node(enc_id)
     win.undo.push(SetParams(enc_id, {"return_state": False}))
     qtbot.waitUntil(lambda: len(inspector.output_boxes) == 1)
+
+
+def test_a_keras_ops_call_is_a_node_named_after_its_operation(qtbot: Any, dialogs: Dialogs) -> None:
+    graph = LayerGraph()
+    a = graph.add_node("Input", {"shape": [6]}, (0, 0), name="a").id
+    b = graph.add_node("Input", {"shape": [6]}, (0, 160), name="b").id
+    add = graph.add_node("Operation", position=(240, 60), name="plus").id  # Add(x, y)
+    split = graph.add_node(
+        "Operation",
+        {
+            "op": {
+                "module": "keras.src.ops.numpy",
+                "class_name": "Split",
+                "config": {"indices_or_sections": 2, "axis": -1},
+            },
+            "args": [{"__input__": 0}],
+        },
+        (480, 60),
+        name="halves",
+    ).id
+    graph.connect(a, add, 0)
+    graph.connect(b, add, 1)
+    graph.connect(add, split)
+    win = make_window(qtbot, Project(graph, name="Ops"), dialogs)
+    try:
+        plus, halves = win.scene.node_items[add], win.scene.node_items[split]
+        assert (plus.title(), halves.title()) == ("Add (op)", "Split (op)")
+        assert [p.label for p in plus.input_ports] == ["input 0", "input 1"]
+        assert [p.label for p in halves.output_ports] == ["output", "output_1"]
+        assert "indices_or_sections=2 axis=-1" in key_params_text(halves.node)
+        edge = graph.in_edges(split)[0]
+        assert win.scene.edge_items[edge].label_text == "6"
+
+        win.scene.select_node(split)  # its operation and arguments, edited as JSON
+        op_editor = win.inspector.editors["op"]
+        assert isinstance(op_editor, QLineEdit) and '"class_name": "Split"' in op_editor.text()
+        op_editor.setText(
+            op_editor.text().replace('"indices_or_sections": 2', '"indices_or_sections": 3')
+        )
+        op_editor.editingFinished.emit()
+        assert win.live.results[split].output_count == 3
+        assert [p.label for p in halves.output_ports] == ["output", "output_1", "output_2"]
+
+        args = [{"__input__": 0}, {"__input__": 1}, {"__input__": 2}]
+        win.undo.push(SetParams(add, {"args": args}))  # a third tensor: a third port
+        assert len(plus.input_ports) == 3 and plus.has_error
+    finally:
+        win.shutdown()

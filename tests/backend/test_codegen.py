@@ -183,3 +183,29 @@ def test_a_call_returning_several_tensors_is_unpacked_by_name(
     assert "return keras.Model(inputs=inner_in, outputs=[wide, narrow]" in nested
     assert "trunk_wide, trunk_narrow = trunk_layer(features)" in nested
     assert "outputs=[score, trunk_narrow]" in nested
+
+
+def test_an_inline_block_with_two_outputs_is_written_and_rebuilds_the_model() -> None:
+    from backend.blocks import group
+    from tests.keras_models import architecture
+
+    graph = LayerGraph()
+    seq = graph.add_node("Input", {"shape": [6, 3]}, name="seq").id
+    enc = graph.add_node("LSTM", {"units": 4, "return_state": True}, name="enc").id
+    head = graph.add_node("Dense", {"units": 2}, name="head").id
+    graph.connect(seq, enc)
+    graph.connect(enc, head, src_port=2)
+    graph.set_outputs([head, f"{enc}:1"])
+    group(graph, [enc], "encode").do(graph)  # the block's outputs: h (for the model), c
+    project = Project(graph, name="Inline states")
+
+    text = generate_script(project)
+    namespace: dict[str, Any] = {"__name__": "script"}
+    exec(compile(text, "inline_states.py", "exec"), namespace)
+    model = namespace["build_model"]()
+
+    assert "# block 'encode' (Block)" in text
+    assert "encode_enc, encode_enc_h, encode_enc_c = layers.LSTM(" in text
+    assert 'head = layers.Dense(2, name="head")(encode_enc_c)' in text
+    assert "outputs=[head, encode_enc_h]" in text
+    assert architecture(model) == architecture(compile_project(project))

@@ -67,6 +67,7 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
     # `trainable`); a legacy .h5 holds a Keras 2 config, so take Keras 3's reading of it.
     own = config.get("config") if path.suffix.lower() == ".keras" else None
     layers_config = own if isinstance(own, dict) else model.get_config()
+    layers_config = with_adapted_vocabularies(layers_config, model)
     graph = model_graph(layers_config, _model_class(model), str(path))
     project = Project(graph, name=model.name)
     project.description = f"Imported from {path.name}"
@@ -88,6 +89,42 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
         project.training.initial_weights = str(target)
     project.dirty = project_path is None
     return project
+
+
+ADAPTED_LAYERS = ("StringLookup", "IntegerLookup", "TextVectorization")
+"""Layers whose vocabulary `adapt()` fills in: Keras saves it beside the config, not in it."""
+
+
+def with_adapted_vocabularies(config: dict[str, Any], model: Any) -> dict[str, Any]:
+    """The config with each adapted lookup's vocabulary written in, read from the loaded
+    layer (`get_vocabulary`, without the mask and OOV tokens the layer adds back itself).
+
+    A node is built from its config alone, so this is what lets a model whose
+    TextVectorization or StringLookup was adapted to data open on the canvas; the layer
+    gives the same ids for the same words.
+    """
+    layers: dict[str, Any] = {}
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        layers.setdefault(layer.name, layer)
+
+    def fill(entry: Any) -> Any:
+        if isinstance(entry, list):
+            return [fill(e) for e in entry]
+        if not isinstance(entry, dict):
+            return entry
+        entry = {k: fill(v) if k in ("layers", "config", "layer") else v for k, v in entry.items()}
+        inner = entry.get("config")
+        if entry.get("class_name") in ADAPTED_LAYERS and isinstance(inner, dict):
+            layer = layers.get(str(inner.get("name")))
+            if layer is not None and inner.get("vocabulary") is None:
+                words = layer.get_vocabulary(include_special_tokens=False)
+                if len(words):
+                    vocabulary = [w.item() if hasattr(w, "item") else w for w in words]
+                    entry["config"] = {**inner, "vocabulary": vocabulary}
+        return entry
+
+    result: dict[str, Any] = fill(config)
+    return result
 
 
 def read_model_config(path: Path) -> dict[str, Any]:

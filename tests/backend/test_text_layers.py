@@ -19,7 +19,7 @@ from backend.compiler import compile_graph
 from backend.export_formats import ExportError, export_model, missing_requirement
 from backend.export_verify import model_inputs
 from backend.graph import LayerGraph
-from backend.importer import ModelImportError, import_model
+from backend.importer import import_model
 from backend.keras_env import import_keras
 from backend.project import Project
 from backend.shapes import ShapeInference
@@ -169,14 +169,33 @@ def test_a_saved_text_model_imports_with_its_vocabularies(tmp_path: Path) -> Non
     np.testing.assert_allclose(np.asarray(again(sample)), np.asarray(model(sample)), rtol=1e-6)
 
 
-def test_an_adapted_lookup_is_refused_with_what_to_do(tmp_path: Path) -> None:
+def test_adapted_lookups_import_with_the_vocabulary_they_learnt(tmp_path: Path) -> None:
+    """A TextVectorization and an IntegerLookup adapted to data (the usual Keras text
+    tutorial): their vocabularies are read from the loaded layers into the nodes, and the
+    project's model gives the same ids and scores for the same text."""
     keras = import_keras()
-    lookup = keras.layers.StringLookup(name="adapted")
-    lookup.adapt(np.array(["p", "q", "p"]))
-    text = keras.Input(shape=(1,), dtype="string")
-    keras.Model(text, lookup(text)).save(tmp_path / "adapted.keras")
-    with pytest.raises(ModelImportError, match=r"'adapted' \(StringLookup\) was adapted to data"):
-        import_model(tmp_path / "adapted.keras", tmp_path / "adapted.dcproj.json")
+    words = keras.layers.TextVectorization(output_sequence_length=5, name="words")
+    words.adapt(np.array(["the cat sat", "the dog ran fast", "a cat ran", "the end"]))
+    ids = keras.layers.IntegerLookup(name="ids")
+    ids.adapt(np.array([7, 3, 7, 9, 3, 7]))
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    code = keras.Input(shape=(1,), dtype="int64", name="code")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4)(words(text)))
+    joined = keras.layers.Concatenate()([pooled, keras.ops.cast(ids(code), "float32")])
+    model = keras.Model([text, code], keras.layers.Dense(1, name="score")(joined))
+    model.save(tmp_path / "adapted.keras")
+
+    project = import_model(tmp_path / "adapted.keras", tmp_path / "adapted.dcproj.json")
+    node = project.graph.node_by_name("words")
+    assert node.params["vocabulary"] == ["the", "ran", "cat", "sat", "fast", "end", "dog", "a"]
+    assert project.graph.node_by_name("ids").params["vocabulary"] == [7, 3, 9]
+    again = compile_project(project)
+    sample = [strings("the dog sat", "a cat", "zebra"), np.array([[7], [9], [5]])]
+    assert (
+        np.asarray(words(sample[0])).tolist()
+        == np.asarray(again.get_layer("words")(sample[0])).tolist()
+    )
+    np.testing.assert_allclose(np.asarray(again(sample)), np.asarray(model(sample)), rtol=1e-6)
 
 
 def test_the_script_rebuilds_the_text_model() -> None:

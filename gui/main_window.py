@@ -42,7 +42,7 @@ from backend.session_files import (
 )
 from backend.trainer import EpochEnd, TrainEnd, TrainResult
 from backend.weights import resolved_training
-from gui import keras_actions, theme
+from gui import gc_guard, keras_actions, theme
 from gui.analysis_panel import AnalysisPanel, show_param_counts
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, project: Project | None = None) -> None:
         super().__init__()
+        self.collector = gc_guard.install()  # Qt objects are only ever collected on this thread
         self.project = project or Project(LayerGraph())
         self.live = LiveShapes(self.project.graph)
         self.ready = False
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_ready()
         self.training.settings.set_devices(list_devices())
         self.live.activate()
+        self.collector.freeze()  # TensorFlow's and Keras' objects: out of every later collection
         self.keras_ready.emit()
 
     def _on_keras_failed(self, message: str) -> None:

@@ -125,6 +125,8 @@ class TrainingPanel(QWidget):
         left.addLayout(buttons)
         self.epoch_progress.setFormat("epoch %p%")
         self.progress.setFormat("run %p%")
+        for bar in (self.epoch_progress, self.progress):
+            bar.setValue(0)  # "epoch 0%" before a run, not a blank bar
         bars = QHBoxLayout()
         bars.addWidget(self.epoch_progress)
         bars.addWidget(self.progress)

@@ -31,15 +31,22 @@ with open(sys.argv[1], "w") as handle:
 
 def build_in_subprocess(scripts: list[Path], workdir: Path) -> dict[str, dict[str, Any]]:
     """{script path: {"architecture": ..., "params": ...}} from a fresh interpreter."""
-    result = workdir / "configs.json"
-    code = _RUNNER.format(tests=str(REPO / "tests"))
+    return run_in_subprocess(_RUNNER.format(tests=str(REPO / "tests")), scripts, workdir)
+
+
+def run_in_subprocess(
+    code: str, scripts: list[Path], workdir: Path, timeout: int = 300
+) -> dict[str, dict[str, Any]]:
+    """Run `code` in a fresh interpreter with a result path and the scripts as arguments;
+    the JSON it wrote there."""
+    result = workdir / "result.json"
     run = subprocess.run(
         [sys.executable, "-c", code, str(result), *map(str, scripts)],
         cwd=workdir,
         env=script_env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     data: dict[str, dict[str, Any]] = json.loads(result.read_text())

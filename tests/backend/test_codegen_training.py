@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import json
 import math
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +31,7 @@ from backend.trainer import Trainer, TrainResult
 from backend.training_config import TrainingConfig
 from backend.training_setup import class_weights, extra_callbacks
 from backend.weights import collect_weights, resolved_training, save_weights
-from tests.script_runner import script_env
+from tests.script_runner import run_in_subprocess
 
 # The exported script run as `python script.py` (its __main__ block), with `Model.fit`
 # watched to record the callbacks (as constructed, before training changes their state) and
@@ -78,18 +75,7 @@ with open(sys.argv[1], "w") as handle:
 
 
 def run_scripts(scripts: list[Path], workdir: Path) -> dict[str, dict[str, Any]]:
-    result = workdir / "runs.json"
-    run = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(result), *map(str, scripts)],
-        cwd=workdir,
-        env=script_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    data: dict[str, dict[str, Any]] = json.loads(result.read_text())
-    return data
+    return run_in_subprocess(_RUNNER, scripts, workdir, timeout=600)
 
 
 def settings(callback: Any) -> list[Any]:

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 check-qt: $(STAMP)
-	@$(PY) -m gui.qt_check
+	@$(PY) -m gui.runtime.qt_check
 
 run: $(STAMP) check-qt
 	$(PY) main.py

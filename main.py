@@ -48,8 +48,8 @@ def _gui_parser(commands: dict[str, str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    from backend.cli import COMMANDS
-    from backend.cli import main as cli_main
+    from backend.cli.main import COMMANDS
+    from backend.cli.main import main as cli_main
 
     if argv and argv[0] in COMMANDS:
         return cli_main(argv)

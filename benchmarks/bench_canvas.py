@@ -20,8 +20,8 @@ def main() -> None:
     from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication
 
-    from backend.layout import layout_command
-    from backend.project import Project
+    from backend.document.project import Project
+    from backend.editing.layout import layout_command
     from benchmarks.bench_graph import residual_mlp
     from gui.main_window import MainWindow
 

@@ -45,7 +45,7 @@ def report(**extra):
 MEASURES = {
     "idle": _PRELUDE
     + """
-import backend.data.preview, backend.trainer
+import backend.data.preview, backend.training.trainer
 report()
 """,
     "read_whole": _PRELUDE
@@ -66,7 +66,7 @@ report(py_peak=tracemalloc.get_traced_memory()[1], seconds=seconds, rows=len(pre
 """,
     "load": _PRELUDE
     + """
-from backend.datasets import load_dataset
+from backend.data import load_dataset
 start = time.perf_counter()
 data = load_dataset("csv", {"path": path})
 seconds = time.perf_counter() - start
@@ -78,7 +78,7 @@ import numpy as np
 from backend.keras_env import import_tensorflow
 import_tensorflow()  # as in the app, where TensorFlow loads at start-up
 from benchmarks.bench_data import run_batches
-from backend.datasets import Dataset
+from backend.data import Dataset
 rng = np.random.default_rng(0)
 x = rng.normal(size=(4096, 14)).astype("float32"); y = rng.integers(0, 2, 4096)
 data = Dataset("tiny", "classification", x, y, x[:512], y[:512], x[:0], y[:0], ["0", "1"])
@@ -88,7 +88,7 @@ report(seconds=seconds)
     "train_stream": _PRELUDE
     + """
 from benchmarks.bench_data import run_batches
-from backend.datasets import load_dataset
+from backend.data import load_dataset
 from backend.keras_env import import_tensorflow
 import_tensorflow()  # as in the app, where TensorFlow loads at start-up
 start = time.perf_counter()
@@ -119,9 +119,9 @@ def write_csv(path: Path, size_mb: int) -> None:
 
 def run_batches(data: Any, batches: int = TRAIN_BATCHES) -> float:
     """Train a small MLP on `data` until `batches` batches have run; the seconds it took."""
-    from backend.graph import LayerGraph
-    from backend.trainer import BatchEnd, Trainer
-    from backend.training_config import TrainingConfig
+    from backend.document.graph import LayerGraph
+    from backend.document.training_config import TrainingConfig
+    from backend.training.trainer import BatchEnd, Trainer
 
     graph = LayerGraph()
     width = int(data.input_shape[0])

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from backend.compiler import compile_graph, deep_graph_recursion
-from backend.graph import LayerGraph
+from backend.document.graph import LayerGraph
+from backend.keras_bridge.compiler import compile_graph, deep_graph_recursion
+from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_env import import_keras
-from backend.shapes import ShapeInference
 
 SIZES = (10, 100, 1000)
 

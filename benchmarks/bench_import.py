@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backend.importer import import_model, model_graph, read_model_config
+from backend.editing.layout import layered_layout
+from backend.exchange.importer import import_model, model_graph, read_model_config
+from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_env import import_keras
-from backend.layout import layered_layout
-from backend.shapes import ShapeInference
 
 REPEATS = 5
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from backend.compiler import compile_graph
-from backend.datasets import Dataset
-from backend.graph import LayerGraph
+from backend.data import Dataset
+from backend.document.graph import LayerGraph
+from backend.document.training_config import TrainingConfig
+from backend.keras_bridge.compiler import compile_graph
 from backend.keras_env import import_keras
-from backend.trainer import Trainer, resolve_loss
-from backend.training_config import TrainingConfig
+from backend.training.trainer import Trainer, resolve_loss
 
 REPEATS = 3
 

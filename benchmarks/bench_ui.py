@@ -47,7 +47,7 @@ def measure_once() -> dict[str, float]:
     """One run in this process: the idle and training gaps, and the training's wall time."""
     from PySide6.QtWidgets import QApplication
 
-    from backend.examples import digits_cnn
+    from backend.templates.examples import digits_cnn
     from gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])

@@ -6,9 +6,9 @@ import os
 import sys
 import time
 
-from backend.examples import DEFAULT_EXAMPLE, EXAMPLES
-from backend.project import Project, ProjectError, load_project
-from backend.trainer import TrainResult
+from backend.document.project import Project, ProjectError, load_project
+from backend.templates.examples import DEFAULT_EXAMPLE, EXAMPLES
+from backend.training.trainer import TrainResult
 
 SCREENSHOT_TIMEOUT_MS = 120_000
 

@@ -16,50 +16,51 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from backend import clipboard
-from backend.analysis_memory import training_memory_warning
-from backend.commands import AddNode, Connect, Macro, UndoStack
-from backend.devices import list_devices
-from backend.examples import EXAMPLES
-from backend.graph import GraphError, LayerGraph, new_node_id
-from backend.insight import DecisionGrid
-from backend.layer_table import UnknownLayerError
-from backend.layout import layout_command
-from backend.live_shapes import LiveShapes
-from backend.project import (
+from backend.analysis.memory import training_memory_warning
+from backend.document.graph import GraphError, LayerGraph, new_node_id
+from backend.document.layer_table import UnknownLayerError
+from backend.document.project import (
     FILE_SUFFIX,
     Project,
     ProjectError,
     load_project,
     save_project,
 )
-from backend.session_files import (
+from backend.document.session_files import (
     Autosave,
     discard_autosave,
     recover,
     remember,
     write_autosave,
 )
-from backend.trainer import EpochEnd, TrainEnd, TrainResult
-from backend.weights import resolved_training
-from gui import gc_guard, keras_actions, theme
-from gui.analysis_panel import AnalysisPanel, show_param_counts
+from backend.editing import clipboard
+from backend.editing.commands import AddNode, Connect, Macro, UndoStack
+from backend.editing.layout import layout_command
+from backend.evaluation.insight import DecisionGrid
+from backend.keras_bridge.live_shapes import LiveShapes
+from backend.keras_bridge.weights import resolved_training
+from backend.templates.examples import EXAMPLES
+from backend.training.devices import list_devices
+from backend.training.trainer import EpochEnd, TrainEnd, TrainResult
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
-from gui.data_panel import DataPanel
-from gui.evaluation_panel import EvaluationPanel
-from gui.history_view import HistoryView
-from gui.insight_panel import InsightPanel
-from gui.inspector import Inspector
-from gui.keras_loader import KerasLoader
-from gui.learn_panel import LearnPanel
-from gui.palette import Palette
-from gui.quick_add import QuickAdd
-from gui.runs_panel import RunsPanel
-from gui.start_panel import StartPanel
-from gui.training_panel import TrainingPanel
-from gui.training_worker import TrainingWorker
+from gui.data.data_panel import DataPanel
+from gui.editor.analysis_panel import AnalysisPanel, show_param_counts
+from gui.editor.history_view import HistoryView
+from gui.editor.inspector import Inspector
+from gui.editor.learn_panel import LearnPanel
+from gui.editor.palette import Palette
+from gui.editor.quick_add import QuickAdd
+from gui.editor.start_panel import StartPanel
+from gui.evaluation.evaluation_panel import EvaluationPanel
+from gui.evaluation.insight_panel import InsightPanel
+from gui.export import keras_actions
+from gui.runtime import gc_guard, theme
+from gui.runtime.keras_loader import KerasLoader
+from gui.training.runs_panel import RunsPanel
+from gui.training.training_panel import TrainingPanel
+from gui.training.training_worker import TrainingWorker
 
 AUTOSAVE_MS = 60_000
 PROJECT_FILTER = f"DeepCanvas projects (*{FILE_SUFFIX} *.json)"
@@ -624,8 +625,8 @@ class MainWindow(QMainWindow):
             self.open_project(path)
 
     def export_dialog(self) -> Any:
-        """File > Export as…: every format, verified (gui/export_dialog.py)."""
-        from gui.export_dialog import open_export_dialog
+        """File > Export as…: every format, verified (gui/export/export_dialog.py)."""
+        from gui.export.export_dialog import open_export_dialog
 
         return open_export_dialog(self)
 
@@ -638,9 +639,9 @@ class MainWindow(QMainWindow):
 
     def export_keras(self, path: str | Path) -> bool:
         """Export the trained model, or a freshly compiled untrained one before any training."""
-        from backend.compiler import CompileError
-        from backend.export import ModelFileError, save_keras
-        from backend.weights import WeightsError, compile_project
+        from backend.exchange.keras_file import ModelFileError, save_keras
+        from backend.keras_bridge.compiler import CompileError
+        from backend.keras_bridge.weights import WeightsError, compile_project
 
         if not self.ready:
             self.show_error("Export", "TensorFlow is still loading; try again in a moment.")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.datasets import Dataset, load_dataset
+from backend.data import Dataset, load_dataset
 from backend.keras_env import import_keras
 
 

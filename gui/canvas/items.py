@@ -1,6 +1,6 @@
 """Canvas items: a node per layer, its ports, and an edge per connection.
 
-Items only draw what the model holds; every change goes through `backend.graph.LayerGraph`
+Items only draw what the model holds; every change goes through `backend.document.graph.LayerGraph`
 and comes back to them as an event (see `gui.canvas.scene.GraphScene`).
 
 A node has one output port per tensor its layer returns (as shape inference finds them: an
@@ -10,7 +10,8 @@ there are several; an edge starts at the port its `src_port` names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen
@@ -22,15 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.analysis import format_count
-from backend.graph import Edge, Node
-from backend.layer_table import layer_info
-from backend.operations import input_count, operation_summary, operation_title
-from backend.shapes import NodeShape, format_shape
-from gui import theme
-
-if TYPE_CHECKING:
-    from gui.canvas.scene import GraphScene
+from backend.analysis.summary import format_count
+from backend.document.graph import Edge, Node
+from backend.document.layer_table import layer_info
+from backend.keras_bridge.operations import input_count, operation_summary, operation_title
+from backend.keras_bridge.shapes import NodeShape, format_shape
+from gui.runtime import theme
 
 PORT_RADIUS = 6.0
 DETAIL_LOD = 0.45
@@ -130,6 +128,8 @@ class NodeItem(QGraphicsItem):
         """How many outputs inference last found for the layer (kept while it has no shape)."""
         self._connected_inputs = 0
         self._height = 0.0
+        self.on_moved: Callable[[str], None] | None = None
+        """Called with the node's id whenever the item moves (the scene redraws its edges)."""
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -325,10 +325,9 @@ class NodeItem(QGraphicsItem):
         return min(width, OUTPUT_LABEL_WIDTH)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        scene = self.scene()
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and scene is not None:
-            graph_scene: GraphScene = scene  # type: ignore[assignment]
-            graph_scene.update_edges_of(self.node.id)
+        moved = change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+        if moved and self.on_moved is not None:
+            self.on_moved(self.node.id)
         return super().itemChange(change, value)
 
 

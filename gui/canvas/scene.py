@@ -8,14 +8,22 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from backend.analysis_fixes import insert_on_edge
-from backend.commands import AddNode, Connect, Disconnect, Macro, MoveNodes, RemoveNodes, UndoStack
-from backend.graph import Edge, GraphError, LayerGraph, Node
-from backend.layer_table import UnknownLayerError
-from backend.live_shapes import LiveShapes
-from backend.shapes import format_shape, output_labels, port_shape
-from gui import theme
+from backend.analysis.fixes import insert_on_edge
+from backend.document.graph import Edge, GraphError, LayerGraph, Node
+from backend.document.layer_table import UnknownLayerError
+from backend.editing.commands import (
+    AddNode,
+    Connect,
+    Disconnect,
+    Macro,
+    MoveNodes,
+    RemoveNodes,
+    UndoStack,
+)
+from backend.keras_bridge.live_shapes import LiveShapes
+from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
 from gui.canvas.items import EdgeItem, NodeItem, PortItem, bezier, short_shape
+from gui.runtime import theme
 
 
 class GraphScene(QGraphicsScene):
@@ -74,6 +82,7 @@ class GraphScene(QGraphicsScene):
     # ----------------------------------------------------------------- model -> items
     def _on_node_added(self, node: Node) -> None:
         item = NodeItem(node)
+        item.on_moved = self.update_edges_of
         self.node_items[node.id] = item
         self.addItem(item)
         item.set_shape(self.live.results.get(node.id))

@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
-from gui import theme
 from gui.canvas.scene import GraphScene
+from gui.runtime import theme
 
 LAYER_MIME = "application/x-deepcanvas-layer"
 

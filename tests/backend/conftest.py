@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.datasets import Dataset, load_dataset
-from backend.graph import LayerGraph
+from backend.data import Dataset, load_dataset
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, save_project
 from backend.keras_env import import_keras
-from backend.project import Project, save_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from backend.analysis import Analysis, Summary, format_bytes, format_count
-from backend.catalog import palette_types
-from backend.compiler import compile_graph
-from backend.examples import digits_cnn
-from backend.graph import LayerGraph
-from backend.layer_table import example_inputs, layer_info
-from backend.shapes import ShapeInference
+from backend.analysis.summary import Analysis, Summary, format_bytes, format_count
+from backend.document.graph import LayerGraph
+from backend.document.layer_table import example_inputs, layer_info
+from backend.keras_bridge.catalog import palette_types
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
+from backend.templates.examples import digits_cnn
 
 ChainBuilder = Callable[..., list[str]]
 

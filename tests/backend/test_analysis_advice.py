@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from backend.analysis import Analysis
-from backend.analysis_advice import Finding, advise
-from backend.catalog import palette_types
-from backend.commands import UndoStack
-from backend.compiler import compile_graph, validate
-from backend.examples import digits_cnn
-from backend.graph import LayerGraph
-from backend.layer_table import layer_info
-from backend.project import DatasetChoice, Project
-from backend.shapes import ShapeInference
-from backend.training_config import TrainingConfig
+from backend.analysis.advice import Finding, advise
+from backend.analysis.summary import Analysis
+from backend.document.graph import LayerGraph
+from backend.document.layer_table import layer_info
+from backend.document.project import DatasetChoice, Project
+from backend.document.training_config import TrainingConfig
+from backend.editing.commands import UndoStack
+from backend.keras_bridge.catalog import palette_types
+from backend.keras_bridge.compiler import compile_graph, validate
+from backend.keras_bridge.shapes import ShapeInference
+from backend.templates.examples import digits_cnn
 
 ChainBuilder = Callable[..., list[str]]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.analysis_data import BUILT_IN, dataset_meta, is_known, meta_of
-from backend.datasets import load_dataset
-from backend.project import DatasetChoice
+from backend.analysis.data_fit import BUILT_IN, dataset_meta, is_known, meta_of
+from backend.data import load_dataset
+from backend.document.project import DatasetChoice
 
 
 @pytest.mark.parametrize("name", sorted(BUILT_IN))

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from backend.analysis import Analysis, Summary
-from backend.analysis_flops import estimate_flops
-from backend.compiler import compile_graph
-from backend.graph import LayerGraph
-from backend.shapes import ShapeInference
+from backend.analysis.flops import estimate_flops
+from backend.analysis.summary import Analysis, Summary
+from backend.document.graph import LayerGraph
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
 
 ChainBuilder = Callable[..., list[str]]
 

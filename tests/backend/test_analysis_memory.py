@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from backend.analysis import Analysis
-from backend.analysis_memory import (
+from backend.analysis.memory import (
     DeviceMemory,
     device_memory,
     gpu_name,
@@ -21,13 +20,14 @@ from backend.analysis_memory import (
     training_memory,
     training_memory_warning,
 )
-from backend.compiler import compile_graph
-from backend.examples import digits_cnn
-from backend.graph import LayerGraph
-from backend.optimizers import make_optimizer
-from backend.project import DatasetChoice, Project
-from backend.shapes import ShapeInference
-from backend.training_config import OPTIMIZERS, TrainingConfig
+from backend.analysis.summary import Analysis
+from backend.document.graph import LayerGraph
+from backend.document.project import DatasetChoice, Project
+from backend.document.training_config import OPTIMIZERS, TrainingConfig
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
+from backend.templates.examples import digits_cnn
+from backend.training.optimizers import make_optimizer
 
 ChainBuilder = Callable[..., list[str]]
 

@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.blocks import block_summary, group, ungroup
-from backend.commands import UndoStack
-from backend.compiler import compile_graph
-from backend.graph import GraphError, LayerGraph
-from backend.layer_table import BLOCK_TYPE, layers_by_category
-from backend.shapes import ShapeInference
+from backend.document.graph import GraphError, LayerGraph
+from backend.document.layer_table import BLOCK_TYPE, layers_by_category
+from backend.editing.blocks import block_summary, group, ungroup
+from backend.editing.commands import UndoStack
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
 
 
 def residual_graph() -> tuple[LayerGraph, dict[str, str]]:
@@ -120,7 +120,7 @@ def test_sharing_across_the_selection_is_refused() -> None:
     [info.type_name for info in layers_by_category()["Blocks"]],
 )
 def test_built_in_blocks_compile_to_plain_layers_and_ungroup(block_type: str) -> None:
-    from backend.layer_table import layer_info
+    from backend.document.layer_table import layer_info
 
     (shape,) = layer_info(block_type).example_input
     graph = LayerGraph()

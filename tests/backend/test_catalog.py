@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from backend.catalog import (
+from backend.document.graph import LayerGraph
+from backend.document.layer_table import (
+    CATEGORIES,
+    LAYERS,
+    example_inputs,
+    layer_info,
+    layers_by_category,
+)
+from backend.document.project import Project, load_project, save_project
+from backend.keras_bridge.catalog import (
     CATEGORY_BY_KERAS_MODULE,
     EXCLUDED,
     LayerConfigError,
@@ -18,12 +27,9 @@ from backend.catalog import (
     palette_types,
     type_for_class_name,
 )
-from backend.compiler import compile_graph
-from backend.graph import LayerGraph
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_env import import_keras
-from backend.layer_table import CATEGORIES, LAYERS, example_inputs, layer_info, layers_by_category
-from backend.project import Project, load_project, save_project
-from backend.shapes import ShapeInference
 
 UNDER_TEST = "under_test"
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend import cli
-from backend.compiler import compile_graph
-from backend.examples import digits_cnn, moons_mlp
-from backend.export import load_keras
-from backend.graph import LayerGraph
-from backend.project import DatasetChoice, Project, save_project
-from backend.training_config import TrainingConfig
+from backend.cli import main as cli
+from backend.document.graph import LayerGraph
+from backend.document.project import DatasetChoice, Project, save_project
+from backend.document.training_config import TrainingConfig
+from backend.exchange.keras_file import load_keras
+from backend.keras_bridge.compiler import compile_graph
+from backend.templates.examples import digits_cnn, moons_mlp
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBPROCESS_TIMEOUT_S = 120

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend import cli
-from backend.examples import moons_mlp
-from backend.export import load_keras
-from backend.graph import LayerGraph
-from backend.project import Project, save_project
-from backend.weights import load_weights
+from backend.cli import main as cli
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, save_project
+from backend.exchange.keras_file import load_keras
+from backend.keras_bridge.weights import load_weights
+from backend.templates.examples import moons_mlp
 
 
 class Run:
@@ -159,7 +159,7 @@ def test_python_format_is_routed_to_the_script_writer(
     out = tmp_path / "model.py"
     run = run_cli("export", str(moons_path), "--format", "python", "-o", str(out))
     try:
-        import backend.codegen  # noqa: F401
+        import backend.exchange.codegen  # noqa: F401
     except ImportError:
         assert run.code == 1
         one_error_line(run.err, "Python script export is not available")

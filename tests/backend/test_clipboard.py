@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from backend.clipboard import copy_nodes, from_text, paste_command, pasted_ids, to_text
-from backend.commands import UndoStack
-from backend.examples import digits_cnn
-from backend.graph import GraphError, LayerGraph
+from backend.document.graph import GraphError, LayerGraph
+from backend.editing.clipboard import copy_nodes, from_text, paste_command, pasted_ids, to_text
+from backend.editing.commands import UndoStack
+from backend.templates.examples import digits_cnn
 
 
 def test_copy_paste_between_projects() -> None:

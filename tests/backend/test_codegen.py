@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from backend.cli import main as cli_main
-from backend.codegen import generate_script, write_script
-from backend.examples import digits_cnn
-from backend.graph import LayerGraph
-from backend.importer import import_model
-from backend.project import Project, save_project
-from backend.weights import compile_project
+from backend.cli.main import main as cli_main
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, save_project
+from backend.exchange.codegen import generate_script, write_script
+from backend.exchange.importer import import_model
+from backend.keras_bridge.weights import compile_project
+from backend.templates.examples import digits_cnn
 from tests import keras_models
 from tests.script_runner import build_in_subprocess, script_env
 
@@ -186,7 +186,7 @@ def test_a_call_returning_several_tensors_is_unpacked_by_name(
 
 
 def test_an_inline_block_with_two_outputs_is_written_and_rebuilds_the_model() -> None:
-    from backend.blocks import group
+    from backend.editing.blocks import group
     from tests.keras_models import architecture
 
     graph = LayerGraph()

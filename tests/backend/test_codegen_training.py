@@ -17,20 +17,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.codegen import generate_script, write_script
-from backend.codegen_training import schedule_function
-from backend.compiler import compile_graph
-from backend.data import tabular
-from backend.datasets import load_dataset
-from backend.examples import moons_mlp
-from backend.graph import LayerGraph
+from backend.data import load_dataset, tabular
+from backend.document.graph import LayerGraph
+from backend.document.project import DatasetChoice, Project, save_project
+from backend.document.training_config import TrainingConfig
+from backend.exchange.codegen import generate_script, write_script
+from backend.exchange.codegen_training import schedule_function
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.weights import collect_weights, resolved_training, save_weights
 from backend.keras_env import import_keras
-from backend.optimizers import epoch_learning_rate
-from backend.project import DatasetChoice, Project, save_project
-from backend.trainer import Trainer, TrainResult
-from backend.training_config import TrainingConfig
-from backend.training_setup import class_weights, extra_callbacks
-from backend.weights import collect_weights, resolved_training, save_weights
+from backend.templates.examples import moons_mlp
+from backend.training.optimizers import epoch_learning_rate
+from backend.training.setup import class_weights, extra_callbacks
+from backend.training.trainer import Trainer, TrainResult
 from tests.script_runner import run_in_subprocess
 
 # The exported script run as `python script.py` (its __main__ block), with `Model.fit`

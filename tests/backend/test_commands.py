@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from backend.commands import (
+from backend.document.graph import CycleError, GraphError, LayerGraph
+from backend.editing.commands import (
     AddNode,
     Connect,
     Disconnect,
@@ -19,7 +20,6 @@ from backend.commands import (
     SetParams,
     UndoStack,
 )
-from backend.graph import CycleError, GraphError, LayerGraph
 
 
 def small_graph() -> tuple[LayerGraph, list[str]]:

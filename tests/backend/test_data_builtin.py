@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.data import builtin
+from backend.data import DatasetError, builtin, load_dataset
 from backend.data.registry import BUILTIN, DATASETS, GENERATED
-from backend.datasets import DatasetError, load_dataset
 
 OFFLINE = [n for n, info in DATASETS.items() if info.kind in (BUILTIN, GENERATED)]
 EXPECTED = {

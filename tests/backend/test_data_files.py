@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.data import images
+from backend.data import DatasetError, images, load_dataset
 from backend.data.preview import preview_dataset
-from backend.datasets import DatasetError, load_dataset
 
 
 # ----------------------------------------------------------------- NumPy

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from backend.data import DatasetError, load_dataset
 from backend.data.registry import DATASETS, KERAS, is_available
-from backend.datasets import DatasetError, load_dataset
 
 KERAS_SETS = [n for n, info in DATASETS.items() if info.kind == KERAS]
 

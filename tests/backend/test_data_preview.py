@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend.data import DatasetError
 from backend.data import preview as preview_module
 from backend.data.preview import preview_dataset
-from backend.datasets import DatasetError
 from tests.backend.test_data_files import make_folder
 
 

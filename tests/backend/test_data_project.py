@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.compiler import compile_graph
+from backend.data import Dataset, DatasetError, load_dataset
 from backend.data.samples import SAMPLE_CSV, sample_rows, write_sample_csv
-from backend.data.wiring import DataTarget, fit_graph_to_data
-from backend.datasets import Dataset, DatasetError, load_dataset
-from backend.examples import EXAMPLES, penguins_csv
-from backend.project import DatasetChoice, ProjectError, load_project, save_project
-from backend.trainer import Trainer
-from backend.training_config import TrainingConfig
+from backend.document.project import DatasetChoice, ProjectError, load_project, save_project
+from backend.document.training_config import TrainingConfig
+from backend.editing.data_wiring import DataTarget, fit_graph_to_data
+from backend.keras_bridge.compiler import compile_graph
+from backend.templates.examples import EXAMPLES, penguins_csv
+from backend.training.trainer import Trainer
 
 
 def load_choice(choice: DatasetChoice) -> Dataset:

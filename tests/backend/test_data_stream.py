@@ -9,12 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.data import images, tabular
+from backend.data import Dataset, images, load_dataset, split_indices, tabular
 from backend.data.base import split_membership
-from backend.datasets import Dataset, load_dataset, split_indices
-from backend.graph import LayerGraph
-from backend.trainer import TrainBegin, Trainer
-from backend.training_config import TrainingConfig
+from backend.document.graph import LayerGraph
+from backend.document.training_config import TrainingConfig
+from backend.training.trainer import TrainBegin, Trainer
 from tests.backend.test_data_files import make_folder
 
 

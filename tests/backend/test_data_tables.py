@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backend.data import DatasetError, load_dataset, table_reader
 from backend.data import preview as preview_module
-from backend.data import table_reader
 from backend.data.preview import preview_dataset
-from backend.datasets import DatasetError, load_dataset
 
 
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from backend.commands import UndoStack
-from backend.data.wiring import DataTarget, augmentation_macro, fit_graph_to_data, output_mismatch
-from backend.datasets import load_dataset
-from backend.graph import LayerGraph
-from backend.shapes import ShapeInference
+from backend.data import load_dataset
+from backend.document.graph import LayerGraph
+from backend.editing.commands import UndoStack
+from backend.editing.data_wiring import (
+    DataTarget,
+    augmentation_macro,
+    fit_graph_to_data,
+    output_mismatch,
+)
+from backend.keras_bridge.shapes import ShapeInference
 
 
 def mlp(units: int = 1, activation: str = "sigmoid") -> tuple[LayerGraph, list[str]]:

@@ -14,18 +14,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.datasets import Dataset
-from backend.distributed import (
+from backend.data import Dataset
+from backend.document.project import save_project
+from backend.keras_bridge.weights import load_weights
+from backend.templates.examples import moons_mlp
+from backend.training.distributed import (
     DistributedError,
     StrategyTrainer,
     make_trainer,
     parse_devices,
     parse_tf_config,
 )
-from backend.examples import moons_mlp
-from backend.project import save_project
-from backend.trainer import EpochEnd, TrainBegin, TrainEnd, Trainer, TrainingEvent
-from backend.weights import load_weights
+from backend.training.trainer import EpochEnd, TrainBegin, TrainEnd, Trainer, TrainingEvent
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT_S = 240
@@ -201,9 +201,9 @@ def test_two_workers_train_together_and_end_with_identical_weights(tmp_path: Pat
 
 def moons_initial_weights(project: Any) -> dict[str, np.ndarray]:
     """The weights every worker starts from (the project's seed)."""
-    from backend.compiler import compile_graph
+    from backend.keras_bridge.compiler import compile_graph
+    from backend.keras_bridge.weights import collect_weights
     from backend.keras_env import import_keras
-    from backend.weights import collect_weights
 
     import_keras().utils.set_random_seed(project.training.seed)
     return collect_weights(compile_graph(project.graph))

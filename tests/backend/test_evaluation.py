@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.datasets import Dataset
-from backend.evaluation import (
+from backend.data import Dataset
+from backend.evaluation.evaluate import (
     CLASSIFICATION,
     REGRESSION,
     EvaluationError,

@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.compiler import compile_graph
-from backend.datasets import Dataset
-from backend.examples import digits_cnn, moons_mlp
-from backend.export import ModelFileError, load_keras, save_keras
-from backend.shapes import ShapeInference
-from backend.trainer import Trainer
-from backend.training_config import TrainingConfig
+from backend.data import Dataset
+from backend.document.training_config import TrainingConfig
+from backend.exchange.keras_file import ModelFileError, load_keras, save_keras
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
+from backend.templates.examples import digits_cnn, moons_mlp
+from backend.training.trainer import Trainer
 
 
 def test_digits_example_trains_exports_and_reloads_with_identical_predictions(

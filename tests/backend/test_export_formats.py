@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend import export_formats
-from backend.compiler import compile_graph
-from backend.datasets import Dataset
-from backend.examples import digits_cnn
-from backend.export_formats import FORMATS, ExportError, export_model, missing_requirement
-from backend.export_verify import RUNTIMES, run_onnx, run_savedmodel, run_tflite
+from backend.data import Dataset
+from backend.exchange import export_formats
+from backend.exchange.export_formats import FORMATS, ExportError, export_model, missing_requirement
+from backend.exchange.export_verify import RUNTIMES, run_onnx, run_savedmodel, run_tflite
+from backend.keras_bridge.compiler import compile_graph
+from backend.templates.examples import digits_cnn
 
 
 @pytest.fixture(scope="module")

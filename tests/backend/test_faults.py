@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from backend.datasets import Dataset
-from backend.graph import LayerGraph
-from backend.trainer import TrainBegin, TrainEnd, Trainer
-from backend.training_config import TrainingConfig
+from backend.data import Dataset
+from backend.document.graph import LayerGraph
+from backend.document.training_config import TrainingConfig
+from backend.training.trainer import TrainBegin, TrainEnd, Trainer
 
 
 def data(features: int, n: int = 256) -> Dataset:

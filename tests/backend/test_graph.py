@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from backend.document.graph import CycleError, Edge, GraphError, LayerGraph, snake_case
+from backend.document.layer_table import UnknownLayerError
 from backend.events import Signal
-from backend.graph import CycleError, Edge, GraphError, LayerGraph, snake_case
-from backend.layer_table import UnknownLayerError
 
 SIGNALS = (
     "node_added",

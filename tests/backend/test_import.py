@@ -15,16 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.cli import main as cli_main
-from backend.compiler import compile_graph
-from backend.graph import LayerGraph
-from backend.importer import import_model
-from backend.layer_table import BLOCK_TYPE
-from backend.layout import count_crossings
-from backend.project import Project, load_project, save_project
-from backend.shapes import NodeShape, ShapeInference
-from backend.trainer import Trainer
-from backend.weights import (
+from backend.cli.main import main as cli_main
+from backend.document.graph import LayerGraph
+from backend.document.layer_table import BLOCK_TYPE
+from backend.document.project import Project, load_project, save_project
+from backend.editing.layout import count_crossings
+from backend.exchange.importer import import_model
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import NodeShape, ShapeInference
+from backend.keras_bridge.weights import (
     apply_weights,
     compile_project,
     load_weights,
@@ -32,6 +31,7 @@ from backend.weights import (
     resolved_training,
     weights_path_for,
 )
+from backend.training.trainer import Trainer
 from tests import keras_models
 from tests.backend.conftest import regression_dataset
 

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.codegen import write_script
-from backend.importer import import_model
+from backend.document.project import Project
+from backend.exchange.codegen import write_script
+from backend.exchange.importer import import_model
+from backend.keras_bridge.shapes import ShapeInference
+from backend.keras_bridge.weights import compile_project
 from backend.keras_env import import_keras
-from backend.project import Project
-from backend.shapes import ShapeInference
-from backend.weights import compile_project
 from tests import keras_models
 from tests.script_runner import build_in_subprocess
 

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.cli import main as cli_main
-from backend.graph import LayerGraph
-from backend.importer import ModelImportError, import_model
+from backend.cli.main import main as cli_main
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, ProjectError, load_project, save_project
+from backend.exchange.importer import ModelImportError, import_model
+from backend.keras_bridge.shapes import ShapeInference
+from backend.keras_bridge.weights import compile_project
 from backend.keras_env import import_keras
-from backend.project import Project, ProjectError, load_project, save_project
-from backend.shapes import ShapeInference
-from backend.weights import compile_project
 from tests import keras_models
 
 

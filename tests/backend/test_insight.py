@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.datasets import Dataset
-from backend.insight import (
+from backend.data import Dataset
+from backend.evaluation.insight import (
     InsightError,
     activation_probe,
     data_bounds,

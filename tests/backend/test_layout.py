@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from backend.commands import UndoStack
-from backend.graph import LayerGraph
-from backend.layout import count_crossings, layered_layout, layout_command
+from backend.document.graph import LayerGraph
+from backend.editing.commands import UndoStack
+from backend.editing.layout import count_crossings, layered_layout, layout_command
 
 
 def residual_graph() -> LayerGraph:

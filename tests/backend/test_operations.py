@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend import operations
-from backend.compiler import CompileError, compile_graph
-from backend.graph import LayerGraph
-from backend.project import Project, load_project, save_project
-from backend.shapes import NodeShape, ShapeInference
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, load_project, save_project
+from backend.keras_bridge import operations
+from backend.keras_bridge.compiler import CompileError, compile_graph
+from backend.keras_bridge.shapes import NodeShape, ShapeInference
 
 
 def mean_graph(**config: Any) -> tuple[LayerGraph, dict[str, str]]:

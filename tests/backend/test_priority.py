@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from backend.priority import DEFAULT_NICE, lower_priority, other_threads, training_nice
+from backend.training.priority import DEFAULT_NICE, lower_priority, other_threads, training_nice
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice")
 

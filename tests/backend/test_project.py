@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-import backend.project as project_module
-from backend.examples import EXAMPLES, digits_cnn, moons_mlp
-from backend.project import (
+import backend.document.project as project_module
+from backend.document.project import (
     FORMAT_VERSION,
     DatasetChoice,
     Project,
@@ -19,7 +18,8 @@ from backend.project import (
     project_from_dict,
     save_project,
 )
-from backend.training_config import TrainingConfig
+from backend.document.training_config import TrainingConfig
+from backend.templates.examples import EXAMPLES, digits_cnn, moons_mlp
 
 
 def write_json(path: Path, data: Any) -> Path:

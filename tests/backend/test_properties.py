@@ -15,7 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backend.commands import (
+from backend.document.graph import GraphError, LayerGraph
+from backend.document.layer_table import LAYERS, UnknownLayerError
+from backend.document.project import ProjectError, load_project, project_from_dict, save_project
+from backend.editing.commands import (
     AddNode,
     Connect,
     Disconnect,
@@ -24,10 +27,7 @@ from backend.commands import (
     SetParams,
     UndoStack,
 )
-from backend.examples import digits_cnn
-from backend.graph import GraphError, LayerGraph
-from backend.layer_table import LAYERS, UnknownLayerError
-from backend.project import ProjectError, load_project, project_from_dict, save_project
+from backend.templates.examples import digits_cnn
 
 LAYER_TYPES = sorted(LAYERS)
 JSON_VALUES = st.recursive(
@@ -135,8 +135,8 @@ def test_random_bytes_never_load_and_never_crash(tmp_path_factory: Any, data: by
 
 SAVER = """
 import sys, time
-from backend.examples import digits_cnn
-from backend.project import save_project
+from backend.templates.examples import digits_cnn
+from backend.document.project import save_project
 project = digits_cnn()
 for i in range(2000):  # a big description makes each save take a while
     project.description = str(i) * 200_000

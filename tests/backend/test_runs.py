@@ -9,23 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend import cli
-from backend.commands import ReplaceGraph, SetParams, UndoStack
-from backend.compiler import compile_graph
-from backend.datasets import Dataset
-from backend.examples import digits_cnn, moons_mlp
-from backend.graph import LayerGraph
-from backend.project import Project, ProjectError, load_project, save_project
-from backend.runs import (
-    RunClock,
+from backend.cli import main as cli
+from backend.data import Dataset
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, ProjectError, load_project, save_project
+from backend.document.runs import (
     RunRecord,
     checkpoint_path,
     graph_fingerprint,
-    record_run,
     runs_dir,
 )
-from backend.trainer import BatchEnd, EpochEnd, Trainer, TrainingEvent, TrainResult
-from backend.weights import apply_weights, load_weights
+from backend.editing.commands import ReplaceGraph, SetParams, UndoStack
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.weights import apply_weights, load_weights
+from backend.templates.examples import digits_cnn, moons_mlp
+from backend.training.recording import RunClock, record_run
+from backend.training.trainer import BatchEnd, EpochEnd, Trainer, TrainingEvent, TrainResult
 
 
 @pytest.fixture(scope="module")

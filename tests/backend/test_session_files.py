@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backend.examples import digits_cnn, moons_mlp
-from backend.project import save_project
-from backend.session_files import (
+from backend.document.project import save_project
+from backend.document.session_files import (
     discard_autosave,
     pending_autosaves,
     recent_projects,
@@ -14,6 +13,7 @@ from backend.session_files import (
     remember,
     write_autosave,
 )
+from backend.templates.examples import digits_cnn, moons_mlp
 
 
 def test_autosave_of_unsaved_work_is_recovered(private_home: Path) -> None:
@@ -79,9 +79,9 @@ def test_saved_files_get_normal_permissions(tmp_path: Path) -> None:
 def test_save_as_elsewhere_carries_weights_and_checkpoints(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from backend.project import load_project
-    from backend.runs import RunClock, record_run
-    from backend.trainer import TrainResult
+    from backend.document.project import load_project
+    from backend.training.recording import RunClock, record_run
+    from backend.training.trainer import TrainResult
 
     project = digits_cnn()
     first = tmp_path / "a" / "net.dcproj.json"

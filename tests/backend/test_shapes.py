@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from backend.examples import digits_cnn
-from backend.graph import LayerGraph
-from backend.shapes import NodeShape, ShapeInference, first_error, format_shape
+from backend.document.graph import LayerGraph
+from backend.keras_bridge.shapes import NodeShape, ShapeInference, first_error, format_shape
+from backend.templates.examples import digits_cnn
 
 ChainBuilder = Callable[..., list[str]]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from backend.compiler import validate
-from backend.datasets import load_dataset
-from backend.examples import EXAMPLES
-from backend.project import load_project, save_project
-from backend.trainer import Trainer
+from backend.data import load_dataset
+from backend.document.project import load_project, save_project
+from backend.keras_bridge.compiler import validate
+from backend.templates.examples import EXAMPLES
+from backend.training.trainer import Trainer
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))

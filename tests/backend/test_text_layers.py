@@ -13,17 +13,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.catalog import layer_kwargs, layer_spec
-from backend.codegen import generate_script
-from backend.compiler import compile_graph
-from backend.export_formats import ExportError, export_model, missing_requirement
-from backend.export_verify import model_inputs
-from backend.graph import LayerGraph
-from backend.importer import import_model
+from backend.document.graph import LayerGraph
+from backend.document.project import Project
+from backend.exchange.codegen import generate_script
+from backend.exchange.export_formats import ExportError, export_model, missing_requirement
+from backend.exchange.export_verify import model_inputs
+from backend.exchange.importer import import_model
+from backend.keras_bridge.catalog import layer_kwargs, layer_spec
+from backend.keras_bridge.compiler import compile_graph
+from backend.keras_bridge.shapes import ShapeInference
+from backend.keras_bridge.weights import compile_project
 from backend.keras_env import import_keras
-from backend.project import Project
-from backend.shapes import ShapeInference
-from backend.weights import compile_project
 from tests import keras_models
 
 WORDS = ["good", "bad", "film"]

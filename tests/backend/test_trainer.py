@@ -11,11 +11,18 @@ from typing import TypeVar
 import numpy as np
 import pytest
 
-from backend.datasets import Dataset
-from backend.examples import moons_mlp
-from backend.graph import LayerGraph
-from backend.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd, Trainer, TrainingEvent
-from backend.training_config import TrainingConfig
+from backend.data import Dataset
+from backend.document.graph import LayerGraph
+from backend.document.training_config import TrainingConfig
+from backend.templates.examples import moons_mlp
+from backend.training.trainer import (
+    BatchEnd,
+    EpochEnd,
+    TrainBegin,
+    TrainEnd,
+    Trainer,
+    TrainingEvent,
+)
 
 MakeRegression = Callable[[np.ndarray, np.ndarray], Dataset]
 E = TypeVar("E", TrainBegin, BatchEnd, EpochEnd, TrainEnd)

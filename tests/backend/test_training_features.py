@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.datasets import Dataset
-from backend.diagnostics import Diagnostics, ProbeStats
-from backend.graph import LayerGraph
+from backend.data import Dataset
+from backend.document.graph import LayerGraph
+from backend.document.training_config import LOSSES, OPTIMIZERS, TrainingConfig
 from backend.keras_env import import_keras
-from backend.optimizers import OPTIMIZER_CLASSES, make_optimizer, schedule_curve
-from backend.trainer import EpochEnd, TrainAlert, Trainer
-from backend.training_config import LOSSES, OPTIMIZERS, TrainingConfig
-from backend.training_setup import class_weights
+from backend.training.diagnostics import Diagnostics, ProbeStats
+from backend.training.optimizers import OPTIMIZER_CLASSES, make_optimizer, schedule_curve
+from backend.training.setup import class_weights
+from backend.training.trainer import EpochEnd, TrainAlert, Trainer
 
 
 def blobs(n: int = 400, classes: int = 3, seed: int = 0) -> Dataset:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from backend.examples import digits_cnn
-from backend.project import Project
+from backend.document.project import Project
+from backend.templates.examples import digits_cnn
 from gui.main_window import MainWindow
 
 KERAS_TIMEOUT_MS = 90_000

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from backend.commands import MoveNodes, SetParams
-from backend.compiler import compile_graph
-from backend.graph import LayerGraph
-from backend.project import DatasetChoice, Project
-from backend.training_config import TrainingConfig
-from gui.analysis_panel import AnalysisPanel
+from backend.document.graph import LayerGraph
+from backend.document.project import DatasetChoice, Project
+from backend.document.training_config import TrainingConfig
+from backend.editing.commands import MoveNodes, SetParams
+from backend.keras_bridge.compiler import compile_graph
+from gui.editor.analysis_panel import AnalysisPanel
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 

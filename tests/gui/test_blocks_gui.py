@@ -7,11 +7,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit
 
-from backend.graph import LayerGraph
-from backend.layer_table import BLOCK_TYPE
-from backend.project import Project
-from gui import keras_actions
-from gui.inner_layer_editor import BlockEditor, InnerLayerEditor
+from backend.document.graph import LayerGraph
+from backend.document.layer_table import BLOCK_TYPE
+from backend.document.project import Project
+from gui.editor.inner_layer_editor import BlockEditor, InnerLayerEditor
+from gui.export import keras_actions
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 

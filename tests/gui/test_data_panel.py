@@ -10,13 +10,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QListWidget, QSpinBox
 
-from backend.commands import UndoStack
 from backend.data.samples import SAMPLE_CSV
-from backend.examples import digits_cnn, moons_mlp
-from backend.layer_table import LAYERS
-from backend.project import DatasetChoice, Project, load_project, save_project
-from backend.trainer import TrainResult
-from gui.data_panel import DataPanel
+from backend.document.layer_table import LAYERS
+from backend.document.project import DatasetChoice, Project, load_project, save_project
+from backend.editing.commands import UndoStack
+from backend.templates.examples import digits_cnn, moons_mlp
+from backend.training.trainer import TrainResult
+from gui.data.data_panel import DataPanel
 from gui.main_window import MainWindow
 from tests.backend.test_data_files import make_folder
 

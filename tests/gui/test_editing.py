@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from backend.commands import SetParams
+from backend.editing.commands import SetParams
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 from tests.gui.test_main_window import drop_layer, view_point
@@ -32,7 +32,7 @@ def test_copy_in_one_window_paste_in_another(
     for name in ("dense", "dropout"):
         window.scene.node_items[graph.node_by_name(name).id].setSelected(True)
     key(qtbot, window, Qt.Key.Key_C, CTRL)
-    from backend.examples import moons_mlp
+    from backend.templates.examples import moons_mlp
 
     other = make_window(qtbot, moons_mlp(), dialogs)
     before = set(other.project.graph.nodes)
@@ -172,7 +172,7 @@ def test_minimap_shows_when_the_graph_does_not_fit_and_recentres(
 
 
 def test_dark_theme_restyles_canvas(qtbot: Any, window: MainWindow) -> None:
-    from gui import theme
+    from gui.runtime import theme
 
     try:
         window.set_color_scheme(Qt.ColorScheme.Dark)

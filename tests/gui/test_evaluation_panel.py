@@ -11,11 +11,11 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDockWidget
 
-from backend.evaluation import EvaluationReport
-from backend.examples import moons_mlp
-from backend.graph import LayerGraph
-from backend.project import DatasetChoice, Project
-from gui.evaluation_panel import EvaluationPanel
+from backend.document.graph import LayerGraph
+from backend.document.project import DatasetChoice, Project
+from backend.evaluation.evaluate import EvaluationReport
+from backend.templates.examples import moons_mlp
+from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.main_window import MainWindow
 from tests import evaluation_models
 from tests.gui.conftest import Dialogs, make_window

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from gui import export_dialog
-from gui.export_dialog import CHOICES, FOLDER_KEY, ExportDialog, open_export_dialog
+from gui.export import export_dialog
+from gui.export.export_dialog import CHOICES, FOLDER_KEY, ExportDialog, open_export_dialog
 from gui.main_window import MainWindow
 
 EXPORT_TIMEOUT_MS = 120_000

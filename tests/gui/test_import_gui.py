@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from backend.keras_env import import_keras
-from gui import keras_actions
+from gui.export import keras_actions
 from gui.main_window import MainWindow
 from tests import keras_models
 from tests.gui.conftest import Dialogs

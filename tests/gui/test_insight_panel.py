@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from backend.insight import DecisionGrid, decision_grid
-from gui.decision_boundary import SHADE, DecisionBoundaryView, class_colors
-from gui.insight_panel import InsightPanel
+from backend.evaluation.insight import DecisionGrid, decision_grid
+from gui.evaluation.decision_boundary import SHADE, DecisionBoundaryView, class_colors
+from gui.evaluation.insight_panel import InsightPanel
 from tests import evaluation_models
 
 WAIT_MS = 30_000

@@ -11,9 +11,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLineEdit
 
-from backend.graph import LayerGraph
-from backend.project import Project, load_project
-from backend.trainer import TrainResult
+from backend.document.graph import LayerGraph
+from backend.document.project import Project, load_project
+from backend.training.trainer import TrainResult
 from gui.canvas.items import NodeItem, PortItem
 from gui.canvas.view import LAYER_MIME
 from gui.main_window import MainWindow
@@ -178,7 +178,7 @@ def test_training_completes_and_exports_keras(
     assert "samples/s" in window.training.speed.text()
     out = tmp_path / "digits.keras"
     assert window.export_keras(out)
-    from backend.export import load_keras
+    from backend.exchange.keras_file import load_keras
 
     model = load_keras(out)
     assert model.count_params() == window.trained_model.count_params()

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit
 
-from backend.commands import SetParams
-from backend.graph import LayerGraph
-from backend.project import Project
+from backend.document.graph import LayerGraph
+from backend.document.project import Project
+from backend.editing.commands import SetParams
 from gui.canvas.items import key_params_text
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window

@@ -8,10 +8,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
-from backend.commands import SetParams
-from backend.project import load_project
-from backend.runs import checkpoint_path, graph_fingerprint
-from backend.trainer import TrainResult
+from backend.document.project import load_project
+from backend.document.runs import checkpoint_path, graph_fingerprint
+from backend.editing.commands import SetParams
+from backend.training.trainer import TrainResult
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs
 
@@ -124,7 +124,7 @@ def test_the_runs_dock_sits_with_the_training_dock(window: MainWindow) -> None:
 def test_the_device_cell_names_the_speed_ups_beside_samples_per_second() -> None:
     from types import SimpleNamespace
 
-    from gui.runs_panel import _device
+    from gui.training.runs_panel import _device
 
     def run(**training: bool) -> Any:
         return SimpleNamespace(device="CPU", training=training)

@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from backend.examples import digits_cnn, moons_mlp
-from backend.session_files import pending_autosaves, write_autosave
+from backend.document.session_files import pending_autosaves, write_autosave
+from backend.templates.examples import digits_cnn, moons_mlp
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 

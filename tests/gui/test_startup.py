@@ -20,8 +20,8 @@ def _env() -> dict[str, str]:
 
 def test_gui_modules_do_not_import_tensorflow() -> None:
     code = (
-        "import sys, gui.app, gui.main_window, gui.canvas.scene, gui.inspector, "
-        "gui.training_panel, gui.training_worker, gui.keras_loader\n"
+        "import sys, gui.app, gui.main_window, gui.canvas.scene, gui.editor.inspector, "
+        "gui.training.training_panel, gui.training.training_worker, gui.runtime.keras_loader\n"
         "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
-from backend.graph import LayerGraph
-from backend.project import Project
+from backend.document.graph import LayerGraph
+from backend.document.project import Project
 from tests.gui.conftest import Dialogs, make_window
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from backend.examples import moons_mlp
+from backend.templates.examples import moons_mlp
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 from tests.gui.test_main_window import points
@@ -103,7 +103,7 @@ def test_train_warns_before_a_run_that_will_not_fit(
 
 
 def test_device_list_is_what_tensorflow_sees(qtbot: Any, window: MainWindow) -> None:
-    from backend.devices import list_devices
+    from backend.training.devices import list_devices
 
     combo = window.training.settings.device
     values = [combo.itemData(i) for i in range(combo.count())]
@@ -116,7 +116,7 @@ def test_device_list_is_what_tensorflow_sees(qtbot: Any, window: MainWindow) -> 
 def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
     """One plot per redraw tick (a third of the paint while TensorFlow holds the CPU), none
     starved by another that keeps getting points, and everything drawn when the run ends."""
-    from backend.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd
+    from backend.training.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd
 
     panel = window.training
     panel._timer.stop()  # tick by hand

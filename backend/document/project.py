@@ -1,0 +1,262 @@
+"""A project: the graph, its layout, the dataset choice and the training settings.
+
+Saved as one JSON document with a `format_version`, migrated on load, written atomically
+(temporary file in the same folder, fsync, rename). Loading parses JSON only: nothing in a
+project file is ever executed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.data import DATASETS
+from backend.document.graph import GraphError, LayerGraph
+from backend.document.layer_table import UnknownLayerError
+from backend.document.runs import RunRecord, runs_from_data
+from backend.document.training_config import TrainingConfig
+from backend.events import Signal
+
+FORMAT_VERSION = 1
+FILE_SUFFIX = ".dcproj.json"
+
+# Each entry upgrades a document from version N to N + 1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be read, with the file and the reason."""
+
+
+@dataclass
+class DatasetChoice:
+    """A source from `DATASETS` and its settings: for files, `params` holds the path(s) and
+    column, array or image choices (see each source's `ParamSpec`s). The seed and fractions
+    fix the split, so a reopened project trains on the same rows."""
+
+    name: str = "digits"
+    params: dict[str, Any] = field(default_factory=dict)
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetChoice:
+        choice = cls(**data)
+        if choice.name not in DATASETS:
+            raise ValueError(f"unknown dataset {choice.name!r}")
+        if not isinstance(choice.params, dict):
+            raise ValueError(f"dataset {choice.name!r}: settings must be a JSON object")
+        for key in ("path", "val_path", "test_path", "y_path"):
+            if not isinstance(choice.params.get(key, ""), str):
+                raise ValueError(f"dataset {choice.name!r}: {key} must be a file path")
+        if isinstance(choice.seed, bool) or not isinstance(choice.seed, int):
+            raise ValueError(f"dataset seed must be a whole number, got {choice.seed!r}")
+        fractions = (choice.val_fraction, choice.test_fraction)
+        if not all(0 <= f < 1 for f in fractions) or sum(fractions) >= 1:
+            raise ValueError(
+                "validation and test fractions must each be in [0, 1) and leave training data"
+            )
+        return choice
+
+
+class Project:
+    """The document the app edits. `changed` fires on any edit; `dirty` tracks unsaved ones."""
+
+    def __init__(
+        self,
+        graph: LayerGraph | None = None,
+        dataset: DatasetChoice | None = None,
+        training: TrainingConfig | None = None,
+        name: str = "Untitled",
+    ) -> None:
+        self.graph = graph or LayerGraph()
+        self.dataset = dataset or DatasetChoice()
+        self.training = training or TrainingConfig()
+        self.name = name
+        self.description = ""
+        self.runs: list[RunRecord] = []
+        self.path: Path | None = None
+        self.changed = Signal("project_changed")
+        self.dirty = False
+        self._connect_graph(self.graph)
+
+    def _connect_graph(self, graph: LayerGraph) -> None:
+        graph.changed.connect(self.mark_dirty)
+        graph.node_moved.connect(lambda _nid: self.mark_dirty())
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
+        self.changed.emit()
+
+    def set_training(self, training: TrainingConfig) -> None:
+        training.validate()
+        self.training = training
+        self.mark_dirty()
+
+    def set_dataset(self, dataset: DatasetChoice) -> None:
+        self.dataset = dataset
+        self.mark_dirty()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "app": "DeepCanvas",
+            "name": self.name,
+            "description": self.description,
+            "graph": self.graph.to_dict(),
+            "dataset": asdict(self.dataset),
+            "training": self.training.to_dict(),
+            "runs": [run.to_dict() for run in self.runs],
+        }
+
+    def replace_with(self, other: Project) -> None:
+        """Take over another project's content (used by Open/New) through model events."""
+        self.graph.load_dict(other.graph.to_dict())
+        self.dataset = other.dataset
+        self.training = other.training
+        self.runs = list(other.runs)
+        self.name = other.name
+        self.description = other.description
+        self.path = other.path
+        self.dirty = False
+        self.changed.emit()
+
+
+def project_from_dict(data: Any, source: str = "project") -> Project:
+    if not isinstance(data, dict):
+        raise ProjectError(f"{source}: a project must be a JSON object")
+    version = data.get("format_version")
+    if not isinstance(version, int):
+        raise ProjectError(f"{source}: no 'format_version': this is not a DeepCanvas project")
+    if version > FORMAT_VERSION:
+        raise ProjectError(
+            f"{source}: format version {version} was written by a newer DeepCanvas "
+            f"(this one reads up to {FORMAT_VERSION}); please update the app"
+        )
+    while version < FORMAT_VERSION:
+        migrate = MIGRATIONS.get(version)
+        if migrate is None:
+            raise ProjectError(f"{source}: format version {version} is no longer supported")
+        data = migrate(data)
+        version += 1
+        data["format_version"] = version
+    try:
+        graph = LayerGraph.from_dict(data.get("graph", {}))
+    except UnknownLayerError as exc:
+        raise ProjectError(f"{source}: {exc}") from exc
+    except GraphError as exc:
+        raise ProjectError(f"{source}: {exc}") from exc
+    try:
+        dataset = DatasetChoice.from_dict(data.get("dataset", {}))
+        training = TrainingConfig.from_dict(data.get("training", {}))
+        runs = runs_from_data(data.get("runs", []))  # older files have none
+    except (TypeError, ValueError) as exc:
+        raise ProjectError(f"{source}: {exc}") from exc
+    project = Project(graph, dataset, training, name=str(data.get("name", "Untitled")))
+    project.description = str(data.get("description", ""))
+    project.runs = runs
+    return project
+
+
+def load_project(path: str | Path) -> Project:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    project = project_from_dict(data, str(path))
+    project.path = path
+    return project
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _remove_stale_temporaries(path)
+
+
+def _file_mode(path: Path) -> int:
+    """The mode the file has already, else what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files a killed save left beside `path` (older than a minute)."""
+    cutoff = time.time() - 60
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
+
+
+def side_files(project: Project) -> list[str]:
+    """Files the project refers to relative to its own file: weights, run checkpoints."""
+    refs = [project.training.initial_weights] + [r.checkpoint for r in project.runs]
+    return [r for r in refs if r and not Path(r).is_absolute()]
+
+
+def _carry_side_files(project: Project, target: Path) -> None:
+    """Save As into another folder: copy the weights and checkpoints the project points at,
+    keeping their relative places, so the new file finds them."""
+    if project.path is None:
+        return
+    old_dir, new_dir = project.path.parent.resolve(), target.parent.resolve()
+    if old_dir == new_dir:
+        return
+    for ref in side_files(project):
+        source, copy = old_dir / ref, new_dir / ref
+        if source.is_file() and not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy)
+
+
+def save_project(project: Project, path: str | Path | None = None) -> Path:
+    target = Path(path) if path is not None else project.path
+    if target is None:
+        raise ProjectError("the project has no file yet: choose where to save it")
+    try:
+        text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
+    except (TypeError, ValueError) as exc:  # a parameter JSON cannot hold; the file is untouched
+        raise ProjectError(f"{target}: cannot be saved ({exc})") from exc
+    try:
+        _carry_side_files(project, target)
+        write_atomically(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"{target}: cannot be written ({exc})") from exc
+    project.path = target
+    project.dirty = False
+    project.changed.emit()
+    return target

@@ -1,0 +1,1 @@
+"""Editing the graph: undoable commands, clipboard, blocks, layout and data wiring."""

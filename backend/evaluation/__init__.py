@@ -1,0 +1,1 @@
+"""Evaluation and insight on a trained model: metrics, confusion, activations, saliency."""

@@ -1,0 +1,1 @@
+"""Models in and out: Keras import, export formats with verification, Python code generation."""

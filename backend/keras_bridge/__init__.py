@@ -1,0 +1,1 @@
+"""The bridge to Keras: layer catalog, shape inference, compiler, operations and weights."""

@@ -1,0 +1,131 @@
+"""Weights kept beside a project (`PROJECT.weights.npz`), so training continues from them.
+
+The file holds each layer's `get_weights()` arrays under `PATH:INDEX`, where PATH is the layer's
+name, prefixed by the names of the nested models that hold it (`backbone/conv1:0`). A project
+refers to it from its training settings (`training.initial_weights`, relative to the project
+file); the compiler's model gets them with `apply_weights`, layer by layer, so a project whose
+graph was edited since keeps every weight that still fits. Read with `allow_pickle=False`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.document.training_config import TrainingConfig
+from backend.keras_bridge.compiler import compile_graph, model_name
+from backend.keras_env import import_keras
+
+SUFFIX = ".weights.npz"
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be read or written, naming the file."""
+
+
+def leaf_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, layer) of every layer that is not itself a model, nested models walked."""
+    keras = import_keras()
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from leaf_layers(layer, f"{prefix}{layer.name}/")
+        else:
+            yield prefix + layer.name, layer
+
+
+def collect_weights(model: Any) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    for path, layer in leaf_layers(model):
+        for i, value in enumerate(layer.get_weights()):
+            arrays[f"{path}:{i}"] = np.asarray(value)
+    return arrays
+
+
+def apply_weights(model: Any, arrays: dict[str, np.ndarray]) -> list[str]:
+    """Set every layer's weights found in `arrays`; returns the paths of layers left as they
+    were because their weights are missing or no longer fit (an edited layer)."""
+    skipped: list[str] = []
+    for path, layer in leaf_layers(model):
+        current = layer.get_weights()
+        if not current:
+            continue
+        stored = [arrays.get(f"{path}:{i}") for i in range(len(current))]
+        fits = all(
+            s is not None and s.shape == c.shape for s, c in zip(stored, current, strict=True)
+        )
+        if fits and f"{path}:{len(current)}" not in arrays:
+            layer.set_weights(stored)
+        else:
+            skipped.append(path)
+    return skipped
+
+
+def weights_path_for(project_path: str | Path) -> Path:
+    """`runs/model.dcproj.json` -> `runs/model.weights.npz`."""
+    path = Path(project_path)
+    stem = re.sub(r"(\.dcproj)?\.json$", "", path.name)
+    return path.with_name(stem + SUFFIX)
+
+
+def save_weights(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
+    """Write atomically: a temporary file beside the target, then a rename."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(buffer.getvalue())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+    return path
+
+
+def load_weights(path: str | Path) -> dict[str, np.ndarray]:
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: the weights file is missing") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise WeightsError(f"{path}: not a readable weights file ({exc})") from exc
+
+
+def resolve(config: TrainingConfig, project_path: str | Path | None) -> Path | None:
+    """The weights file of a project's training settings, as a path usable from anywhere."""
+    if not config.initial_weights:
+        return None
+    path = Path(config.initial_weights)
+    if not path.is_absolute() and project_path is not None:
+        path = Path(project_path).parent / path
+    return path
+
+
+def resolved_training(config: TrainingConfig, project_path: str | Path | None) -> TrainingConfig:
+    """The settings with `initial_weights` made absolute (for a trainer in another folder)."""
+    path = resolve(config, project_path)
+    return replace(config, initial_weights=str(path.resolve()) if path else None)
+
+
+def compile_project(project: Any) -> Any:
+    """The project's model, named after it, with its stored weights when it has any."""
+    model = compile_graph(project.graph, name=model_name(project.name))
+    load_into(model, project.training, project.path)
+    return model
+
+
+def load_into(model: Any, config: TrainingConfig, project_path: str | Path | None) -> list[str]:
+    """Give `model` the project's stored weights, if it has any; returns the skipped layers."""
+    path = resolve(config, project_path)
+    return [] if path is None else apply_weights(model, load_weights(path))

@@ -1,0 +1,1 @@
+"""The template gallery and built-in examples."""

@@ -1,0 +1,1 @@
+"""Training: the trainer, its callbacks and set-up, optimizers, devices, strategies, diagnostics."""

@@ -1,0 +1,354 @@
+"""Training a graph on a dataset with `model.fit`, reported as plain events.
+
+The trainer is thread-agnostic: the GUI calls `Trainer.run` on a worker thread, the CLI and
+tests call it directly. Everything Keras-related (model building included) happens inside
+`run`, so the thread that trains owns all Keras state. Nothing here syncs with the device per
+batch beyond what Keras does itself: batch logs are read only when an event is due.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backend.data import Dataset
+from backend.document.graph import LayerGraph
+from backend.document.training_config import TrainingConfig
+from backend.keras_bridge.compiler import CompileError, compile_graph
+from backend.keras_bridge.weights import apply_weights, load_weights
+from backend.keras_env import import_keras
+from backend.training.diagnostics import Alert, Diagnostics, Probe
+from backend.training.optimizers import make_optimizer
+from backend.training.setup import (
+    BestWeights,
+    class_weights,
+    compile_arguments,
+    extra_callbacks,
+    precision_policy,
+    resolve_loss,
+)
+
+__all__ = ["make_optimizer", "resolve_loss"]  # re-exported: callers import them from here
+
+
+@dataclass(frozen=True)
+class TrainBegin:
+    epochs: int
+    steps_per_epoch: int
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    epoch: int
+    step: int
+    steps_per_epoch: int
+    logs: dict[str, float]
+    seconds: float = 0.0  # since the run began (for throughput and ETA)
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int
+    logs: dict[str, float]
+    seconds: float
+    learning_rate: float = 0.0
+    samples_per_s: float = 0.0
+    histograms: dict[str, Any] = field(default_factory=dict)
+    extra: Any = None  # what the run's epoch hook returned (e.g. a decision-boundary grid)
+
+
+@dataclass(frozen=True)
+class TrainAlert:
+    alert: Alert
+
+
+@dataclass(frozen=True)
+class TrainEnd:
+    status: str  # "completed", "stopped" or "failed"
+    message: str
+    history: dict[str, list[float]]
+    node_id: str | None = None
+
+
+TrainingEvent = TrainBegin | BatchEnd | EpochEnd | TrainAlert | TrainEnd
+EpochHook = Callable[[Any, int], Any]
+EventSink = Callable[[TrainingEvent], None]
+
+
+@dataclass
+class TrainResult:
+    status: str
+    message: str
+    history: dict[str, list[float]] = field(default_factory=dict)
+    model: Any = None
+    node_id: str | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    best_epoch: int | None = None
+    wall_time_s: float = 0.0
+
+
+def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
+
+
+class Trainer:
+    """Runs one training of a graph. `request_stop`, `pause` and `resume` are thread-safe."""
+
+    def __init__(
+        self,
+        graph: LayerGraph,
+        dataset: Dataset,
+        config: TrainingConfig,
+        on_event: EventSink | None = None,
+        batch_interval_s: float = 0.05,
+        epoch_hook: EpochHook | None = None,
+    ) -> None:
+        self.graph = graph
+        self.dataset = dataset
+        self.config = config
+        self.on_event: EventSink = on_event or (lambda event: None)
+        self.batch_interval_s = batch_interval_s
+        self.epoch_hook = epoch_hook
+        self.diagnostics = Diagnostics()
+        self._stop = threading.Event()
+        self._stop_after_epoch = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._started = 0.0
+        self._best_epoch: int | None = None
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def request_stop_after_epoch(self) -> None:
+        self._stop_after_epoch.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def dataset_has_validation(self) -> bool:
+        """In memory or streamed (then the arrays are empty and `size` counts the rows)."""
+        size = getattr(self.dataset, "size", None)
+        if callable(size):
+            return bool(size("val"))
+        x_val = getattr(self.dataset, "x_val", None)
+        return x_val is not None and len(x_val) > 0
+
+    def build_model(self) -> Any:
+        keras = import_keras()
+        keras.utils.set_random_seed(self.config.seed)
+        with precision_policy(self.config):
+            model = compile_graph(self.graph)
+        if self.config.initial_weights:  # an imported model's weights: training continues
+            apply_weights(model, load_weights(self.config.initial_weights))
+        model.compile(
+            optimizer=make_optimizer(self.config),
+            jit_compile=bool(self.config.jit_compile),
+            **compile_arguments(model, self.config, self.dataset),
+        )
+        return model
+
+    def run(self, model: Any = None) -> TrainResult:
+        """Build and compile the model (or take an already compiled one) and fit it.
+
+        Never raises for training failures: they end as a `TrainEnd` event and a result.
+        """
+        history: dict[str, list[float]] = {}
+        try:
+            self.config.validate()
+            if model is None:
+                model = self.build_model()
+        except CompileError as exc:
+            return self._finish("failed", self._compile_message(exc), history, None, exc.node_id)
+        except Exception as exc:
+            return self._finish("failed", f"could not build the model: {exc}", history, None)
+        self._started = time.perf_counter()
+        arguments = self.dataset.fit_arguments(int(self.config.batch_size))  # arrays or tf.data
+        callback = _EventCallback(self, history, self._probe(model, arguments))
+        try:
+            callbacks = extra_callbacks(self.config, arguments.get("validation_data") is not None)
+        except RuntimeError as exc:
+            return self._finish("failed", str(exc), history, model)
+        try:
+            model.fit(
+                **arguments,
+                epochs=int(self.config.epochs),
+                callbacks=[*callbacks, callback],
+                class_weight=class_weights(self.config, self.dataset),
+                verbose=0,
+            )
+        except Exception as exc:
+            return self._finish("failed", _explain(exc), history, model)
+        best = callback.best
+        if self.config.checkpoint and best.weights is not None:
+            model.set_weights(best.weights)  # the best epoch, not the last one
+            self._best_epoch = best.epoch
+        if callback.failure:
+            return self._finish("failed", callback.failure, history, model)
+        if self._stop.is_set():
+            return self._finish("stopped", "stopped by the user", history, model)
+        if self._stop_after_epoch.is_set():
+            return self._finish("stopped", "stopped after the epoch, as asked", history, model)
+        return self._finish("completed", "training finished", history, model)
+
+    def _compile_message(self, exc: CompileError) -> str:
+        text = f"{exc} {exc.__cause__ or ''}"
+        node = self.graph.nodes.get(exc.node_id or "")
+        if _is_out_of_memory(text, exc.__cause__) and node is not None:
+            return (
+                f"out of memory while creating the weights of {node.layer_type} "
+                f"'{node.name}': make it smaller (fewer units or filters) or its input smaller."
+            )
+        return str(exc)
+
+    def _probe(self, model: Any, arguments: dict[str, Any]) -> Probe | None:
+        """A fixed batch for the per-epoch diagnostics (in-memory data only)."""
+        x, y = arguments.get("x"), arguments.get("y")
+        if y is None or x is None:
+            return None
+        try:
+            return Probe(model, x, y, histograms=bool(self.config.histograms))
+        except (ValueError, TypeError, AttributeError):
+            return None  # a model the probe cannot read: train without it
+
+    def _finish(
+        self,
+        status: str,
+        message: str,
+        history: dict[str, list[float]],
+        model: Any,
+        node_id: str | None = None,
+    ) -> TrainResult:
+        self.on_event(TrainEnd(status, message, {k: list(v) for k, v in history.items()}, node_id))
+        wall = time.perf_counter() - self._started if self._started else 0.0
+        return TrainResult(
+            status,
+            message,
+            history,
+            model,
+            node_id,
+            list(self.diagnostics.alerts),
+            self._best_epoch,
+            wall,
+        )
+
+
+def _explain(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    name = type(exc).__name__
+    if _is_out_of_memory(str(exc), exc):
+        return f"out of memory: {first}. Try a smaller batch size or fewer units."
+    return f"{name}: {first}"
+
+
+def _is_out_of_memory(text: str, exc: BaseException | None) -> bool:
+    kind = type(exc).__name__ if exc is not None else ""
+    return (
+        "ResourceExhausted" in kind
+        or isinstance(exc, MemoryError)
+        or "OOM when allocating" in text
+        or "out of memory" in text.lower()
+    )
+
+
+class _EventCallback:
+    """A Keras callback that turns fit's hooks into TrainingEvents (built lazily on Keras)."""
+
+    def __new__(cls, trainer: Trainer, history: dict[str, list[float]], probe: Probe | None) -> Any:
+        keras = import_keras()
+        monitor = "val_loss" if trainer.dataset_has_validation() else "loss"
+
+        class EventCallback(keras.callbacks.Callback):  # type: ignore[name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.failure: str | None = None
+                self.best = BestWeights(monitor)
+                self._epoch = 0
+                self._steps = 0
+                self._last_emit = -math.inf  # the first batch is always reported
+                self._epoch_start = 0.0
+
+            def on_train_begin(self, logs: Any = None) -> None:
+                self._steps = int(self.params.get("steps") or 0)
+                trainer.on_event(TrainBegin(int(self.params.get("epochs") or 0), self._steps))
+
+            def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+                self._epoch = epoch
+                self._epoch_start = time.perf_counter()
+
+            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                now = time.monotonic()
+                if now - self._last_emit >= trainer.batch_interval_s:
+                    self._last_emit = now
+                    values = _floats(logs)
+                    loss = values.get("loss")
+                    if loss is not None and not math.isfinite(loss):
+                        self._fail(f"the loss became {loss} at epoch {self._epoch + 1}")
+                        return
+                    elapsed = time.perf_counter() - trainer._started
+                    trainer.on_event(BatchEnd(self._epoch, batch, self._steps, values, elapsed))
+                if not trainer._running.is_set():
+                    trainer._running.wait()
+                if trainer._stop.is_set():
+                    self.model.stop_training = True
+
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                values = _floats(logs)
+                for key, value in values.items():
+                    history.setdefault(key, []).append(value)
+                seconds = time.perf_counter() - self._epoch_start
+                loss = values.get("loss")
+                if loss is not None and not math.isfinite(loss):
+                    self._alert(epoch, values, None)
+                    self._fail(f"the loss became {loss} in epoch {epoch + 1}")
+                    return
+                self.best.offer(self.model, epoch, values)
+                stats = probe.measure() if probe is not None else None
+                self._alert(epoch, values, stats)
+                samples = self._steps * int(trainer.config.batch_size)
+                lr = float(np.asarray(self.model.optimizer.learning_rate))
+                history.setdefault("samples_per_s", []).append(samples / max(seconds, 1e-9))
+                extra = trainer.epoch_hook(self.model, epoch) if trainer.epoch_hook else None
+                trainer.on_event(
+                    EpochEnd(
+                        epoch,
+                        values,
+                        seconds,
+                        lr,
+                        samples / max(seconds, 1e-9),
+                        {"weights": stats.weight_histograms, "gradients": stats.grad_histograms}
+                        if stats is not None and trainer.config.histograms
+                        else {},
+                        extra,
+                    )
+                )
+                if trainer._stop_after_epoch.is_set():
+                    self.model.stop_training = True
+
+            def _alert(self, epoch: int, values: dict[str, float], stats: Any) -> None:
+                for alert in trainer.diagnostics.on_epoch(epoch, values, stats):
+                    trainer.on_event(TrainAlert(alert))
+
+            def _fail(self, what: str) -> None:
+                self.failure = (
+                    f"{what}: training diverged. Lower the learning rate, normalise the inputs, "
+                    "or check the loss fits the output activation."
+                )
+                self.model.stop_training = True
+
+        return EventCallback()

@@ -1,0 +1,1 @@
+"""The data panel and its preview."""

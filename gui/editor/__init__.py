@@ -1,0 +1,1 @@
+"""Editor panels: palette, inspector, analysis, history, learn, start."""

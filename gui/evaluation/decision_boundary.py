@@ -1,0 +1,104 @@
+"""The decision boundary of a model on 2-D data, as TensorFlow Playground draws it.
+
+`show_grid` takes a `backend.evaluation.insight.DecisionGrid` (computed where the model lives: the
+training thread at each epoch end, or the evaluation worker) and the data points to draw on
+top. It only recolours one image and, when given, one scatter: cheap enough for every epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+
+from backend.evaluation.insight import DecisionGrid
+
+CLASS_COLORS = np.array(
+    [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ],
+    dtype="float32",
+)
+SHADE = 0.55  # how far the background is blended towards white, so the points stand out
+VALUE_COLORS = pg.colormap.get("viridis")
+
+
+def class_colors(k: int) -> np.ndarray:
+    """(k, 3) RGB colours, cycling through ten distinct ones."""
+    return CLASS_COLORS[np.arange(k) % len(CLASS_COLORS)]
+
+
+def grid_image(grid: DecisionGrid) -> np.ndarray:
+    """(rows, cols, 3) uint8 RGB: class colours mixed by probability, or a value colormap."""
+    values = np.asarray(grid.values, dtype="float32")
+    if grid.task == "classification":
+        rgb = values @ class_colors(values.shape[-1])
+    else:
+        v = values[..., 0]
+        low, high = float(v.min()), float(v.max())
+        scaled = (v - low) / (high - low) if high > low else np.zeros_like(v)
+        rgb = VALUE_COLORS.map(scaled.ravel(), mode="float")[:, :3].reshape(*v.shape, 3) * 255
+    rgb = rgb * (1 - SHADE) + 255 * SHADE
+    return np.clip(rgb, 0, 255).astype("uint8")
+
+
+class DecisionBoundaryView(pg.PlotWidget):
+    """The model's output over the plane, shaded by class, with the data points on top."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("decision_boundary")
+        self.setBackground("w")
+        item = self.getPlotItem()
+        item.setAspectLocked(False)
+        item.setMenuEnabled(False)
+        item.setTitle("Decision boundary (2-D data)", color="#333333")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.5))
+        item.addItem(self.points)
+        self.grid: DecisionGrid | None = None
+        self.updates = 0
+
+    def show_grid(
+        self, grid: DecisionGrid, x: np.ndarray | None = None, y: np.ndarray | None = None
+    ) -> None:
+        """Draw a grid; with `x` (n, 2) and `y` (labels or values) also (re)draw the points."""
+        first = self.grid is None
+        self.grid = grid
+        self.image.setImage(grid_image(grid), levels=(0, 255))
+        x0, x1, y0, y1 = grid.bounds
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        if x is not None and y is not None:
+            self._draw_points(grid, np.asarray(x), np.asarray(y))
+        if first:
+            self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.updates += 1
+
+    def _draw_points(self, grid: DecisionGrid, x: np.ndarray, y: np.ndarray) -> None:
+        labels = y.reshape(len(y), -1)[:, 0]
+        if grid.task == "classification":
+            colors = class_colors(max(grid.values.shape[-1], int(labels.max(initial=0)) + 1))
+            rgb = colors[labels.astype("int64")]
+        else:
+            low, high = float(labels.min()), float(labels.max())
+            scaled = (labels - low) / (high - low) if high > low else np.zeros_like(labels)
+            rgb = VALUE_COLORS.map(scaled, mode="float")[:, :3] * 255
+        brushes = [pg.mkBrush(int(r), int(g), int(b)) for r, g, b in rgb]
+        self.points.setData(x[:, 0], x[:, 1], brush=brushes)
+
+    def clear_grid(self) -> None:
+        self.grid = None
+        self.image.clear()
+        self.points.clear()

@@ -1,0 +1,307 @@
+"""Evaluation of the trained model on the test split, and the linked predictions browser.
+
+**Evaluate** loads the project's data and runs `backend.evaluation.evaluate.evaluate` on a
+`KerasJob` thread (never while a training run is going). The results show as a metric list, a
+confusion matrix, per-class precision/recall/F1 and a ROC curve (classification) or
+predicted-vs-true and residual plots (regression). Clicking a confusion-matrix cell filters the
+browser to exactly those samples; choosing a sample asks the insight panel to look inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.data import Dataset, DatasetError, load_dataset
+from backend.document.project import Project
+from backend.evaluation.evaluate import (
+    CLASSIFICATION,
+    EvaluationError,
+    EvaluationReport,
+    HeadReport,
+    evaluate,
+)
+from backend.evaluation.insight import (
+    DecisionGrid,
+    InsightError,
+    decision_grid,
+    supports_decision_grid,
+)
+from gui.evaluation.evaluation_plots import ConfusionMatrixView, RegressionView, RocView
+from gui.evaluation.insight_panel import InsightPanel
+from gui.evaluation.predictions_view import PredictionsBrowser
+from gui.runtime.keras_job import KerasJob
+
+CLASS_COLUMNS = ("Class", "Precision", "Recall", "F1", "Support")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one Evaluate press produced, handed from the worker to the GUI thread."""
+
+    report: EvaluationReport
+    dataset: Dataset
+    model: Any
+    grid: DecisionGrid | None
+
+
+def run_evaluation(model: Any, project: Project) -> Evaluation:
+    """The worker's job: load the project's data, evaluate, and the boundary of 2-D data."""
+    choice = project.dataset
+    dataset = load_dataset(
+        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
+    )
+    report = evaluate(model, dataset)
+    grid = decision_grid(model, dataset) if supports_decision_grid(dataset) else None
+    return Evaluation(report, dataset, model, grid)
+
+
+def table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    widget = QTableWidget(0, len(columns))
+    widget.setObjectName(name)
+    widget.setHorizontalHeaderLabels(list(columns))
+    widget.verticalHeader().setVisible(False)
+    widget.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    widget.horizontalHeader().setStretchLastSection(True)
+    return widget
+
+
+def fill(widget: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+    widget.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            widget.setItem(r, c, item)
+
+
+class EvaluationPanel(QWidget):
+    evaluated = Signal(object)  # the Evaluation
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        project: Project,
+        get_model: Callable[[], Any],
+        is_training: Callable[[], bool],
+        insight: InsightPanel | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("evaluation_panel")
+        self.project = project
+        self.get_model = get_model
+        self.is_training = is_training
+        self.insight = insight
+        self.evaluation: Evaluation | None = None
+        self.job: KerasJob | None = None
+        self._done_job: KerasJob | None = None
+        self._build()
+
+    # ----------------------------------------------------------------- widgets
+    def _build(self) -> None:
+        self.evaluate_button = QPushButton("Evaluate on test split")
+        self.evaluate_button.setObjectName("evaluate_button")
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.head_combo = QComboBox()
+        self.head_combo.setObjectName("evaluation_head")
+        self.head_combo.setVisible(False)
+        self.head_combo.currentIndexChanged.connect(self._show_head)
+        self.status = QLabel("Train the model, then evaluate it on the test split.")
+        self.status.setObjectName("evaluation_status")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.evaluate_button)
+        top.addWidget(self.head_combo)
+        top.addWidget(self.status, 1)
+        self.metrics = table(("Metric", "Value"), "evaluation_metrics")
+        self.per_class = table(CLASS_COLUMNS, "evaluation_per_class")
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.metrics)
+        left.addWidget(self.per_class)
+        self.confusion = ConfusionMatrixView()
+        self.roc = RocView()
+        self.regression = RegressionView()
+        self.plots = QTabWidget()
+        self.plots.setObjectName("evaluation_plots")
+        self.plots.addTab(self.confusion, "Confusion matrix")
+        self.plots.addTab(self.roc, "ROC")
+        self.plots.addTab(self.regression, "Regression")
+        self.browser = PredictionsBrowser()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget in (left, self.plots, self.browser):
+            splitter.addWidget(widget)
+        splitter.setSizes([260, 420, 420])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.confusion.cell_clicked.connect(self.browser.show_cell)
+        self.browser.filter_cleared.connect(self.confusion.clear_selection)
+        self.browser.sample_chosen.connect(self.inspect_sample)
+
+    # ----------------------------------------------------------------- evaluating
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.isRunning()
+
+    def evaluate(self) -> bool:
+        """Start evaluating the trained model; False (with the reason shown) if it cannot."""
+        if self.is_training():
+            self.status.setText("Training is running: evaluate when it has finished.")
+            return False
+        if self.busy:
+            return False
+        model = self.get_model()
+        if model is None:
+            self.status.setText("No trained model yet: train first (Run > Train), then evaluate.")
+            return False
+        project = self.project
+        self.job = KerasJob(
+            lambda: run_evaluation(model, project),
+            (EvaluationError, DatasetError, InsightError),
+        )
+        self.job.succeeded.connect(self._on_evaluated)
+        self.job.failed.connect(self._on_failed)
+        self.job.finished.connect(self._on_job_finished)
+        self.evaluate_button.setEnabled(False)
+        self.status.setText("Evaluating on the test split…")
+        dock = self.parentWidget()
+        if isinstance(dock, QDockWidget):
+            dock.raise_()
+        self.job.start()
+        return True
+
+    def _on_job_finished(self) -> None:
+        if self.job is not None:
+            self.job.wait()
+        self._done_job, self.job = self.job, None  # deleted (no parent) when replaced
+        self.evaluate_button.setEnabled(True)
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(f"Cannot evaluate: {message}")
+        self.failed.emit(message)
+
+    def _on_evaluated(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        report = evaluation.report
+        notes = f" ({'; '.join(report.notes)})" if report.notes else ""
+        self.status.setText(f"Evaluated on {report.size} test samples{notes}.")
+        fill(self.metrics, [(k, f"{v:.4f}") for k, v in report.metrics.items()])
+        self.head_combo.blockSignals(True)
+        self.head_combo.clear()
+        self.head_combo.addItems([head.name for head in report.heads])
+        self.head_combo.blockSignals(False)
+        self.head_combo.setVisible(len(report.heads) > 1)
+        self._show_head()
+        if evaluation.grid is not None and self.insight is not None:
+            data = evaluation.dataset
+            self.insight.boundary.show_grid(evaluation.grid, data.x_train, data.y_train)
+        self.evaluated.emit(evaluation)
+
+    def current_head(self) -> HeadReport | None:
+        if self.evaluation is None:
+            return None
+        return self.evaluation.report.heads[max(self.head_combo.currentIndex(), 0)]
+
+    def _show_head(self, *_args: Any) -> None:
+        head = self.current_head()
+        if head is None or self.evaluation is None:
+            return
+        result = head.classification
+        if result is not None:
+            self.confusion.show_matrix(result.confusion, result.class_names)
+            self.roc.show_curve(result.roc)
+            fill(self.per_class, _class_rows(head))
+            self.plots.setCurrentWidget(self.confusion)
+        else:
+            self.per_class.setRowCount(0)
+            self.regression.show_head(head)
+            self.plots.setCurrentWidget(self.regression)
+        self.plots.setTabEnabled(0, result is not None)
+        self.plots.setTabEnabled(1, result is not None and result.roc is not None)
+        self.plots.setTabEnabled(2, result is None)
+        self.browser.set_head(head, self.evaluation.report.inputs)
+
+    def inspect_sample(self, index: int) -> None:
+        """The browser chose a sample: look inside the evaluated model for it."""
+        head = self.current_head()
+        if self.insight is None or head is None or self.evaluation is None:
+            return
+        p = head.predictions
+        names = head.classification.class_names if head.classification else []
+        if p.task == CLASSIFICATION:
+            assert p.confidence is not None
+            what = f"predicted {names[p.predicted[index]]} ({p.confidence[index]:.2f}), "
+            what += f"true {names[p.true[index]]}"
+        else:
+            what = f"predicted {np.round(p.predicted[index], 4)}, true {p.true[index]}"
+        self.insight.show_sample(
+            self.evaluation.model,
+            self.evaluation.report.inputs,
+            index,
+            what,
+            classifier=p.task == CLASSIFICATION,
+        )
+
+    def mark_stale(self, *_args: Any) -> None:
+        """A new run replaced the model: the shown results are of the previous one."""
+        if self.evaluation is not None:
+            self.status.setText("A new model was trained: press Evaluate for its results.")
+
+    def clear(self) -> None:
+        """Another project: forget the results (a running job's result is dropped too)."""
+        if self.job is not None:
+            self.job.succeeded.disconnect(self._on_evaluated)
+        self.evaluation = None
+        self.metrics.setRowCount(0)
+        self.per_class.setRowCount(0)
+        self.head_combo.clear()
+        self.browser.set_head(None, None)
+        self.confusion.show_matrix(np.zeros((0, 0), dtype="int64"), [])
+        self.status.setText("Train the model, then evaluate it on the test split.")
+        if self.insight is not None:
+            self.insight.clear()
+            self.insight.boundary.clear_grid()
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.wait()
+        if self.insight is not None:
+            self.insight.shutdown()
+
+
+def _class_rows(head: HeadReport) -> list[tuple[str, ...]]:
+    result = head.classification
+    assert result is not None
+    return [
+        (name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", str(int(s)))
+        for name, p, r, f, s in zip(
+            result.class_names,
+            result.precision,
+            result.recall,
+            result.f1,
+            result.support,
+            strict=True,
+        )
+    ]

@@ -1,0 +1,1 @@
+"""Export dialog and Keras file actions."""

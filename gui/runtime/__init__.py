@@ -1,0 +1,1 @@
+"""The application runtime: start-up, theme, Keras loading, background jobs, GC guard."""

@@ -1,0 +1,1 @@
+"""Training: the panel, its settings form, the worker thread and the runs table."""

@@ -1,0 +1,359 @@
+"""The training monitor: settings, Train / Pause / Stop, progress, throughput and ETA, live
+curves of every loss and metric (train per batch smoothed and per epoch, validation per epoch,
+per output head), the learning rate, alerts, and weight/gradient histograms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.data import DATASETS
+from backend.document.project import Project
+from backend.training.trainer import BatchEnd, EpochEnd, TrainAlert, TrainBegin, TrainEnd
+from gui.training.training_settings import TrainingSettings
+
+REDRAW_MS = 250  # each plot redraws at most this often, the three plots in turn
+SMOOTHING = 0.8  # exponential moving average of batch values
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+
+
+class Series:
+    """Points of one curve, appended cheaply and drawn at most once per redraw tick."""
+
+    def __init__(self) -> None:
+        self.x: list[float] = []
+        self.y: list[float] = []
+
+    def add(self, x: float, y: float) -> None:
+        self.x.append(x)
+        self.y.append(y)
+
+
+def family(key: str) -> str:
+    """Which plot a log key belongs to: 'loss' or 'metrics' (learning rate has its own)."""
+    return "loss" if key.endswith("loss") else "metrics"
+
+
+def _eta(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+class TrainingPanel(QWidget):
+    """`train_requested` asks the main window to start a run (it validates the graph first)."""
+
+    train_requested = Signal()
+    stop_requested = Signal()
+    stop_after_epoch_requested = Signal()
+    pause_toggled = Signal(bool)
+    alert_clicked = Signal(str)  # the layer (node) name an alert points at
+
+    def __init__(self, project: Project, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.series: dict[str, Series] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.histograms: dict[str, list[Any]] = {}
+        self._ema: dict[str, float] = {}
+        self._dirty: set[Any] = set()  # plots with new points not drawn yet
+        self._turn = 0  # the plot whose turn it is to redraw
+        self.plot_of: dict[str, Any] = {}  # curve key -> its PlotItem
+        self._steps = 1
+        self._epochs = 1
+        self._color = 0
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(REDRAW_MS // 3)  # one plot per tick: shorter paints
+        self._timer.timeout.connect(self._redraw)
+        self._timer.start()
+
+    # ----------------------------------------------------------------- widgets
+    def _build(self) -> None:
+        self.settings = TrainingSettings(self.project, self)
+        self.data_label = QLabel()
+        self.data_label.setObjectName("train_data")
+        self.data_label.setWordWrap(True)
+        self.train_button = QPushButton("▶ Train")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_epoch_button = QPushButton("Stop after epoch")
+        for name in ("train_button", "pause_button", "stop_button", "stop_epoch_button"):
+            getattr(self, name).setObjectName(name)
+        self.train_button.clicked.connect(self.train_requested.emit)
+        self.stop_button.clicked.connect(self.stop_requested.emit)
+        self.stop_epoch_button.clicked.connect(self.stop_after_epoch_requested.emit)
+        self.pause_button.toggled.connect(self._on_pause)
+        self.epoch_progress = QProgressBar()
+        self.epoch_progress.setObjectName("epoch_progress")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("train_progress")
+        self.speed = QLabel("")
+        self.speed.setObjectName("train_speed")
+        self.status = QLabel("Ready.")
+        self.status.setObjectName("train_status")
+        self.status.setWordWrap(True)
+        buttons = QGridLayout()
+        buttons.addWidget(self.train_button, 0, 0)
+        buttons.addWidget(self.pause_button, 0, 1)
+        buttons.addWidget(self.stop_button, 1, 0)
+        buttons.addWidget(self.stop_epoch_button, 1, 1)
+        left = QVBoxLayout()
+        left.addWidget(self.data_label)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.settings)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumHeight(200)
+        left.addWidget(scroll, 1)
+        left.addLayout(buttons)
+        self.epoch_progress.setFormat("epoch %p%")
+        self.progress.setFormat("run %p%")
+        for bar in (self.epoch_progress, self.progress):
+            bar.setValue(0)  # "epoch 0%" before a run, not a blank bar
+        bars = QHBoxLayout()
+        bars.addWidget(self.epoch_progress)
+        bars.addWidget(self.progress)
+        left.addLayout(bars)
+        left.addWidget(self.speed)
+        left.addWidget(self.status)
+        left_box = QWidget()
+        left_box.setLayout(left)
+        left_box.setMaximumWidth(330)
+
+        pg.setConfigOptions(antialias=True)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setObjectName("train_plots")
+        self.plots.setBackground("w")
+        self.loss_plot = self.plots.addPlot(title="Loss")
+        self.metric_plot = self.plots.addPlot(title="Metrics")
+        self.lr_plot = self.plots.addPlot(title="Learning rate")
+        self.acc_plot = self.metric_plot  # the accuracy curves live here
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            for side in ("left", "bottom"):  # major and minor grid lines: half the painting
+                plot.getAxis(side).setStyle(maxTickLevel=1)
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.metric_plot.addLegend(offset=(-10, -10))
+        self.lr_plot.setLogMode(y=True)  # rates span decades
+        self.plots.ci.layout.setColumnStretchFactor(2, 0)
+        self.alerts = QListWidget()
+        self.alerts.setObjectName("train_alerts")
+        self.alerts.itemClicked.connect(
+            lambda item: item.data(256) and self.alert_clicked.emit(item.data(256))
+        )
+        hist_box = QWidget()
+        hist_layout = QVBoxLayout(hist_box)
+        self.hist_layer = QComboBox()
+        self.hist_layer.setObjectName("hist_layer")
+        self.hist_plot = pg.PlotWidget(title="Weights (latest epochs)")
+        self.hist_plot.setBackground("w")
+        self.grad_plot = pg.PlotWidget(title="Gradients (latest epochs)")
+        self.grad_plot.setBackground("w")
+        hist_layout.addWidget(self.hist_layer)
+        row = QHBoxLayout()
+        row.addWidget(self.hist_plot)
+        row.addWidget(self.grad_plot)
+        hist_layout.addLayout(row)
+        self.hist_layer.currentTextChanged.connect(self._draw_histograms)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.alerts, "Alerts")
+        self.tabs.addTab(hist_box, "Histograms")
+        layout = QHBoxLayout(self)
+        layout.addWidget(left_box)
+        layout.addWidget(self.tabs, 1)
+        self.set_running(False)
+        self.load_from_project()
+
+    # ----------------------------------------------------------------- settings <-> project
+    def load_from_project(self) -> None:
+        self.settings.load()
+        self.show_data_choice()
+
+    def show_data_choice(self) -> None:
+        choice = self.project.dataset
+        info = DATASETS.get(choice.name)
+        title = info.title if info is not None else choice.name
+        self.data_label.setText(f"Data: <b>{title}</b> (choose in the Data panel)")
+
+    # ----------------------------------------------------------------- run display
+    def set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        for button in (self.stop_button, self.stop_epoch_button, self.pause_button):
+            button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+        self.settings.set_enabled(not running)
+
+    def _on_pause(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.status.setText("Paused." if paused else "Training…")
+        self.pause_toggled.emit(paused)
+
+    def reset_plots(self) -> None:
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            plot.clear()
+            if plot.legend is not None:
+                plot.legend.clear()
+        self.series.clear()
+        self.curves.clear()
+        self.plot_of.clear()
+        self._dirty.clear()
+        self.histograms.clear()
+        self.hist_layer.clear()
+        self._ema.clear()
+        self._color = 0
+        self.alerts.clear()
+        self.progress.setValue(0)
+        self.epoch_progress.setValue(0)
+        self.speed.setText("")
+
+    def _curve(self, key: str) -> Series:
+        """The series of a curve, creating the curve on its plot the first time."""
+        if key in self.series:
+            return self.series[key]
+        self.series[key] = Series()
+        base = key.removeprefix("val_").removesuffix(" (batches)")
+        if key == "learning_rate":
+            plot, color = self.lr_plot, "#2ca02c"
+        else:
+            plot = self.loss_plot if family(base) == "loss" else self.metric_plot
+            color = PALETTE[hash(base) % len(PALETTE)]
+        batches = key.endswith("(batches)")
+        if batches:
+            pen = pg.mkPen(pg.mkColor(color).lighter(160), width=1)
+            item = plot.plot(pen=pen, name=key, antialias=False)  # thousands of points
+        elif key.startswith("val_"):
+            item = plot.plot(
+                pen=pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                symbol="s",
+                symbolSize=5,
+                symbolBrush=color,
+                name=key,
+            )
+        else:
+            item = plot.plot(
+                pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5, symbolBrush=color, name=key
+            )
+        if batches:  # PlotItem.addItem resets these: set them after the curve was added
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+        self.curves[key] = item
+        self.plot_of[key] = plot
+        return self.series[key]
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, TrainBegin):
+            self._epochs = max(1, event.epochs)
+            self._steps = max(1, event.steps_per_epoch)
+            self.progress.setRange(0, self._epochs * self._steps)
+            self.epoch_progress.setRange(0, self._steps)
+            self.status.setText("Training…")
+        elif isinstance(event, BatchEnd):
+            x = event.epoch + (event.step + 1) / self._steps
+            for key, value in event.logs.items():
+                if key == "learning_rate":
+                    continue
+                smooth = self._ema.get(key, value) * SMOOTHING + value * (1 - SMOOTHING)
+                self._ema[key] = smooth
+                self._add(f"{key} (batches)", x, smooth)
+            done = event.epoch * self._steps + event.step + 1
+            self.progress.setValue(done)
+            self.epoch_progress.setValue(event.step + 1)
+            if event.seconds > 0:
+                per_step = event.seconds / done
+                left = per_step * (self._epochs * self._steps - done)
+                self.speed.setText(f"ETA {_eta(left)}")
+        elif isinstance(event, EpochEnd):
+            x = event.epoch + 1.0
+            for key, value in event.logs.items():
+                if key != "learning_rate":
+                    self._add(key, x, value)
+            self._add("learning_rate", x, event.learning_rate)
+            self.progress.setValue((event.epoch + 1) * self._steps)
+            self.epoch_progress.setValue(self._steps)
+            left = (self._epochs - event.epoch - 1) * event.seconds
+            self.speed.setText(f"{event.samples_per_s:,.0f} samples/s · ETA {_eta(left)}")
+            parts = [f"{k} {v:.4f}" for k, v in event.logs.items() if k != "learning_rate"]
+            self.status.setText(f"Epoch {event.epoch + 1}/{self._epochs}: " + ", ".join(parts))
+            if event.histograms:
+                self._add_histograms(event.epoch, event.histograms)
+        elif isinstance(event, TrainAlert):
+            alert = event.alert
+            self.alerts.addItem(f"⚠ {alert.text()}")
+            self.alerts.item(self.alerts.count() - 1).setData(256, alert.layer or "")
+            self.tabs.setTabText(1, f"Alerts ({self.alerts.count()})")
+        elif isinstance(event, TrainEnd):
+            self._redraw(everything=True)
+
+    def _add_histograms(self, epoch: int, hist: dict[str, Any]) -> None:
+        for layer in hist.get("weights", {}):
+            if layer not in self.histograms:
+                self.histograms[layer] = []
+                self.hist_layer.addItem(layer)
+            self.histograms[layer].append(
+                (epoch, hist["weights"].get(layer), hist.get("gradients", {}).get(layer))
+            )
+        self._draw_histograms(self.hist_layer.currentText())
+
+    def _draw_histograms(self, layer: str) -> None:
+        self.hist_plot.clear()
+        self.grad_plot.clear()
+        recent = self.histograms.get(layer, [])[-5:]
+        for i, (_epoch, weights, grads) in enumerate(recent):
+            alpha = int(60 + 195 * (i + 1) / len(recent))
+            for plot, data in ((self.hist_plot, weights), (self.grad_plot, grads)):
+                if data is not None:
+                    counts, edges = data
+                    plot.plot(
+                        edges,
+                        counts,
+                        stepMode="center",
+                        pen=pg.mkPen((31, 119, 180, alpha), width=2),
+                    )
+
+    def point_count(self) -> int:
+        return sum(len(s.x) for s in self.series.values())
+
+    def _add(self, key: str, x: float, y: float) -> None:
+        self._curve(key).add(x, y)
+        self._dirty.add(self.plot_of[key])
+
+    def _redraw(self, everything: bool = False) -> None:
+        """Draw the new points of the next plot that has any, in turn, or of all of them.
+
+        A repaint of one plot costs a third of all three: while TensorFlow keeps the CPU busy,
+        that is what bounds the window's longest pause (benchmarks/bench_ui.py)."""
+        plots = [self.loss_plot, self.metric_plot, self.lr_plot]
+        due = [p for p in plots if p in self._dirty]
+        if not due:
+            return
+        if not everything:
+            later = [p for p in due if plots.index(p) >= self._turn]
+            due = [(later or due)[0]]
+            self._turn = (plots.index(due[0]) + 1) % len(plots)
+        self._dirty.difference_update(due)
+        for key, series in self.series.items():
+            if self.plot_of[key] in due:
+                self.curves[key].setData(np.asarray(series.x), np.asarray(series.y))

@@ -202,12 +202,12 @@ def test_nested_models_and_shared_layers_are_kept_as_such(imported: dict[str, Im
     assert not model.get_layer("head").trainable
 
 
-def test_the_layout_reads_left_to_right_without_overlaps(imported: dict[str, Imported]) -> None:
+def test_the_layout_reads_top_to_bottom_without_overlaps(imported: dict[str, Imported]) -> None:
     _original, project = imported["resnet_style"]
     graph = project.graph
     positions = {nid: node.position for nid, node in graph.nodes.items()}
     assert len(set(positions.values())) == len(positions), "two nodes on the same spot"
-    assert all(positions[e.src][0] < positions[e.dst][0] for e in graph.edges)
+    assert all(positions[e.src][1] < positions[e.dst][1] for e in graph.edges)
     assert count_crossings(graph, positions) == 0
 
 

@@ -1,36 +1,86 @@
-"""Auto-layout: layered left to right, no overlaps, few crossings, undoable."""
+"""Auto-layout: layered top to bottom (or left to right), straight chains, no overlaps, few
+crossings, skip connections routed around the layers they skip, undoable."""
 
 from __future__ import annotations
 
 import random
 
+import pytest
+
 from backend.document.graph import LayerGraph
 from backend.editing.commands import UndoStack
-from backend.editing.layout import count_crossings, layered_layout, layout_command
+from backend.editing.layout import (
+    count_crossings,
+    flow_direction,
+    graph_sizes,
+    layered_layout,
+    layout_command,
+)
+from backend.editing.routing import crosses_a_box, port_points, route_edges
 
 
 def residual_graph() -> LayerGraph:
     g = LayerGraph()
     inp = g.add_node("Input", {"shape": [8]}, position=(500, 500))
-    a = g.add_node("Dense", {"units": 8}, position=(-300, 40))
-    b = g.add_node("Dense", {"units": 8}, position=(10, 900))
-    add = g.add_node("Add", position=(77, 77))
-    out = g.add_node("Dense", {"units": 1}, position=(0, 0))
+    a = g.add_node("Dense", {"units": 8}, position=(-300, 40), name="a")
+    b = g.add_node("Dense", {"units": 8}, position=(10, 900), name="b")
+    c = g.add_node("Dense", {"units": 8}, position=(10, 900), name="c")
+    add = g.add_node("Add", position=(77, 77), name="add")
+    out = g.add_node("Dense", {"units": 1}, position=(0, 0), name="out")
     g.connect(inp.id, a.id)
     g.connect(a.id, b.id)
+    g.connect(b.id, c.id)
     g.connect(a.id, add.id)
-    g.connect(b.id, add.id)
+    g.connect(c.id, add.id)
     g.connect(add.id, out.id)
     return g
 
 
-def test_edges_go_left_to_right_without_overlap() -> None:
+def boxes_of(g: LayerGraph, pos: dict, direction: str = "TB") -> dict:
+    sizes = graph_sizes(g, direction)  # type: ignore[arg-type]
+    return {n: (*pos[n], *sizes[n]) for n in pos}
+
+
+def overlapping(boxes: dict) -> list[tuple[str, str]]:
+    items = list(boxes.items())
+    return [
+        (n1, n2)
+        for i, (n1, (x1, y1, w1, h1)) in enumerate(items)
+        for n2, (x2, y2, w2, h2) in items[i + 1 :]
+        if x1 < x2 + w2 and x2 < x1 + w1 and y1 < y2 + h2 and y2 < y1 + h1
+    ]
+
+
+@pytest.mark.parametrize("direction", ["TB", "LR"])
+def test_edges_follow_the_direction_without_overlap(direction: str) -> None:
+    g = residual_graph()
+    pos = layered_layout(g, direction=direction)  # type: ignore[arg-type]
+    assert set(pos) == set(g.nodes)
+    axis = 1 if direction == "TB" else 0
+    for e in g.edges:
+        assert pos[e.src][axis] < pos[e.dst][axis]
+    assert not overlapping(boxes_of(g, pos, direction))
+    g.load_dict({**g.to_dict()})
+    for nid, p in pos.items():
+        g.nodes[nid].position = p
+    assert flow_direction(g, "TB" if direction == "LR" else "LR") == direction
+
+
+def test_a_residual_block_reads_as_one_and_its_skip_goes_around() -> None:
+    """The chain a -> b -> c -> add -> out is one straight line; the skip a -> add is routed
+    beside b and c, not behind them."""
     g = residual_graph()
     pos = layered_layout(g)
-    assert set(pos) == set(g.nodes)
-    for e in g.edges:
-        assert pos[e.src][0] < pos[e.dst][0]
-    assert len(set(pos.values())) == len(pos)
+    by_name = {n.name: n.id for n in g.nodes.values()}
+    centres = {name: pos[nid][0] + graph_sizes(g)[nid][0] / 2 for name, nid in by_name.items()}
+    assert centres["b"] == centres["c"] == centres["a"]
+    boxes = boxes_of(g, pos)
+    routes = route_edges(g.edges, boxes, port_points(g, boxes))
+    skip = next(e for e in g.edges if (e.src, e.dst) == (by_name["a"], by_name["add"]))
+    assert len(routes[skip]) > 2, "the skip passes the rows of b and c"
+    assert not crosses_a_box(routes[skip], boxes.values())
+    straight = [routes[skip][0], routes[skip][0], routes[skip][-1], routes[skip][-1]]
+    assert crosses_a_box(straight, [boxes[by_name["b"]]]), "the check itself can fail"
 
 
 def test_barycentre_ordering_removes_crossings() -> None:
@@ -57,8 +107,11 @@ def test_large_random_dag_layout_is_readable() -> None:
             g.connect(src, node.id)
         ids.append(node.id)
     pos = layered_layout(g)
-    assert len(set(pos.values())) == len(pos)
-    assert all(pos[e.src][0] < pos[e.dst][0] for e in g.edges)
+    boxes = boxes_of(g, pos)
+    assert not overlapping(boxes)
+    assert all(pos[e.src][1] < pos[e.dst][1] for e in g.edges)
+    routes = route_edges(g.edges, boxes, port_points(g, boxes))
+    assert not [e for e, r in routes.items() if crosses_a_box(r, boxes.values())]
 
 
 def test_layout_is_one_undo_step_and_selection_only() -> None:
@@ -71,6 +124,8 @@ def test_layout_is_one_undo_step_and_selection_only() -> None:
     assert stack.labels() == ["Auto-layout"]
     stack.undo()
     assert {n: node.position for n, node in g.nodes.items()} == before
-    some = list(g.nodes)[:2]
+    some = list(g.nodes)[1:3]
+    corner = (min(before[n][0] for n in some), min(before[n][1] for n in some))
     moved = layered_layout(g, some)
     assert set(moved) == set(some)
+    assert (min(p[0] for p in moved.values()), min(p[1] for p in moved.values())) == corner

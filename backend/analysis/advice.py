@@ -122,8 +122,9 @@ def _context(project: Project, shapes: dict[str, NodeShape], summary: Summary | 
         outgoing[edge.src].append(edge)
     for edges in incoming.values():
         edges.sort(key=lambda e: e.dst_port)
-    meta = dataset_meta(project.dataset)
-    name = project.dataset.name
+    choice = project.dataset
+    meta = dataset_meta(choice) if choice is not None else None
+    name = choice.name if choice is not None else ""
     return _Context(graph, shapes, summary, meta, name, project.training, incoming, outgoing)
 
 

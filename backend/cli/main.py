@@ -23,7 +23,7 @@ from backend.cli import export_command as cli_export
 from backend.cli import import_command as cli_import
 from backend.cli.output import print_json as _print_json
 from backend.cli.output import say as _say
-from backend.data import Dataset, DatasetError, load_dataset
+from backend.data import Dataset, DatasetError
 from backend.document.graph import CycleError, LayerGraph, Node
 from backend.document.project import Project, ProjectError, load_project, save_project
 from backend.document.training_config import TrainingConfig
@@ -275,7 +275,7 @@ def _record_run(
             result,
             clock,
             graph_data=project.graph.to_dict(),
-            dataset=project.dataset,
+            dataset=project.resolved_dataset(),
             config=config,
         )
         save_project(project)
@@ -284,10 +284,7 @@ def _record_run(
 
 
 def _load_project_dataset(project: Project) -> Dataset:
-    choice = project.dataset
-    return load_dataset(
-        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-    )
+    return project.load_data()
 
 
 class _TextProgress:

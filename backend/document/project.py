@@ -14,11 +14,11 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from backend.data import DATASETS
+from backend.data import DATASETS, Dataset, DatasetError, load_dataset
 from backend.document.graph import GraphError, LayerGraph
 from backend.document.layer_table import UnknownLayerError
 from backend.document.runs import RunRecord, runs_from_data
@@ -30,6 +30,10 @@ FILE_SUFFIX = ".dcproj.json"
 
 # Each entry upgrades a document from version N to N + 1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+PATH_PARAMS = ("path", "val_path", "test_path", "y_path")
+"""Dataset settings that name files; relative ones are read from the project's folder."""
+NO_DATASET = "the project has no dataset yet: choose one (the Data tab, or `main.py data`)"
 
 
 class ProjectError(ValueError):
@@ -55,7 +59,7 @@ class DatasetChoice:
             raise ValueError(f"unknown dataset {choice.name!r}")
         if not isinstance(choice.params, dict):
             raise ValueError(f"dataset {choice.name!r}: settings must be a JSON object")
-        for key in ("path", "val_path", "test_path", "y_path"):
+        for key in PATH_PARAMS:
             if not isinstance(choice.params.get(key, ""), str):
                 raise ValueError(f"dataset {choice.name!r}: {key} must be a file path")
         if isinstance(choice.seed, bool) or not isinstance(choice.seed, int):
@@ -67,9 +71,33 @@ class DatasetChoice:
             )
         return choice
 
+    def resolved(self, folder: str | Path | None) -> DatasetChoice:
+        """This choice with relative file paths made absolute against `folder` (a project's
+        or a template's); unchanged without a folder."""
+        if folder is None:
+            return self
+        params = dict(self.params)
+        for key in PATH_PARAMS:
+            value = params.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                params[key] = str((Path(folder) / value).resolve())
+        return replace(self, params=params)
+
+    def load(self) -> Dataset:
+        """Load and split the data as chosen: the one place a project's data is read."""
+        return load_dataset(
+            self.name, self.params, self.val_fraction, self.test_fraction, self.seed
+        )
+
 
 class Project:
-    """The document the app edits. `changed` fires on any edit; `dirty` tracks unsaved ones."""
+    """The document the app edits. `changed` fires on any edit; `dirty` tracks unsaved ones.
+
+    Finer events for views that mirror one part: `dataset_changed`, `training_changed`,
+    `runs_changed` and `weights_changed` (which run's checkpoint holds the current weights).
+    `dataset` is None until the user picks data (an imported model, a new empty project); a
+    constructor given no dataset gets the default one (digits).
+    """
 
     def __init__(
         self,
@@ -79,14 +107,22 @@ class Project:
         name: str = "Untitled",
     ) -> None:
         self.graph = graph or LayerGraph()
-        self.dataset = dataset or DatasetChoice()
+        self.dataset: DatasetChoice | None = dataset or DatasetChoice()
         self.training = training or TrainingConfig()
         self.name = name
         self.description = ""
         self.runs: list[RunRecord] = []
+        self.weights = CurrentWeights()
         self.path: Path | None = None
         self.changed = Signal("project_changed")
+        self.dataset_changed = Signal("dataset_changed")
+        self.training_changed = Signal("training_changed")
+        self.runs_changed = Signal("runs_changed")
+        self.weights_changed = Signal("weights_changed")
         self.dirty = False
+        self.known_run_ids: set[str] = set()
+        """Runs this session has seen (loaded or recorded): a save keeps runs another process
+        recorded in the file meanwhile, and only those (see `save_project`)."""
         self._connect_graph(self.graph)
 
     def _connect_graph(self, graph: LayerGraph) -> None:
@@ -100,11 +136,40 @@ class Project:
     def set_training(self, training: TrainingConfig) -> None:
         training.validate()
         self.training = training
+        self.training_changed.emit()
         self.mark_dirty()
 
-    def set_dataset(self, dataset: DatasetChoice) -> None:
+    def set_dataset(self, dataset: DatasetChoice | None) -> None:
         self.dataset = dataset
+        self.dataset_changed.emit()
         self.mark_dirty()
+
+    def add_run(self, run: RunRecord) -> None:
+        self.runs.append(run)
+        self.known_run_ids.add(run.id)
+        self.runs_changed.emit()
+        self.mark_dirty()
+
+    def set_weights(self, weights: CurrentWeights) -> None:
+        self.weights = weights
+        self.weights_changed.emit()
+        self.mark_dirty()
+
+    def run(self, run_id: str | None) -> RunRecord | None:
+        return next((r for r in self.runs if r.id == run_id), None) if run_id else None
+
+    def load_data(self) -> Dataset:
+        """The project's data, file paths read from the project's folder. DatasetError when
+        the project has none yet or it cannot be loaded."""
+        if self.dataset is None:
+            raise DatasetError(NO_DATASET)
+        return self.resolved_dataset().load()
+
+    def resolved_dataset(self) -> DatasetChoice:
+        """The dataset choice with its file paths absolute (a script or another folder)."""
+        if self.dataset is None:
+            raise DatasetError(NO_DATASET)
+        return self.dataset.resolved(self.path.parent if self.path is not None else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,8 +178,9 @@ class Project:
             "name": self.name,
             "description": self.description,
             "graph": self.graph.to_dict(),
-            "dataset": asdict(self.dataset),
+            "dataset": asdict(self.dataset) if self.dataset is not None else None,
             "training": self.training.to_dict(),
+            "current_weights": self.weights.to_dict(),
             "runs": [run.to_dict() for run in self.runs],
         }
 
@@ -124,11 +190,61 @@ class Project:
         self.dataset = other.dataset
         self.training = other.training
         self.runs = list(other.runs)
+        self.known_run_ids = set(other.known_run_ids)
+        self.weights = other.weights
         self.name = other.name
         self.description = other.description
         self.path = other.path
         self.dirty = False
+        for signal in (
+            self.dataset_changed,
+            self.training_changed,
+            self.runs_changed,
+            self.weights_changed,
+        ):
+            signal.emit()
         self.changed.emit()
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class CurrentWeights:
+    """Which weights the project's model has now, as saved in the file (`current_weights`).
+
+    `run`: the run whose checkpoint holds them (the last training, or one the user chose);
+    None: the starting weights of the settings (`training.initial_weights`, an imported
+    model's), or freshly initialised with the seed when there are none.
+    `initial_fingerprint`: the graph fingerprint the starting weights were made for, when known,
+    so an edit that no longer fits them can be told. Whether they still fit the graph, and
+    which edit broke them, is worked out by `backend.workflow.weights` from the run's graph.
+    """
+
+    run: str | None = None
+    initial_fingerprint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run": self.run, "initial_fingerprint": self.initial_fingerprint}
+
+    @classmethod
+    def from_dict(cls, data: Any, runs: list[RunRecord]) -> CurrentWeights:
+        """Read a file's `current_weights`; an older file without it gets its newest run
+        with a checkpoint (what `train` left there), so a trained project stays trained."""
+        if data is None:
+            return cls()
+        if data is _MISSING:
+            ready = [r for r in runs if r.checkpoint and r.status != "failed"]
+            return cls(ready[-1].id if ready else None)
+        if not isinstance(data, dict):
+            raise ValueError("'current_weights' must be an object")
+        run, fingerprint = data.get("run"), data.get("initial_fingerprint")
+        for key, value in (("run", run), ("initial_fingerprint", fingerprint)):
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"current_weights: {key!r} must be a string or null")
+        if run is not None and run not in {r.id for r in runs}:
+            run = None  # a run deleted by hand: its weights are gone, nothing else is
+        return cls(run, fingerprint)
 
 
 def project_from_dict(data: Any, source: str = "project") -> Project:
@@ -156,14 +272,19 @@ def project_from_dict(data: Any, source: str = "project") -> Project:
     except GraphError as exc:
         raise ProjectError(f"{source}: {exc}") from exc
     try:
-        dataset = DatasetChoice.from_dict(data.get("dataset", {}))
+        raw_dataset = data.get("dataset", {})  # null: no data chosen yet (an import)
+        dataset = DatasetChoice.from_dict(raw_dataset) if raw_dataset is not None else None
         training = TrainingConfig.from_dict(data.get("training", {}))
         runs = runs_from_data(data.get("runs", []))  # older files have none
+        weights = CurrentWeights.from_dict(data.get("current_weights", _MISSING), runs)
     except (TypeError, ValueError) as exc:
         raise ProjectError(f"{source}: {exc}") from exc
-    project = Project(graph, dataset, training, name=str(data.get("name", "Untitled")))
+    project = Project(graph, None, training, name=str(data.get("name", "Untitled")))
+    project.dataset = dataset
     project.description = str(data.get("description", ""))
     project.runs = runs
+    project.known_run_ids = {run.id for run in runs}
+    project.weights = weights
     return project
 
 

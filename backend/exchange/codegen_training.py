@@ -17,7 +17,7 @@ import inspect
 from dataclasses import dataclass, replace
 from typing import Any
 
-from backend.data import Dataset, load_dataset
+from backend.data import Dataset
 from backend.document.project import Project
 from backend.document.training_config import TrainingConfig
 from backend.exchange.codegen_literals import INDENT, indent, keras_object, lit, same
@@ -46,10 +46,7 @@ class TrainingPlan:
 def training_plan(project: Project) -> TrainingPlan:
     from backend.training.trainer import Trainer
 
-    choice = project.dataset
-    dataset = load_dataset(
-        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-    )
+    dataset = project.load_data()
     config = project.training
     trainer = Trainer(project.graph, dataset, replace(config, initial_weights=None))
     path = resolve(config, project.path)
@@ -97,7 +94,7 @@ def _compile_function(plan: TrainingPlan) -> str:
 
 
 def _data_function(project: Project) -> str:
-    choice = project.dataset
+    choice = project.resolved_dataset()
     call = (
         f"load_dataset({lit(choice.name)}, {lit(choice.params)}, "
         f"val_fraction={lit(choice.val_fraction)}, test_fraction={lit(choice.test_fraction)}, "

@@ -99,12 +99,7 @@ def project_samples(project: Any) -> tuple[Any, str]:
 
 
 def load_project_dataset(project: Any) -> Any:
-    from backend.data import load_dataset
-
-    choice = project.dataset
-    return load_dataset(
-        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-    )
+    return project.load_data()
 
 
 def _as_list(samples: Any, count: int) -> list[Any] | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.keras_bridge.model_inputs import as_declared, declared_inputs
 from backend.keras_env import import_keras, import_tensorflow
 
 EXPLODING_NORM = 1e3
@@ -158,9 +159,7 @@ class Probe:
     def __init__(self, model: Any, x: Any, y: Any, histograms: bool = False) -> None:
         keras = import_keras()
         self.model = model
-        self.x = _head(x)
-        if isinstance(model.input, list) and not isinstance(self.x, (list, tuple, dict)):
-            self.x = [self.x]  # the model was built with a list of one input
+        self.x = as_declared(model, _head(x))  # as the model declares its inputs
         self.y = _head(y)
         self.histograms = histograms
         relu_layers = [
@@ -170,7 +169,7 @@ class Probe:
         ]
         self.relu_names = [layer.name for layer in relu_layers]
         self.activations = (
-            keras.Model(model.inputs, [layer.output for layer in relu_layers])
+            keras.Model(declared_inputs(model), [layer.output for layer in relu_layers])
             if relu_layers
             else None
         )

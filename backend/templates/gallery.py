@@ -1,254 +1,158 @@
-"""The template gallery: documented networks for every idea of an introductory course,
-each ready to train at once on built-in data (see `backend.templates.examples.EXAMPLES`)."""
+"""The template gallery: project files in the app's own format under `resources/templates/`.
+
+A template is a project file (`NAME.dcproj.json`, what File > Save writes and File > Open
+reads) with one more key, `"template"`, that the Start gallery reads:
+
+    "template": {"category": "Images", "order": 40, "teaches": "Convolutions slide ..."}
+
+Its title is the project's `name`, its one-line description the project's `description`, and
+its id the file name without `.dcproj.json`. Dataset file paths in a template are relative to
+the template's own folder (`../data/synthetic_penguins.csv`) and become absolute when the
+template is opened, so the new project finds its data wherever it is saved. Nothing here runs
+code from a file: templates are JSON, read by `backend.document.project.project_from_dict`.
+"""
 
 from __future__ import annotations
 
-import itertools
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from backend.document.graph import LayerGraph
-from backend.document.project import DatasetChoice, Project
-from backend.document.training_config import TrainingConfig
+from backend.document.project import FILE_SUFFIX, Project, ProjectError, project_from_dict
 
-Spec = tuple[str, str, dict[str, Any], tuple[float, float]]
-
-
-def _graph(nodes: list[Spec], edges: list[tuple[str, str]]) -> LayerGraph:
-    """Nodes as (key, type, params, (column, row)); edges by key, wired in the order given."""
-    graph = LayerGraph()
-    ids = {}
-    for key, layer_type, params, (col, row) in nodes:
-        ids[key] = graph.add_node(layer_type, params, (col * 250.0, row * 150.0), name=key).id
-    for src, dst in edges:
-        graph.connect(ids[src], ids[dst])
-    return graph
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "resources" / "templates"
+DEFAULT_TEMPLATE = "digits_cnn"
+TEMPLATE_KEY = "template"
+META_FIELDS = ("category", "order", "teaches")
 
 
-def _chain_edges(keys: list[str]) -> list[tuple[str, str]]:
-    return list(itertools.pairwise(keys))
+class TemplateError(ValueError):
+    """A template that is unknown or cannot be read, naming the file."""
 
 
-def _project(
-    name: str, description: str, graph: LayerGraph, data: DatasetChoice, **training: Any
-) -> Project:
-    project = Project(graph, data, TrainingConfig(**training), name=name)
-    project.description = description
+@dataclass(frozen=True)
+class TemplateInfo:
+    """What the Start gallery shows of a template, read without building anything."""
+
+    id: str
+    title: str
+    description: str
+    category: str
+    order: int
+    teaches: str
+    path: Path
+
+
+def templates(folder: Path = TEMPLATES_DIR) -> list[TemplateInfo]:
+    """Every template of `folder`, in gallery order (`order`, then title)."""
+    found = [_read_info(path) for path in sorted(folder.glob(f"*{FILE_SUFFIX}"))]
+    return sorted(found, key=lambda t: (t.order, t.title))
+
+
+def template_ids(folder: Path = TEMPLATES_DIR) -> list[str]:
+    return [t.id for t in templates(folder)]
+
+
+def template_info(template_id: str, folder: Path = TEMPLATES_DIR) -> TemplateInfo:
+    path = folder / f"{template_id}{FILE_SUFFIX}"
+    if not path.is_file():
+        known = ", ".join(template_ids(folder))
+        raise TemplateError(f"unknown template {template_id!r}; the templates are: {known}")
+    return _read_info(path)
+
+
+def load_template(template_id: str, folder: Path = TEMPLATES_DIR) -> Project:
+    """A new, unsaved project from the template: its file's graph, data and settings, with
+    dataset paths made absolute. Raises TemplateError naming the file."""
+    info = template_info(template_id, folder)
+    data = _read_json(info.path)
+    try:
+        project = project_from_dict(data, str(info.path))
+    except ProjectError as exc:
+        raise TemplateError(str(exc)) from exc
+    if project.dataset is not None:
+        project.dataset = project.dataset.resolved(info.path.parent)
     project.dirty = False
     return project
 
 
-def perceptron() -> Project:
-    nodes: list[Spec] = [
-        ("features", "Input", {"shape": [30]}, (0, 0)),
-        ("neuron", "Dense", {"units": 1, "activation": "sigmoid"}, (1, 0)),
-    ]
-    return _project(
-        "Perceptron (logistic regression)",
-        "One neuron with a sigmoid: logistic regression on 30 tumour measurements.",
-        _graph(nodes, [("features", "neuron")]),
-        DatasetChoice("breast_cancer"),
-        learning_rate=0.05,
-        epochs=20,
-        optimizer="sgd",
+def template_text(project: Project, meta: dict[str, Any]) -> str:
+    """The file text of a template: the project as saved, `"template"` after its description."""
+    document: dict[str, Any] = {}
+    for key, value in project.to_dict().items():
+        document[key] = value
+        if key == "description":
+            document[TEMPLATE_KEY] = {k: meta[k] for k in META_FIELDS}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def write_template(project: Project, meta: dict[str, Any], path: str | Path) -> Path:
+    """Write `project` as a template file (for template authors); `meta` holds META_FIELDS."""
+    _check_meta(meta, str(path))
+    path = Path(path)
+    path.write_text(template_text(project, meta), encoding="utf-8")
+    return path
+
+
+def canonical_text(path: Path) -> str:
+    """What `write_template` writes for this file: a file equal to it diffs cleanly."""
+    data = _read_json(path)
+    project = project_from_dict(data, str(path))
+    return template_text(project, data[TEMPLATE_KEY])
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TemplateError(f"{path}: not a readable template ({exc})") from exc
+
+
+def _read_info(path: Path) -> TemplateInfo:
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path}: a template must be a JSON object")
+    meta = data.get(TEMPLATE_KEY)
+    _check_meta(meta, str(path))
+    assert isinstance(meta, dict)
+    return TemplateInfo(
+        id=path.name.removesuffix(FILE_SUFFIX),
+        title=str(data.get("name", "")),
+        description=str(data.get("description", "")),
+        category=meta["category"],
+        order=meta["order"],
+        teaches=meta["teaches"],
+        path=path,
     )
 
 
-def wine_mlp() -> Project:
-    keys = ["features", "hidden1", "hidden2", "classes"]
-    nodes: list[Spec] = [
-        ("features", "Input", {"shape": [13]}, (0, 0)),
-        ("hidden1", "Dense", {"units": 32, "activation": "relu"}, (1, 0)),
-        ("hidden2", "Dense", {"units": 16, "activation": "relu"}, (2, 0)),
-        ("classes", "Dense", {"units": 3, "activation": "softmax"}, (3, 0)),
-    ]
-    return _project(
-        "MLP (wine)",
-        "A multilayer perceptron: two hidden ReLU layers, softmax over three cultivars.",
-        _graph(nodes, _chain_edges(keys)),
-        DatasetChoice("wine"),
-        learning_rate=0.01,
-        epochs=30,
-        batch_size=16,
-    )
+def _check_meta(meta: Any, source: str) -> None:
+    if not isinstance(meta, dict):
+        raise TemplateError(f"{source}: no {TEMPLATE_KEY!r} object (category, order, teaches)")
+    missing = [k for k in META_FIELDS if k not in meta]
+    if missing:
+        raise TemplateError(f"{source}: the template lacks {', '.join(missing)}")
+    order = meta["order"]
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise TemplateError(f"{source}: 'order' must be a whole number, got {order!r}")
+    for key in ("category", "teaches"):
+        if not isinstance(meta[key], str) or not meta[key].strip():
+            raise TemplateError(f"{source}: {key!r} must be a non-empty string")
 
 
-def resnet_cnn() -> Project:
-    conv = {"filters": 16, "kernel_size": [3, 3], "padding": "same"}
-    nodes: list[Spec] = [
-        ("image", "Input", {"shape": [16, 16, 1]}, (0, 0)),
-        ("stem", "Conv2D", {**conv, "activation": "relu"}, (1, 0)),
-        ("conv_a", "Conv2D", {**conv, "activation": "relu"}, (2, 1)),
-        ("conv_b", "Conv2D", conv, (3, 1)),
-        ("skip_add", "Add", {}, (4, 0)),
-        ("relu", "ReLU", {}, (5, 0)),
-        ("pool", "MaxPooling2D", {"pool_size": [2, 2]}, (6, 0)),
-        ("gap", "GlobalAveragePooling2D", {}, (7, 0)),
-        ("classes", "Dense", {"units": 4, "activation": "softmax"}, (8, 0)),
-    ]
-    edges = [
-        ("image", "stem"),
-        ("stem", "conv_a"),
-        ("conv_a", "conv_b"),
-        ("stem", "skip_add"),
-        ("conv_b", "skip_add"),
-        ("skip_add", "relu"),
-        ("relu", "pool"),
-        ("pool", "gap"),
-        ("gap", "classes"),
-    ]
-    return _project(
-        "ResNet-style CNN",
-        "A residual block: two convolutions whose output is added to their input (a skip "
-        "connection), on synthetic 16x16 shapes.",
-        _graph(nodes, edges),
-        DatasetChoice("shapes"),
-        learning_rate=3e-3,
-        epochs=10,
-    )
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m backend.templates.gallery [--rewrite]`: list the templates, or rewrite each
+    file in the canonical form the tests expect (after editing one by hand)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for info in templates():
+        if "--rewrite" in args:
+            info.path.write_text(canonical_text(info.path), encoding="utf-8")
+        print(f"{info.id:<24} {info.category:<14} {info.title}")
+    return 0
 
 
-def _sequence_classifier(layer: str) -> Project:
-    keys = ["sequence", layer.lower(), "classes"]
-    nodes: list[Spec] = [
-        ("sequence", "Input", {"shape": [20, 2]}, (0, 0)),
-        (layer.lower(), layer, {"units": 32}, (1, 0)),
-        ("classes", "Dense", {"units": 2, "activation": "softmax"}, (2, 0)),
-    ]
-    return _project(
-        f"{layer} sequence classifier",
-        f"An {layer} reads 20 steps of a random walk and tells whether it trends up or down.",
-        _graph(nodes, _chain_edges(keys)),
-        DatasetChoice("trend_sequences"),
-        learning_rate=5e-3,
-        epochs=10,
-    )
-
-
-def lstm_sequences() -> Project:
-    return _sequence_classifier("LSTM")
-
-
-def gru_sequences() -> Project:
-    return _sequence_classifier("GRU")
-
-
-def conv1d_forecast() -> Project:
-    keys = ["window", "conv1d", "pool", "forecast"]
-    nodes: list[Spec] = [
-        ("window", "Input", {"shape": [24, 1]}, (0, 0)),
-        ("conv1d", "Conv1D", {"filters": 16, "kernel_size": 3, "activation": "relu"}, (1, 0)),
-        ("pool", "GlobalAveragePooling1D", {}, (2, 0)),
-        ("forecast", "Dense", {"units": 1}, (3, 0)),
-    ]
-    return _project(
-        "1-D CNN forecaster",
-        "A 1-D convolution over the last 24 values of a noisy sine predicts the next one.",
-        _graph(nodes, _chain_edges(keys)),
-        DatasetChoice("sine"),
-        learning_rate=5e-3,
-        epochs=15,
-        metrics=[],
-    )
-
-
-def transformer_classifier() -> Project:
-    nodes: list[Spec] = [
-        ("sequence", "Input", {"shape": [20, 2]}, (0, 0)),
-        ("embed", "Dense", {"units": 16}, (1, 0)),
-        ("attention", "MultiHeadAttention", {"num_heads": 2, "key_dim": 8}, (2, 1)),
-        ("add_1", "Add", {}, (3, 0)),
-        ("norm_1", "LayerNormalization", {}, (4, 0)),
-        ("ffn_1", "Dense", {"units": 32, "activation": "relu"}, (5, 1)),
-        ("ffn_2", "Dense", {"units": 16}, (6, 1)),
-        ("add_2", "Add", {}, (7, 0)),
-        ("norm_2", "LayerNormalization", {}, (8, 0)),
-        ("pool", "GlobalAveragePooling1D", {}, (9, 0)),
-        ("classes", "Dense", {"units": 2, "activation": "softmax"}, (10, 0)),
-    ]
-    edges = [
-        ("sequence", "embed"),
-        ("embed", "attention"),
-        ("embed", "attention"),
-        ("embed", "add_1"),
-        ("attention", "add_1"),
-        ("add_1", "norm_1"),
-        ("norm_1", "ffn_1"),
-        ("ffn_1", "ffn_2"),
-        ("norm_1", "add_2"),
-        ("ffn_2", "add_2"),
-        ("add_2", "norm_2"),
-        ("norm_2", "pool"),
-        ("pool", "classes"),
-    ]
-    return _project(
-        "Transformer encoder classifier",
-        "Self-attention, residual Add and LayerNormalization, then a feed-forward block: one "
-        "Transformer encoder layer classifying sequences.",
-        _graph(nodes, edges),
-        DatasetChoice("trend_sequences"),
-        learning_rate=2e-3,
-        epochs=10,
-    )
-
-
-def autoencoder() -> Project:
-    keys = ["image", "flatten", "encode", "code", "decode", "pixels", "reshape"]
-    nodes: list[Spec] = [
-        ("image", "Input", {"shape": [8, 8, 1]}, (0, 0)),
-        ("flatten", "Flatten", {}, (1, 0)),
-        ("encode", "Dense", {"units": 32, "activation": "relu"}, (2, 0)),
-        ("code", "Dense", {"units": 8, "activation": "relu"}, (3, 0)),
-        ("decode", "Dense", {"units": 32, "activation": "relu"}, (4, 0)),
-        ("pixels", "Dense", {"units": 64, "activation": "sigmoid"}, (5, 0)),
-        ("reshape", "Reshape", {"target_shape": [8, 8, 1]}, (6, 0)),
-    ]
-    return _project(
-        "Autoencoder",
-        "Squeezes 8x8 digits through an 8-number code and rebuilds them: the target is the "
-        "input itself.",
-        _graph(nodes, _chain_edges(keys)),
-        DatasetChoice("digits", {"view": "autoencoder"}),
-        learning_rate=3e-3,
-        epochs=20,
-        loss="mean_squared_error",
-        metrics=[],
-    )
-
-
-def two_input_model() -> Project:
-    nodes: list[Spec] = [
-        ("first_half", "Input", {"shape": [15]}, (0, 0)),
-        ("second_half", "Input", {"shape": [15]}, (0, 1)),
-        ("branch_a", "Dense", {"units": 8, "activation": "relu"}, (1, 0)),
-        ("branch_b", "Dense", {"units": 8, "activation": "relu"}, (1, 1)),
-        ("join", "Concatenate", {}, (2, 0)),
-        ("diagnosis", "Dense", {"units": 1, "activation": "sigmoid"}, (3, 0)),
-    ]
-    edges = [
-        ("first_half", "branch_a"),
-        ("second_half", "branch_b"),
-        ("branch_a", "join"),
-        ("branch_b", "join"),
-        ("join", "diagnosis"),
-    ]
-    return _project(
-        "Two-input model",
-        "Two Inputs (each half of the tumour measurements), a branch each, joined by Concatenate.",
-        _graph(nodes, edges),
-        DatasetChoice("breast_cancer", {"view": "two_inputs"}),
-        learning_rate=1e-2,
-        epochs=20,
-    )
-
-
-TEMPLATES = {
-    "perceptron": perceptron,
-    "wine_mlp": wine_mlp,
-    "resnet_cnn": resnet_cnn,
-    "lstm_sequences": lstm_sequences,
-    "gru_sequences": gru_sequences,
-    "conv1d_forecast": conv1d_forecast,
-    "transformer_classifier": transformer_classifier,
-    "autoencoder": autoencoder,
-    "two_input_model": two_input_model,
-}
+if __name__ == "__main__":
+    raise SystemExit(main())

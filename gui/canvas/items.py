@@ -14,7 +14,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -26,19 +35,34 @@ from PySide6.QtWidgets import (
 from backend.analysis.summary import format_count
 from backend.document.graph import Edge, Node
 from backend.document.layer_table import layer_info
+from backend.editing.layout import (
+    HEADER_HEIGHT,
+    OUTPUT_LABEL_HEIGHT,
+    TOP_TO_BOTTOM,
+    Direction,
+    Point,
+    node_size,
+    port_offset,
+)
 from backend.keras_bridge.operations import input_count, operation_summary, operation_title
 from backend.keras_bridge.shapes import NodeShape, format_shape
 from gui.runtime import theme
 
 PORT_RADIUS = 6.0
-DETAIL_LOD = 0.45
-"""Below this zoom, nodes draw as coloured boxes without text, and edge labels are hidden:
-a 1,000-node graph seen whole stays fast to pan and drag."""
+DETAIL_LOD = 0.7
+"""Level of detail, by zoom. From here up a node shows everything: type, name, key
+parameters, output shape; edges show their shapes and ports are drawn."""
+NAME_LOD = 0.12
+"""Between this zoom and DETAIL_LOD a node drops its parameters first and keeps its type and
+name, the name drawn at a size the eye can still read; below it, a coloured box."""
+READABLE_ZOOM = 0.6
+"""The least zoom at which every layer's name still reads (about 9 px on screen): opening or
+fitting a graph never goes below it."""
+NAME_PIXELS = 10.0
+"""The least height on screen of a node's name when zoomed out."""
 LABEL_WIDTH = 120.0
 _LABEL_FONT = QFont()
 _LABEL_FONT.setPointSizeF(8.5)
-HEADER_HEIGHT = 22.0
-PORT_SPACING = 22.0
 OUTPUT_LABEL_WIDTH = 84.0
 """Room for the names of a node's outputs (`backward_h`) inside its right edge."""
 
@@ -127,7 +151,8 @@ class NodeItem(QGraphicsItem):
         self.inferred_outputs = 1
         """How many outputs inference last found for the layer (kept while it has no shape)."""
         self._connected_inputs = 0
-        self._height = 0.0
+        self.direction: Direction = TOP_TO_BOTTOM
+        self.size = node_size(1, 1, self.direction)
         self.on_moved: Callable[[str], None] | None = None
         """Called with the node's id whenever the item moves (the scene redraws its edges)."""
         self.setFlags(
@@ -173,14 +198,23 @@ class NodeItem(QGraphicsItem):
             self.output_ports = [
                 PortItem(self, True, i, label) for i, label in enumerate(self.output_labels)
             ]
-        rows = max(count, len(self.output_ports))
-        self._height = max(78.0, HEADER_HEIGHT + PORT_SPACING * rows + 12)
-        for i, port in enumerate(self.input_ports):
-            port.setPos(0.0, self._port_y(i, count))
-        outputs = len(self.output_ports)
-        for i, port in enumerate(self.output_ports):
-            y = self._height / 2 + HEADER_HEIGHT / 2 if outputs == 1 else self._port_y(i, outputs)
-            port.setPos(theme.NODE_WIDTH, y)
+        self.place_ports()
+
+    def set_direction(self, direction: Direction) -> None:
+        """Ports on the top and bottom edges (top to bottom) or the left and right edges."""
+        if direction != self.direction:
+            self.direction = direction
+            self.place_ports()
+
+    def place_ports(self) -> None:
+        size = node_size(len(self.input_ports), len(self.output_ports), self.direction)
+        if size != self.size:
+            self.prepareGeometryChange()
+            self.size = size
+        for ports, is_output in ((self.input_ports, False), (self.output_ports, True)):
+            for i, port in enumerate(ports):
+                port.setPos(QPointF(*port_offset(i, len(ports), is_output, size, self.direction)))
+        self.update()
 
     def set_output_labels(self, labels: list[str]) -> bool:
         """One output port per label (at least one); True when the ports changed."""
@@ -192,13 +226,9 @@ class NodeItem(QGraphicsItem):
         self.update()
         return True
 
-    def _port_y(self, index: int, count: int) -> float:
-        body = self._height - HEADER_HEIGHT
-        return HEADER_HEIGHT + body * (index + 1) / (count + 1)
-
     def boundingRect(self) -> QRectF:
         m = 4.0
-        return QRectF(-m, -m, theme.NODE_WIDTH + 2 * m, self._height + 2 * m)
+        return QRectF(-m, -m, self.size[0] + 2 * m, self.size[1] + 2 * m)
 
     # ----------------------------------------------------------------- content
     def refresh(self) -> None:
@@ -242,10 +272,10 @@ class NodeItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        w, h = theme.NODE_WIDTH, self._height
+        w, h = self.size
         color = theme.category_color(self.info.category)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
-        if lod < DETAIL_LOD:  # zoomed far out: a box in the category colour, no text
+        if lod < NAME_LOD:  # zoomed far out: a box in the category colour
             painter.fillRect(QRectF(0, 0, w, h), color)
             if self.has_error or self.isSelected():
                 painter.setPen(
@@ -253,6 +283,39 @@ class NodeItem(QGraphicsItem):
                 )
                 painter.drawRect(QRectF(0, 0, w, h))
             return
+        self._paint_body(painter, color, w, h)
+        title = self.title() + ("  ⇥ output" if self.is_output else "")
+        if lod < DETAIL_LOD:  # parameters go first, the name last
+            self._paint_name_only(painter, title, lod, w, h)
+            return
+        self._paint_header(painter, title, w)
+        normal = QFont()
+        normal.setPointSizeF(9)
+        bottom_labels = self.direction == TOP_TO_BOTTOM and len(self.output_ports) > 1
+        text_w = w - 24 - (0.0 if bottom_labels else self._paint_output_labels(painter))
+        painter.setFont(normal)
+        painter.setPen(theme.text_color())
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), 0, self.node.name)
+        if self.param_count:
+            painter.setPen(theme.muted_text())
+            right = Qt.AlignmentFlag.AlignRight
+            count = f"{format_count(self.param_count)} params"
+            painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), right, count)
+        painter.setPen(theme.muted_text())
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), 0, key_params_text(self.node))
+        bottom = h - 20 - (OUTPUT_LABEL_HEIGHT if bottom_labels else 0.0)
+        if self.has_error:
+            painter.setPen(theme.ERROR_COLOR)
+            painter.drawText(QRectF(12, bottom, w - 24, 16), 0, "⚠ error (hover for details)")
+        elif self.shape_result is not None and self.shape_result.ok:
+            painter.setPen(theme.text_color())
+            painter.drawText(
+                QRectF(12, bottom, w - 24, 16), 0, "→ " + format_shape(self.shape_result.shape)
+            )
+        if bottom_labels:
+            self._paint_output_labels(painter)
+
+    def _paint_body(self, painter: QPainter, color: QColor, w: float, h: float) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = QPainterPath()
         body.addRoundedRect(QRectF(0, 0, w, h), 8, 8)
@@ -271,12 +334,12 @@ class NodeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.drawPath(body)
 
+    def _paint_header(self, painter: QPainter, title: str, w: float) -> None:
         bold = QFont()
         bold.setBold(True)
         bold.setPointSizeF(9.5)
         painter.setFont(bold)
         painter.setPen(QColor("#FFFFFF"))
-        title = self.title() + ("  ⇥ output" if self.is_output else "")
         painter.drawText(QRectF(10, 0, w - 20, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title)
         badge = "✖" if self.has_error else ("⚠" if self.warnings else "")
         if badge:  # error or warning badge in the header's corner
@@ -287,27 +350,24 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QColor("#FFFFFF"))
             painter.drawText(QRectF(w - 22, 3, 16, 16), Qt.AlignmentFlag.AlignCenter, badge)
 
-        normal = QFont()
-        normal.setPointSizeF(9)
-        text_w = w - 24 - self._paint_output_labels(painter)
-        painter.setFont(normal)
-        painter.setPen(theme.text_color())
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), 0, self.node.name)
-        if self.param_count:
-            painter.setPen(theme.muted_text())
-            right = Qt.AlignmentFlag.AlignRight
-            count = f"{format_count(self.param_count)} params"
-            painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), right, count)
-        painter.setPen(theme.muted_text())
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), 0, key_params_text(self.node))
-        if self.has_error:
-            painter.setPen(theme.ERROR_COLOR)
-            painter.drawText(QRectF(12, h - 20, w - 24, 16), 0, "⚠ error (hover for details)")
-        elif self.shape_result is not None and self.shape_result.ok:
-            painter.setPen(theme.text_color())
-            painter.drawText(
-                QRectF(12, h - 20, w - 24, 16), 0, "→ " + format_shape(self.shape_result.shape)
-            )
+    def _paint_name_only(
+        self, painter: QPainter, title: str, lod: float, w: float, h: float
+    ) -> None:
+        """Zoomed out: the type small in the header, the name as large as the eye needs."""
+        small = QFont()
+        small.setBold(True)
+        small.setPixelSize(max(8, min(int(HEADER_HEIGHT * 0.7), int(NAME_PIXELS / lod))))
+        painter.setFont(small)
+        painter.setPen(QColor("#FFFFFF"))
+        header = QRectF(8, 0, w - 16, HEADER_HEIGHT)
+        painter.drawText(header, Qt.AlignmentFlag.AlignVCenter, _elided(small, title, w - 16))
+        name_font = QFont()
+        name_font.setPixelSize(max(12, min(int(h - HEADER_HEIGHT - 6), int(NAME_PIXELS / lod))))
+        painter.setFont(name_font)
+        painter.setPen(theme.ERROR_COLOR if self.has_error else theme.text_color())
+        body = QRectF(6, HEADER_HEIGHT, w - 12, h - HEADER_HEIGHT)
+        text = _elided(name_font, self.node.name, w - 12)
+        painter.drawText(body, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_output_labels(self, painter: QPainter) -> float:
         """Each output's name beside its port, when there are several; the width they take."""
@@ -315,11 +375,18 @@ class NodeItem(QGraphicsItem):
             return 0.0
         painter.setFont(_LABEL_FONT)
         painter.setPen(theme.muted_text())
+        if self.direction == TOP_TO_BOTTOM:  # above each port on the bottom edge
+            h = self.size[1]
+            for port in self.output_ports:
+                x = port.pos().x()
+                rect = QRectF(x - 40, h - OUTPUT_LABEL_HEIGHT - 2, 80, OUTPUT_LABEL_HEIGHT)
+                painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), port.label)
+            return 0.0
         width = 0.0
         right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for port in self.output_ports:
             y = port.pos().y()
-            rect = QRectF(theme.NODE_WIDTH - 10 - OUTPUT_LABEL_WIDTH, y - 8, OUTPUT_LABEL_WIDTH, 16)
+            rect = QRectF(self.size[0] - 10 - OUTPUT_LABEL_WIDTH, y - 8, OUTPUT_LABEL_WIDTH, 16)
             painter.drawText(rect, right, port.label)
             width = max(width, painter.fontMetrics().horizontalAdvance(port.label) + 6.0)
         return min(width, OUTPUT_LABEL_WIDTH)
@@ -348,16 +415,40 @@ class EdgeItem(QGraphicsPathItem):
         self.setZValue(0)
         self.update_path()
 
-    def update_path(self) -> None:
+    def port_points(self) -> tuple[QPointF, QPointF] | None:
+        """Where the edge leaves its source and enters its target (None while a port is
+        missing, between two rebuilds of a node's ports)."""
         ports = self.dst.input_ports
         outs = self.src.output_ports
         if self.edge.dst_port >= len(ports) or self.edge.src_port >= len(outs):
+            return None
+        return outs[self.edge.src_port].scenePos(), ports[self.edge.dst_port].scenePos()
+
+    def update_path(self) -> None:
+        """A direct curve between the ports (while a node is dragged; the scene then routes)."""
+        ends = self.port_points()
+        if ends is not None:
+            self._set_path(flow_curve(*ends, self.src.direction))
+
+    def set_route(self, points: list[Point]) -> None:
+        """Draw the route `backend.editing.routing` planned: curves between the rows it
+        passes, straight runs through their gaps."""
+        if len(points) < 2:
             return
-        a = outs[self.edge.src_port].scenePos()
-        b = ports[self.edge.dst_port].scenePos()
+        direction = self.src.direction
+        path = QPainterPath(QPointF(*points[0]))
+        for i in range(len(points) - 1):
+            a, b = QPointF(*points[i]), QPointF(*points[i + 1])
+            if i % 2:
+                path.lineTo(b)
+            else:
+                path.connectPath(flow_curve(a, b, direction))
+        self._set_path(path)
+
+    def _set_path(self, path: QPainterPath) -> None:
         self.prepareGeometryChange()
-        self.setPath(bezier(a, b))
-        self._label_pos = self.path().pointAtPercent(0.5)
+        self.setPath(path)
+        self._label_pos = path.pointAtPercent(0.5)
         self._restyle()
 
     def set_shape_text(self, text: str) -> None:
@@ -405,6 +496,10 @@ class EdgeItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
 
+def _elided(font: QFont, text: str, width: float) -> str:
+    return QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideMiddle, int(width))
+
+
 def _drop(ports: list[PortItem]) -> None:
     for port in ports:
         port.setParentItem(None)
@@ -413,7 +508,8 @@ def _drop(ports: list[PortItem]) -> None:
 
 
 def bezier(a: QPointF, b: QPointF) -> QPainterPath:
-    """A curve from an output port `a` to an input port `b`; wraps around when b is behind a."""
+    """A curve from an output port `a` to an input port `b` of a left-to-right drawing;
+    wraps around when b is behind a."""
     path = QPainterPath(a)
     if b.x() >= a.x() + 30 or abs(b.y() - a.y()) < 60:
         dx = max(40.0, abs(b.x() - a.x()) * 0.5)
@@ -423,6 +519,26 @@ def bezier(a: QPointF, b: QPointF) -> QPainterPath:
     path.cubicTo(QPointF(a.x() + 70, a.y()), QPointF(a.x() + 70, mid_y), QPointF(a.x(), mid_y))
     path.lineTo(QPointF(b.x(), mid_y))
     path.cubicTo(QPointF(b.x() - 70, mid_y), QPointF(b.x() - 70, b.y()), b)
+    return path
+
+
+def flow_curve(a: QPointF, b: QPointF, direction: Direction = TOP_TO_BOTTOM) -> QPainterPath:
+    """A curve leaving `a` and entering `b` along the drawing's flow (down, or right)."""
+    if direction != TOP_TO_BOTTOM:
+        return bezier(a, b)
+    flipped = bezier(QPointF(a.y(), a.x()), QPointF(b.y(), b.x()))
+    path = QPainterPath()
+    for i in range(flipped.elementCount()):  # the same curve with the axes swapped
+        e = flipped.elementAt(i)
+        point = QPointF(e.y, e.x)
+        if e.isMoveTo():
+            path.moveTo(point)
+        elif e.isLineTo():
+            path.lineTo(point)
+        elif e.isCurveTo():
+            c1 = point
+            e2, e3 = flipped.elementAt(i + 1), flipped.elementAt(i + 2)
+            path.cubicTo(c1, QPointF(e2.y, e2.x), QPointF(e3.y, e3.x))
     return path
 
 

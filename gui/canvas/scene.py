@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -20,14 +20,37 @@ from backend.editing.commands import (
     RemoveNodes,
     UndoStack,
 )
+from backend.editing.layout import (
+    DIRECTIONS,
+    TOP_TO_BOTTOM,
+    Direction,
+    flow_direction,
+    layout_command,
+    node_size,
+)
+from backend.editing.routing import route_edges
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
-from gui.canvas.items import EdgeItem, NodeItem, PortItem, bezier, short_shape
+from gui.canvas.items import EdgeItem, NodeItem, PortItem, flow_curve, short_shape
 from gui.runtime import theme
+
+DIRECTION_KEY = "canvas/direction"
+
+
+def preferred_direction() -> Direction:
+    """How the user last chose to lay graphs out (top to bottom until they choose)."""
+    value = QSettings().value(DIRECTION_KEY, TOP_TO_BOTTOM)
+    return value if value in DIRECTIONS else TOP_TO_BOTTOM  # type: ignore[return-value]
 
 
 class GraphScene(QGraphicsScene):
-    """Canvas items for every node and edge of the graph, kept in step by its events."""
+    """Canvas items for every node and edge of the graph, kept in step by its events.
+
+    The drawing flows top to bottom or left to right (`direction`: where ports sit, how edges
+    curve). A graph that is opened keeps the direction its positions show; a layout sets it.
+    Edges are routed around nodes (`backend.editing.routing`) once the model's positions
+    settle; while a node is dragged its edges follow as direct curves.
+    """
 
     status_message = Signal(str)
     node_selected = Signal(object)  # node id or None
@@ -44,6 +67,13 @@ class GraphScene(QGraphicsScene):
         self._drag_port: PortItem | None = None
         self._reconnect: Edge | None = None
         self._drag_line: QGraphicsPathItem | None = None
+        self.direction: Direction = preferred_direction()
+        self._fresh = True  # the graph was (re)loaded: read its direction from its positions
+        self._undo_state: tuple[int, Any] = (0, None)
+        self._reroute = QTimer(self)
+        self._reroute.setSingleShot(True)
+        self._reroute.setInterval(0)
+        self._reroute.timeout.connect(self.reroute)
         self._subscriptions = [
             (graph.node_added, self._on_node_added),
             (graph.node_removed, self._on_node_removed),
@@ -54,6 +84,7 @@ class GraphScene(QGraphicsScene):
             (graph.node_moved, self._on_node_moved),
             (graph.outputs_changed, self._on_outputs_changed),
             (live.updated, self._on_shapes_updated),
+            (undo.changed, self._on_undo_changed),
         ]
         for signal, slot in self._subscriptions:
             signal.connect(slot)
@@ -66,6 +97,7 @@ class GraphScene(QGraphicsScene):
             self._on_edge_added(edge)
         self._on_outputs_changed()
         self._on_shapes_updated()
+        self.reroute()
 
     def restyle(self) -> None:
         """Re-read theme colours (light/dark) for the background, nodes and edge labels."""
@@ -82,9 +114,11 @@ class GraphScene(QGraphicsScene):
     # ----------------------------------------------------------------- model -> items
     def _on_node_added(self, node: Node) -> None:
         item = NodeItem(node)
+        item.set_direction(self.direction)
         item.on_moved = self.update_edges_of
         self.node_items[node.id] = item
         self.addItem(item)
+        self._reroute.start()
         item.set_shape(self.live.results.get(node.id))
         self._refresh_outputs(node.id)
 
@@ -92,6 +126,9 @@ class GraphScene(QGraphicsScene):
         item = self.node_items.pop(node.id, None)
         if item is not None:
             self.removeItem(item)
+        if not self.graph.nodes:
+            self._fresh = True
+        self._reroute.start()
 
     def _on_edge_added(self, edge: Edge) -> None:
         src, dst = self.node_items[edge.src], self.node_items[edge.dst]
@@ -102,6 +139,7 @@ class GraphScene(QGraphicsScene):
         self.addItem(item)
         self._refresh_port_marks(edge.src)
         self._label_edge(item)
+        self._reroute.start()
 
     def _on_edge_removed(self, edge: Edge) -> None:
         item = self.edge_items.pop(edge, None)
@@ -112,6 +150,7 @@ class GraphScene(QGraphicsScene):
         if edge.src in self.node_items:
             self._refresh_outputs(edge.src)
             self._refresh_port_marks(edge.src)
+        self._reroute.start()
 
     def _refresh_ports(self, node_id: str) -> None:
         item = self.node_items[node_id]
@@ -154,6 +193,7 @@ class GraphScene(QGraphicsScene):
         target = QPointF(*self.graph.nodes[node_id].position)
         if item.pos() != target:
             item.setPos(target)
+        self._reroute.start()
 
     def _on_outputs_changed(self) -> None:
         explicit = {self.graph.split_output(o)[0] for o in self.graph.explicit_outputs}
@@ -194,6 +234,78 @@ class GraphScene(QGraphicsScene):
             item = self.edge_items.get(edge)
             if item is not None:
                 item.update_path()
+        self._reroute.start()
+
+    # ----------------------------------------------------------------- direction and routes
+    def set_direction(self, direction: Direction) -> None:
+        """Put every node's ports where a drawing flowing that way needs them."""
+        self._fresh = False
+        if direction == self.direction:
+            return
+        self.direction = direction
+        for item in self.node_items.values():
+            item.set_direction(direction)
+        self.reroute()
+
+    def reroute(self) -> None:
+        """Route every edge around the nodes where the model places them."""
+        self._reroute.stop()
+        if self._fresh and self.graph.nodes:
+            self.set_direction(flow_direction(self.graph, preferred_direction()))
+        boxes = {}
+        for nid, item in self.node_items.items():
+            position = self.graph.nodes[nid].position
+            boxes[nid] = (position[0], position[1], *item.size)
+        ends = {}
+        for edge, edge_item in self.edge_items.items():
+            points = edge_item.port_points()
+            if points is not None:
+                ends[edge] = ((points[0].x(), points[0].y()), (points[1].x(), points[1].y()))
+        at_rest = {e: p for e, p in ends.items() if self._at_rest(e)}
+        routes = route_edges(at_rest, boxes, at_rest.__getitem__, self.direction)
+        for edge, points in routes.items():
+            self.edge_items[edge].set_route(points)
+
+    def _at_rest(self, edge: Edge) -> bool:
+        """Both ends' items stand where the model puts them (not in the middle of a drag)."""
+        return all(
+            self.node_items[nid].pos() == QPointF(*self.graph.nodes[nid].position)
+            for nid in (edge.src, edge.dst)
+        )
+
+    def _on_undo_changed(self) -> None:
+        """After an undo or a redo (a layout undone, say), follow the positions' direction."""
+        done, undone = self.undo.done, self.undo.undone
+        count, top = self._undo_state
+        redone = bool(done) and top is not None and done[-1] is top
+        if len(undone) > count or redone:
+            self.set_direction(flow_direction(self.graph, self.direction))
+        self._undo_state = (len(undone), undone[-1] if undone else None)
+
+    def layout_command(
+        self, node_ids: list[str] | None = None, direction: Direction | None = None
+    ) -> Any:
+        """The undoable layout of the graph (or of `node_ids`), in `direction` (by default the
+        drawing's own), with the nodes' sizes as they will be drawn; None if nothing moves."""
+        direction = direction or self.direction
+        sizes = {
+            nid: node_size(len(item.input_ports), len(item.output_ports), direction)
+            for nid, item in self.node_items.items()
+        }
+        return layout_command(self.graph, node_ids, direction, sizes)
+
+    def arrange(
+        self, node_ids: list[str] | None = None, direction: Direction | None = None
+    ) -> bool:
+        """Lay out the graph (or a selection) as one undo step; True if anything moved."""
+        command = self.layout_command(node_ids, direction)
+        if direction is not None:
+            QSettings().setValue(DIRECTION_KEY, direction)
+        if command is None:
+            return False
+        self.undo.push(command)
+        self.set_direction(direction or self.direction)
+        return True
 
     # ----------------------------------------------------------------- gestures -> model
     def add_layer(self, layer_type: str, pos: QPointF) -> Node | None:
@@ -291,7 +403,8 @@ class GraphScene(QGraphicsScene):
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._drag_port is not None and self._drag_line is not None:
             a, b = self._drag_port.scenePos(), event.scenePos()
-            self._drag_line.setPath(bezier(a, b) if self._drag_port.is_output else bezier(b, a))
+            a, b = (a, b) if self._drag_port.is_output else (b, a)
+            self._drag_line.setPath(flow_curve(a, b, self.direction))
             event.accept()
             return
         super().mouseMoveEvent(event)

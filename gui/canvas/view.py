@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
+from gui.canvas.items import READABLE_ZOOM
 from gui.canvas.scene import GraphScene
 from gui.runtime import theme
 
@@ -75,6 +76,8 @@ class CanvasView(QGraphicsView):
         self.scale(factor, factor)
 
     def fit_all(self) -> None:
+        """Show the whole graph, but never smaller than names can be read: a graph too large
+        for that opens at its inputs at a readable zoom (the minimap shows the rest)."""
         items = self.graph_scene.node_items.values()
         if not items:
             return
@@ -83,9 +86,32 @@ class CanvasView(QGraphicsView):
         for item in items:
             rect = rect.united(item.sceneBoundingRect())
         self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.2:
-            self.resetTransform()
+        zoom = self.transform().m11()
+        if READABLE_ZOOM <= zoom <= 1.0:
+            return
+        self.resetTransform()
+        if zoom > 1.0:  # a small graph: natural size, centred
             self.centerOn(rect.center())
+            return
+        self.scale(READABLE_ZOOM, READABLE_ZOOM)
+        self.show_inputs(rect)
+
+    def show_inputs(self, whole: QRectF) -> None:
+        """Scroll to where the graph starts: its inputs at the top (or left) of the view."""
+        scene = self.graph_scene
+        inputs = [
+            scene.node_items[n.id].sceneBoundingRect() for n in scene.graph.input_nodes()
+        ] or [whole]
+        start = QRectF()
+        for r in inputs:
+            start = start.united(r)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        if scene.direction == "TB":
+            x = start.center().x() if start.width() < visible.width() else whole.left()
+            self.centerOn(QPointF(x, whole.top() - 40 + visible.height() / 2))
+        else:
+            y = start.center().y() if start.height() < visible.height() else whole.top()
+            self.centerOn(QPointF(whole.left() - 40 + visible.width() / 2, y))
 
     def wheelEvent(self, event: Any) -> None:
         delta = event.angleDelta().y()

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from backend.data import DATASETS, Dataset, DatasetError, load_dataset
 from backend.document.graph import GraphError, LayerGraph
 from backend.document.layer_table import UnknownLayerError
-from backend.document.runs import RunRecord, runs_from_data
+from backend.document.runs import RunRecord, graph_fingerprint, runs_from_data
 from backend.document.training_config import TrainingConfig
 from backend.events import Signal
 
@@ -365,19 +365,109 @@ def _carry_side_files(project: Project, target: Path) -> None:
 
 
 def save_project(project: Project, path: str | Path | None = None) -> Path:
+    """Write the whole project to `path` (default: its own file), atomically.
+
+    Saving over the project's own file keeps the runs another process recorded there since this
+    session read it (`main.py train` while the app is open): they are added to the project
+    first, so a save never drops a run. Other edits in the file are the user's to overwrite."""
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectError("the project has no file yet: choose where to save it")
-    try:
-        text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
-    except (TypeError, ValueError) as exc:  # a parameter JSON cannot hold; the file is untouched
-        raise ProjectError(f"{target}: cannot be saved ({exc})") from exc
-    try:
-        _carry_side_files(project, target)
-        write_atomically(target, text.encode("utf-8"))
-    except OSError as exc:
-        raise ProjectError(f"{target}: cannot be written ({exc})") from exc
+    with project_file_lock(target):
+        if project.path is not None and _same_file(project.path, target):
+            _merge_recorded_runs(project, target)
+        try:
+            text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
+        except (TypeError, ValueError) as exc:  # a parameter JSON cannot hold; file untouched
+            raise ProjectError(f"{target}: cannot be saved ({exc})") from exc
+        try:
+            _carry_side_files(project, target)
+            write_atomically(target, text.encode("utf-8"))
+        except OSError as exc:
+            raise ProjectError(f"{target}: cannot be written ({exc})") from exc
     project.path = target
     project.dirty = False
     project.changed.emit()
     return target
+
+
+def record_run_in_file(path: str | Path, run: RunRecord) -> bool:
+    """Add `run` to the project file at `path`, changing nothing else in it: edits saved there
+    meanwhile (by the app, by an editor) are kept. The run becomes the file's current weights
+    when it has a checkpoint and the file's graph is still the one it trained; returns whether
+    it did. ProjectError, naming the file and the run, when the file cannot take it."""
+    path = Path(path)
+    with project_file_lock(path):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            runs = data.setdefault("runs", []) if isinstance(data, dict) else None
+            if not isinstance(runs, list):
+                raise ValueError("it is not a project with a list of runs")
+            fits = run.fingerprint == graph_fingerprint(data.get("graph", {}))
+        except (OSError, ValueError, GraphError, UnknownLayerError) as exc:
+            raise ProjectError(
+                f"{path}: run {run.id} was not recorded, the file cannot be read now ({exc}); "
+                f"its weights are kept in {run.checkpoint}"
+            ) from exc
+        if not any(isinstance(r, dict) and r.get("id") == run.id for r in runs):
+            runs.append(run.to_dict())
+        current = fits and run.checkpoint is not None and run.status != "failed"
+        if current:
+            previous = data.get("current_weights")
+            kept = previous.get("initial_fingerprint") if isinstance(previous, dict) else None
+            data["current_weights"] = {"run": run.id, "initial_fingerprint": kept}
+        try:
+            write_atomically(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise ProjectError(f"{path}: run {run.id} was not recorded ({exc})") from exc
+    return current
+
+
+@contextlib.contextmanager
+def project_file_lock(path: str | Path) -> Iterator[None]:
+    """Serialise read-modify-write of project files between processes: an exclusive `flock`
+    on the file's folder (no lock file left beside the project); none where there is no
+    `fcntl` (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder = Path(path).parent
+    try:
+        fd = os.open(folder if str(folder) else ".", os.O_RDONLY)
+    except OSError:  # no such folder: the write will say so
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _merge_recorded_runs(project: Project, path: Path) -> None:
+    """Add the runs that another process recorded in `path` and this session never saw."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        raw_runs = data.get("runs", []) if isinstance(data, dict) else []
+    except (OSError, ValueError):
+        return  # nothing readable to keep
+    added = []
+    for raw in raw_runs if isinstance(raw_runs, list) else []:
+        try:
+            run = RunRecord.from_dict(raw)
+        except (ValueError, TypeError):
+            continue
+        if run.id not in project.known_run_ids:
+            project.runs.append(run)
+            project.known_run_ids.add(run.id)
+            added.append(run)
+    if added:
+        project.runs.sort(key=lambda r: r.started_at)
+        project.runs_changed.emit()

@@ -1,6 +1,8 @@
 """Undo as commands on the graph model: each user gesture is one command with a label.
 
-A command changes the model only (views follow from the model's events). `UndoStack` runs
+A command changes the model only (views follow from the model's events): the graph, or the
+project's training settings and dataset (`SetTrainingSettings`, `SetDataset`), all on one
+`UndoStack`. `UndoStack` runs
 commands, keeps a bounded history, and announces changes so an Edit menu and a history view
 can mirror it.
 """
@@ -8,10 +10,12 @@ can mirror it.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from backend.document.graph import Edge, LayerGraph, Node
+from backend.document.project import DatasetChoice, Project
+from backend.document.training_config import TrainingConfig, setting_fields
 from backend.events import Signal
 
 
@@ -322,3 +326,67 @@ class ReplaceGraph:
 
     def undo(self, graph: LayerGraph) -> None:
         graph.load_dict(self._old)
+
+
+# ----------------------------------------------------------------- project settings
+def _setting_label(name: str) -> str:
+    for field_name, info, _default in setting_fields():
+        if field_name == name:
+            return info.label
+    return name.replace("_", " ")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+@dataclass
+class SetTrainingSettings:
+    """Change training settings (fields of `TrainingConfig`) as one undo step. The new
+    settings are validated before anything changes; a bad value raises ValueError."""
+
+    project: Project
+    changes: dict[str, Any]
+    label: str = ""
+    _old: TrainingConfig | None = None
+
+    def do(self, graph: LayerGraph) -> None:
+        old = self.project.training
+        unknown = [k for k in self.changes if not hasattr(old, k)]
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        new = replace(old, **copy.deepcopy(self.changes))
+        new.validate()
+        self._old = old
+        if not self.label:
+            if len(self.changes) == 1:
+                ((key, value),) = self.changes.items()
+                self.label = f"Set {_setting_label(key)} to {_shown(value)}"
+            else:
+                self.label = f"Change {len(self.changes)} training settings"
+        self.project.set_training(new)
+
+    def undo(self, graph: LayerGraph) -> None:
+        assert self._old is not None
+        self.project.set_training(self._old)
+
+
+@dataclass
+class SetDataset:
+    """Choose the project's data (None: no data yet) as one undo step."""
+
+    project: Project
+    dataset: DatasetChoice | None
+    label: str = ""
+    _old: DatasetChoice | None = None
+
+    def do(self, graph: LayerGraph) -> None:
+        self._old = self.project.dataset
+        if not self.label:
+            name = self.dataset.name if self.dataset is not None else "no data"
+            self.label = f"Use dataset {name}" if self.dataset is not None else "Use no data"
+        self.project.set_dataset(copy.deepcopy(self.dataset))
+
+    def undo(self, graph: LayerGraph) -> None:
+        self.project.set_dataset(self._old)

@@ -22,7 +22,15 @@ from backend.exchange.codegen_literals import INDENT
 from backend.exchange.codegen_literals import indent as _indent
 from backend.exchange.codegen_literals import lit as _lit
 from backend.exchange.codegen_literals import same as _same
-from backend.exchange.codegen_training import NAMES, imports, training_functions, training_plan
+from backend.exchange.codegen_training import (
+    NAMES,
+    STARTING,
+    imports,
+    model_only_functions,
+    training_functions,
+    training_plan,
+    weights_path,
+)
 from backend.keras_bridge.catalog import LayerConfigError, layer_spec
 from backend.keras_bridge.compiler import compile_order, model_name, used_nodes
 from backend.keras_bridge.operations import call_text, operation_class, operation_config
@@ -35,25 +43,30 @@ class CodegenError(ValueError):
     """A project that cannot be written as a script, naming the node."""
 
 
-def write_script(project: Project, path: str | Path) -> Path:
-    """Write the project's script atomically; returns the path."""
+def write_script(project: Project, path: str | Path, weights: Any = STARTING) -> Path:
+    """Write the project's script atomically; returns the path. `weights`: the `.weights.npz`
+    the script's model loads (default: the settings' starting weights; None: none)."""
     path = Path(path)
-    write_atomically(path, generate_script(project).encode("utf-8"))
+    write_atomically(path, generate_script(project, weights).encode("utf-8"))
     return path
 
 
-def generate_script(project: Project) -> str:
+def generate_script(project: Project, weights: Any = STARTING) -> str:
     writer = _ModelWriter()
     body = writer.model_function(project.graph, "build_model", model_name(project.name))
-    plan = training_plan(project)
-    first = "".join(f"{line}\n" for line in imports(plan))  # standard library, TensorFlow
+    if project.dataset is None:
+        first, rest = "", model_only_functions(project, weights_path(project, weights))
+    else:
+        plan = training_plan(project, weights)
+        first = "".join(f"{line}\n" for line in imports(plan))  # standard library, TensorFlow
+        rest = training_functions(project, plan)
     if first:
         first += "\n"
     parts = [
         f"{_header(project)}\n\n{first}import keras\nfrom keras import layers\n",
         *writer.helpers,
         body,
-        *training_functions(project, plan),
+        *rest,
     ]
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 

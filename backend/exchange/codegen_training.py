@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from backend.data import Dataset
@@ -28,6 +29,8 @@ from backend.training.setup import class_weights, extra_callbacks
 NAMES = ("compile_model", "load_data", "load_weights", "learning_rate", "fit_model", "math", "tf")
 """Names the training functions and imports take in the script (no layer variable gets them)."""
 _LINE = 95
+STARTING: Any = object()
+"""`training_plan`'s default weights: the settings' starting weights (an import's)."""
 
 
 @dataclass(frozen=True)
@@ -43,19 +46,45 @@ class TrainingPlan:
     """The stored weights training starts from, as a path usable from anywhere."""
 
 
-def training_plan(project: Project) -> TrainingPlan:
+def training_plan(project: Project, weights: str | Path | None = STARTING) -> TrainingPlan:
+    """`weights`: the `.weights.npz` the script's model starts from; by default the settings'
+    starting weights (an import's), None for none (a freshly initialised model)."""
     from backend.training.trainer import Trainer
 
     dataset = project.load_data()
     config = project.training
     trainer = Trainer(project.graph, dataset, replace(config, initial_weights=None))
-    path = resolve(config, project.path)
-    if path is not None and project.path is not None:
-        path = path.resolve()
-    weights = str(path) if path is not None else None
     return TrainingPlan(
-        config, trainer.build_model(), dataset, trainer.dataset_has_validation(), weights
+        config,
+        trainer.build_model(),
+        dataset,
+        trainer.dataset_has_validation(),
+        weights_path(project, weights),
     )
+
+
+def weights_path(project: Project, weights: str | Path | None = STARTING) -> str | None:
+    """The weights a script loads, as a path usable from anywhere (or None)."""
+    path = resolve(project.training, project.path) if weights is STARTING else weights
+    if path is None:
+        return None
+    path = Path(path)
+    return str(path.resolve() if project.path is not None or path.is_absolute() else path)
+
+
+def model_only_functions(project: Project, weights: str | None) -> list[str]:
+    """A project without data: `build_model`, [load_weights] and a main block that builds it
+    and prints its summary (the training code needs the data's task, so it is left out)."""
+    build = "load_weights(build_model())" if weights else "build_model()"
+    main = 'if __name__ == "__main__":\n' + indent(
+        [
+            "# The project has no dataset yet: choose one in DeepCanvas and export again for",
+            "# the training code (compile, load_data, fit_model).",
+            f"model = {build}",
+            "model.summary()",
+        ]
+    )
+    return [*([_weights_function(weights)] if weights else []), main]
 
 
 def imports(plan: TrainingPlan) -> list[str]:

@@ -126,6 +126,5 @@ def record_run(
         best_epoch=result.best_epoch,
         parent_id=parent_id,
     )
-    project.runs.append(record)
-    project.mark_dirty()
+    project.add_run(record)
     return record

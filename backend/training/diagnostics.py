@@ -1,12 +1,30 @@
-"""Alerts a teacher would give while a network trains, each with what to try.
+"""Alerts a teacher would give while a network trains, each with its evidence and what to try.
 
-History rules (overfitting, divergence, plateau) read the per-epoch logs. Probe rules
-(exploding or vanishing gradients, dead ReLU units) read `ProbeStats`, measured once per epoch
-on a small fixed batch: one forward and backward pass, so the training loop itself is untouched.
+History rules read the per-epoch logs against the *starting loss* (measured before the first
+step, on the probe batch or the first batch), so a rule means the same on a loss of 2.3 and
+one of 1e-4:
+
+- divergence: the training loss is above `DIVERGE_FACTOR` times where it started;
+- unstable: it jumped up by more than `JUMP_OF_START` of the starting loss, twice in a few
+  epochs (steps overshoot);
+- overfitting: validation loss stayed above its best by `OVERFIT_RISE` (and by
+  `OVERFIT_RISE_OF_START` of the starting loss) for `OVERFIT_PATIENCE` epochs while the
+  training loss kept falling steadily, which tells it apart from oscillation;
+- too slow: the loss falls every epoch, but by under `SLOW_RATE` of itself per epoch and is
+  still near where it started;
+- plateau: the loss has not moved for `PLATEAU_EPOCHS` epochs, far from converged.
+
+Probe rules read `ProbeStats`, measured before training and once per epoch on a small fixed
+batch (one forward and backward pass, so the training loop itself is untouched). Gradients are
+judged against the layer's own weights: `|g| / |w|` is the relative change one unit of
+learning rate makes. They explode above `EXPLODING_RATIO`; they vanish when a layer's ratio is
+below `VANISHING_GAP` of the best-fed layer's (and below `VANISHING_RATIO`), the sign of
+gradients shrinking on their way back. Dead ReLU units output zero for every probe sample.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,141 +34,340 @@ import numpy as np
 from backend.keras_bridge.model_inputs import as_declared, declared_inputs
 from backend.keras_env import import_keras, import_tensorflow
 
-EXPLODING_NORM = 1e3
-VANISHING_NORM = 1e-7
+DIVERGE_FACTOR = 2.0
+JUMP_OF_START = 0.1
+JUMPS_FOR_UNSTABLE = 2
+JUMP_WINDOW = 5
+OVERFIT_RISE = 0.1
+OVERFIT_RISE_OF_START = 0.02
+OVERFIT_PATIENCE = 3
+OVERFIT_TRAIN_FALL = 0.05
+SLOW_EPOCHS = 5
+SLOW_RATE = 0.01
+SLOW_NEAR_START = 0.8
+PLATEAU_EPOCHS = 5
+PLATEAU_RANGE = 0.01
+PLATEAU_CONVERGED = 0.1
+EXPLODING_RATIO = 10.0
+WEIGHT_FLOOR = 0.01
+VANISHING_RATIO = 1e-5
+VANISHING_GAP = 1e-4
 DEAD_FRACTION = 0.5
 PROBE_SAMPLES = 128
 HISTOGRAM_BINS = 30
+BEFORE_TRAINING = -1
+"""The epoch of an alert raised by the probe before the first step."""
 
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # overfitting, divergence, nan, plateau, exploding, vanishing, dead_relu
-    epoch: int  # 0-based epoch at which it was noticed
-    message: str
+    kind: str  # nan, divergence, unstable, overfitting, slow, plateau, exploding, vanishing,
+    # dead_relu
+    epoch: int  # 0-based epoch at which it was noticed; BEFORE_TRAINING before the first step
+    message: str  # what was seen, with the numbers
     advice: str
     layer: str | None = None  # the layer (node name) it points at, when it applies to one
+    evidence: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    """The measured numbers the message quotes, by name (for tests, JSON and tooltips)."""
 
     def text(self) -> str:
+        when = "Before training" if self.epoch == BEFORE_TRAINING else f"Epoch {self.epoch + 1}"
         where = f" in '{self.layer}'" if self.layer else ""
-        return f"Epoch {self.epoch + 1}{where}: {self.message} Try: {self.advice}"
+        return f"{when}{where}: {self.message} Try: {self.advice}"
 
 
 @dataclass
 class ProbeStats:
-    """Per-layer gradient norms and dead-unit fractions on the probe batch."""
+    """Per-layer gradient and weight norms and dead-unit fractions on the probe batch."""
 
     grad_norms: dict[str, float] = field(default_factory=dict)
+    weight_norms: dict[str, float] = field(default_factory=dict)
     dead_fraction: dict[str, float] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # trainable numbers per layer
+    units: dict[str, int] = field(default_factory=dict)  # ReLU units per layer
+    loss: float | None = None  # the loss on the probe batch (inference mode)
     weight_histograms: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     grad_histograms: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
 
 
 class Diagnostics:
-    """Feeds on epoch logs (and probe stats); each kind of alert is raised once per layer."""
+    """Feeds on epoch logs and probe stats; each kind of alert is raised once per run."""
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.alerts: list[Alert] = []
-        self._raised: set[tuple[str, str | None]] = set()
+        self.start_loss: float | None = None
+        self._raised: set[str] = set()
 
-    def on_epoch(self, epoch: int, logs: dict[str, float], probe: ProbeStats | None) -> list[Alert]:
+    def begin(self, start_loss: float | None, probe: ProbeStats | None = None) -> list[Alert]:
+        """Before the first step: the starting loss, and the probe's view of the fresh model."""
+        if start_loss is not None and math.isfinite(start_loss) and start_loss > 0:
+            self.start_loss = start_loss
+        return self._keep(_from_probe(BEFORE_TRAINING, probe) if probe is not None else [])
+
+    def on_epoch(
+        self,
+        epoch: int,
+        logs: dict[str, float],
+        probe: ProbeStats | None,
+        learning_rate: float | None = None,
+    ) -> list[Alert]:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
+        if learning_rate is not None:
+            self.history.setdefault("learning_rate", []).append(learning_rate)
         found = self._from_history(epoch)
         if probe is not None:
-            found += self._from_probe(epoch, probe)
-        fresh = [a for a in found if (a.kind, a.layer) not in self._raised]
+            found += _from_probe(epoch, probe)
+        return self._keep(found)
+
+    def _keep(self, found: list[Alert]) -> list[Alert]:
+        fresh = [a for a in found if a.kind not in self._raised]
         for alert in fresh:
-            self._raised.add((alert.kind, alert.layer))
+            self._raised.add(alert.kind)
         self.alerts += fresh
         return fresh
 
     def _from_history(self, epoch: int) -> list[Alert]:
         loss = self.history.get("loss", [])
-        val = self.history.get("val_loss", [])
-        alerts = []
-        if loss and not math.isfinite(loss[-1]):
-            alerts.append(
+        if not loss:
+            return []
+        if not math.isfinite(loss[-1]):
+            return [
                 Alert(
                     "nan",
                     epoch,
                     f"the loss became {loss[-1]}.",
                     "a learning rate 10x lower; normalise the inputs.",
+                    evidence={"loss": loss[-1]},
                 )
-            )
-            return alerts
-        if len(val) >= 4 and val[-1] > val[-2] > val[-3] and loss[-1] < loss[-3]:
-            began = epoch - 2
-            alerts.append(
-                Alert(
-                    "overfitting",
-                    epoch,
-                    f"validation loss has risen since epoch {began + 1} while training loss falls: "
-                    "the network is memorising the training data (overfitting).",
-                    "Dropout, fewer units, more data or augmentation, or early stopping.",
-                )
-            )
-        if len(loss) >= 3 and loss[-1] > loss[-2] > loss[-3] and loss[-1] > 1.5 * min(loss):
-            alerts.append(
-                Alert(
-                    "divergence",
-                    epoch,
-                    "the training loss keeps growing: training diverges.",
-                    "a learning rate 10x lower.",
-                )
-            )
-        if len(loss) >= 6:
-            recent = loss[-5:]
-            if max(recent) - min(recent) < 1e-3 * max(abs(recent[0]), 1e-8):
-                alerts.append(
-                    Alert(
-                        "plateau",
-                        epoch,
-                        "the loss has not moved for 5 epochs (a plateau).",
-                        "lower the learning rate (schedule: reduce on plateau) or a bigger model.",
-                    )
-                )
-        return alerts
+            ]
+        start = self.start_loss if self.start_loss is not None else loss[0]
+        rate = self.history.get("learning_rate", [])
+        history = _History(epoch, loss, self.history.get("val_loss", []), start, rate)
+        found = history.divergence() or history.unstable()
+        if found is None:
+            found = history.overfitting()
+        if found is None:
+            found = history.slow() or history.plateau()
+        return [found] if found is not None else []
 
-    def _from_probe(self, epoch: int, probe: ProbeStats) -> list[Alert]:
-        alerts = []
-        norms = probe.grad_norms
-        largest = max((n for n in norms.values() if math.isfinite(n)), default=0.0)
-        for layer, norm in norms.items():
-            if not math.isfinite(norm) or norm > EXPLODING_NORM:
-                alerts.append(
-                    Alert(
-                        "exploding",
-                        epoch,
-                        f"gradients explode (norm {norm:.3g}).",
-                        "gradient clipping (clipnorm), a lower learning rate, BatchNormalization.",
-                        layer,
-                    )
-                )
-            elif norm < VANISHING_NORM and largest > 1e-4:
-                alerts.append(
-                    Alert(
-                        "vanishing",
-                        epoch,
-                        f"gradients vanish (norm {norm:.2g}): it barely learns.",
-                        "ReLU instead of sigmoid/tanh, He initialisation, BatchNormalization, "
-                        "or residual connections.",
-                        layer,
-                    )
-                )
-        for layer, fraction in probe.dead_fraction.items():
-            if fraction > DEAD_FRACTION:
-                alerts.append(
-                    Alert(
-                        "dead_relu",
-                        epoch,
-                        f"{fraction:.0%} of its ReLU units output zero for every sample (dead).",
-                        "a lower learning rate, LeakyReLU, or He initialisation.",
-                        layer,
-                    )
-                )
-        return alerts
+
+@dataclass(frozen=True)
+class _History:
+    """The epoch logs one rule reads, and the rules themselves (each returns one alert)."""
+
+    epoch: int
+    loss: list[float]
+    val: list[float]
+    start: float
+    rates: list[float]
+
+    def _rate_text(self) -> str:
+        return f" (now {self.rates[-1]:.3g})" if self.rates else ""
+
+    def divergence(self) -> Alert | None:
+        last = self.loss[-1]
+        if last <= DIVERGE_FACTOR * self.start:
+            return None
+        return Alert(
+            "divergence",
+            self.epoch,
+            f"the training loss is {last:.4g}, {last / self.start:.1f}x its starting value "
+            f"{self.start:.4g}: training diverges (each step overshoots and makes it worse).",
+            f"a learning rate 10x lower{self._rate_text()}; normalise the inputs.",
+            evidence={"loss": last, "start_loss": self.start},
+        )
+
+    def _jumps(self) -> list[int]:
+        """Epochs (0-based) of the recent window where the loss rose by a jump."""
+        first = max(1, len(self.loss) - JUMP_WINDOW)
+        return [
+            i
+            for i in range(first, len(self.loss))
+            if self.loss[i] - self.loss[i - 1] > JUMP_OF_START * self.start
+        ]
+
+    def unstable(self) -> Alert | None:
+        jumps = self._jumps()
+        if len(jumps) < JUMPS_FOR_UNSTABLE:
+            return None
+        seen = ", ".join(
+            f"{self.loss[i - 1]:.3g} -> {self.loss[i]:.3g} at epoch {i + 1}" for i in jumps
+        )
+        return Alert(
+            "unstable",
+            self.epoch,
+            f"the training loss jumps up and down ({seen}; it started at {self.start:.3g}): "
+            "the steps overshoot the minimum.",
+            f"a learning rate 3 to 10x lower{self._rate_text()}, or a schedule that lowers it.",
+            evidence={"jumps": float(len(jumps)), "start_loss": self.start},
+        )
+
+    def overfitting(self) -> Alert | None:
+        val, loss = self.val, self.loss
+        if len(val) < OVERFIT_PATIENCE + 1 or len(loss) != len(val):
+            return None
+        best = int(np.argmin(val))
+        if len(val) - 1 - best < OVERFIT_PATIENCE:
+            return None
+        floor = max(val[best] * (1 + OVERFIT_RISE), val[best] + OVERFIT_RISE_OF_START * self.start)
+        if any(v <= floor for v in val[-OVERFIT_PATIENCE:]):
+            return None  # not a sustained rise above the best
+        if loss[-1] > loss[best] * (1 - OVERFIT_TRAIN_FALL) or self._jumps():
+            return None  # training is not steadily improving: oscillation, not memorising
+        if loss[-1] > SLOW_NEAR_START * self.start or loss[-1] >= val[-1]:
+            return None  # it has learnt too little to memorise, or fits both sets alike
+        return Alert(
+            "overfitting",
+            self.epoch,
+            f"validation loss {val[-1]:.4g} is {val[-1] / val[best] - 1:.0%} above its best, "
+            f"{val[best]:.4g} at epoch {best + 1}, and has stayed above it for "
+            f"{len(val) - 1 - best} epochs while the training loss fell from {loss[best]:.4g} "
+            f"to {loss[-1]:.4g}: the network is memorising the training data (overfitting).",
+            "Dropout, fewer units, more data or augmentation, or early stopping (it keeps the "
+            "best epoch's weights).",
+            evidence={
+                "val_loss": val[-1],
+                "best_val_loss": val[best],
+                "best_epoch": float(best),
+                "loss_at_best": loss[best],
+                "loss": loss[-1],
+            },
+        )
+
+    def slow(self) -> Alert | None:
+        if len(self.loss) < SLOW_EPOCHS:
+            return None
+        recent = self.loss[-SLOW_EPOCHS:]
+        falling = all(b < a for a, b in itertools.pairwise(recent))
+        per_epoch = (recent[0] - recent[-1]) / (SLOW_EPOCHS - 1) / recent[-1]
+        near_start = recent[-1] >= SLOW_NEAR_START * self.start
+        if not (falling and near_start and per_epoch < SLOW_RATE):
+            return None
+        return Alert(
+            "slow",
+            self.epoch,
+            f"the loss falls every epoch but only {per_epoch:.2%} per epoch ({recent[0]:.4g} -> "
+            f"{recent[-1]:.4g} over {SLOW_EPOCHS} epochs), still {recent[-1] / self.start:.0%} of "
+            f"where it started ({self.start:.4g}): it is learning too slowly.",
+            f"a learning rate 10x higher{self._rate_text()}.",
+            evidence={"per_epoch": per_epoch, "loss": recent[-1], "start_loss": self.start},
+        )
+
+    def plateau(self) -> Alert | None:
+        if len(self.loss) < PLATEAU_EPOCHS:
+            return None
+        recent = self.loss[-PLATEAU_EPOCHS:]
+        level = float(np.mean(recent))
+        spread = max(recent) - min(recent)
+        if spread >= PLATEAU_RANGE * level or level < PLATEAU_CONVERGED * self.start:
+            return None  # moving, or converged (a flat loss near zero is done, not stuck)
+        stuck = level >= SLOW_NEAR_START * self.start
+        where = (
+            f"about where it started ({self.start:.4g}): the network is not learning"
+            if stuck
+            else f"down from {self.start:.4g} at the start: a plateau"
+        )
+        return Alert(
+            "plateau",
+            self.epoch,
+            f"the loss has stayed at {level:.4g} (within {spread:.2g}) for {PLATEAU_EPOCHS} "
+            f"epochs, {where}.",
+            "check the gradient alerts; a different learning rate (or reduce-on-plateau), "
+            "ReLU activations, or a bigger model."
+            if stuck
+            else "reduce the learning rate on plateau, or a bigger model.",
+            evidence={"loss": level, "spread": spread, "start_loss": self.start},
+        )
+
+
+def _from_probe(epoch: int, probe: ProbeStats) -> list[Alert]:
+    """At most one alert per kind, naming every layer it concerns, the worst one first."""
+    ratios = {layer: norm / _weight_scale(probe, layer) for layer, norm in probe.grad_norms.items()}
+    dead = {k: v for k, v in probe.dead_fraction.items() if v > DEAD_FRACTION}
+    found = [_exploding(epoch, probe, ratios), _dead(epoch, probe, dead)]
+    if not dead:  # dead units explain zero gradients better than vanishing does
+        found.append(_vanishing(epoch, probe, ratios))
+    return [alert for alert in found if alert is not None]
+
+
+def _exploding(epoch: int, probe: ProbeStats, ratios: dict[str, float]) -> Alert | None:
+    big = {k: r for k, r in ratios.items() if not math.isfinite(r) or r > EXPLODING_RATIO}
+    if not big:
+        return None
+    worst = max(big, key=lambda k: big[k] if math.isfinite(big[k]) else math.inf)
+    norm, weights = probe.grad_norms[worst], probe.weight_norms.get(worst, 0.0)
+    return Alert(
+        "exploding",
+        epoch,
+        f"gradients explode in {_layers(big)}: in '{worst}' their norm {norm:.3g} is "
+        f"{big[worst]:.3g}x the norm of its weights ({weights:.3g}), so one step rewrites them.",
+        "gradient clipping (clipnorm), a lower learning rate, smaller initial weights (Glorot "
+        "or He), BatchNormalization.",
+        worst,
+        {"grad_norm": norm, "weight_norm": weights, "ratio": big[worst], "layers": len(big)},
+    )
+
+
+def _vanishing(epoch: int, probe: ProbeStats, ratios: dict[str, float]) -> Alert | None:
+    finite = {k: r for k, r in ratios.items() if math.isfinite(r)}
+    fed = max(finite, key=lambda k: finite[k], default="")
+    best = finite.get(fed, 0.0)
+    small = {k: r for k, r in finite.items() if r < VANISHING_RATIO and r < VANISHING_GAP * best}
+    if not small:
+        return None
+    worst = min(small, key=lambda k: small[k])
+    norm, weights = probe.grad_norms[worst], probe.weight_norms.get(worst, 0.0)
+    seen = (
+        f"no gradient reaches '{worst}'"
+        if norm == 0
+        else f"in '{worst}' their norm {norm:.2g} is {small[worst]:.2g} of its weights' norm "
+        f"({weights:.2g}), {small[worst] / best:.1g} of what '{fed}' gets ({best:.2g})"
+    )
+    return Alert(
+        "vanishing",
+        epoch,
+        f"gradients vanish on their way back, in {_layers(small)}: {seen}. Those layers "
+        "barely learn.",
+        "ReLU instead of sigmoid/tanh (saturated units pass almost no gradient), He "
+        "initialisation, BatchNormalization, or residual connections.",
+        worst,
+        {"grad_norm": norm, "weight_norm": weights, "ratio": small[worst], "best_ratio": best},
+    )
+
+
+def _dead(epoch: int, probe: ProbeStats, dead: dict[str, float]) -> Alert | None:
+    if not dead:
+        return None
+    worst = max(dead, key=lambda k: dead[k])
+    units = probe.units.get(worst, 0)
+    count = f"{round(dead[worst] * units)} of its {units} units" if units else "its units"
+    return Alert(
+        "dead_relu",
+        epoch,
+        f"dead ReLU units in {_layers(dead)}: in '{worst}' {count} ({dead[worst]:.0%}) output "
+        f"zero for every one of the {PROBE_SAMPLES} probe samples, so no gradient flows "
+        "through them.",
+        "a lower learning rate, LeakyReLU, or He initialisation.",
+        worst,
+        {"dead_fraction": dead[worst], "layers": len(dead)},
+    )
+
+
+def _layers(found: dict[str, float]) -> str:
+    names = [f"'{name}'" for name in found]
+    more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+    return ("1 layer" if len(names) == 1 else f"{len(names)} layers") + (
+        f" ({', '.join(names[:4])}{more})"
+    )
+
+
+def _weight_scale(probe: ProbeStats, layer: str) -> float:
+    """The layer's weight norm, floored at what weights of 0.01 each would give: a layer
+    initialised to zeros is not exploding because its first gradient exceeds nothing."""
+    size = probe.sizes.get(layer, 1)
+    return max(probe.weight_norms.get(layer, 0.0), WEIGHT_FLOOR * math.sqrt(size))
 
 
 class Probe:
@@ -174,6 +391,15 @@ class Probe:
             else None
         )
 
+    @staticmethod
+    def _inputs(model: Any) -> Any:
+        """The model's inputs in the structure the probe batch has (one tensor, or a list)."""
+        return (
+            model.inputs[0]
+            if len(model.inputs) == 1 and not isinstance(model.input, list)
+            else model.inputs
+        )
+
     def measure(self) -> ProbeStats:
         tf = import_tensorflow()
         stats = ProbeStats()
@@ -182,21 +408,28 @@ class Probe:
             pred = self.model(self.x, training=False)
             loss = self.model.compute_loss(x=self.x, y=self.y, y_pred=pred)
         grads = tape.gradient(loss, variables)
+        stats.loss = float(np.asarray(loss))
         squares: dict[str, float] = {}
+        weights: dict[str, float] = {}
         for var, grad in zip(variables, grads, strict=True):
             layer = str(var.path).split("/")[0]
+            w = np.asarray(var)
             g = np.asarray(grad) if grad is not None else np.zeros(1)
             squares[layer] = squares.get(layer, 0.0) + float(np.sum(np.square(g)))
+            weights[layer] = weights.get(layer, 0.0) + float(np.sum(np.square(w)))
+            stats.sizes[layer] = stats.sizes.get(layer, 0) + int(w.size)
             if self.histograms and str(var.path).endswith("kernel"):
-                stats.weight_histograms[layer] = _histogram(np.asarray(var))
+                stats.weight_histograms[layer] = _histogram(w)
                 stats.grad_histograms[layer] = _histogram(g)
         stats.grad_norms = {k: math.sqrt(v) for k, v in squares.items()}
+        stats.weight_norms = {k: math.sqrt(v) for k, v in weights.items()}
         if self.activations is not None:
             outs = self.activations(self.x, training=False)
             outs = outs if isinstance(outs, (list, tuple)) else [outs]
             for name, out in zip(self.relu_names, outs, strict=True):
                 a = np.asarray(out).reshape(len(np.asarray(out)), -1)
                 stats.dead_fraction[name] = float(np.mean(np.max(a, axis=0) <= 0))
+                stats.units[name] = int(a.shape[1])
         return stats
 
 

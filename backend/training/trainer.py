@@ -33,6 +33,7 @@ from backend.training.setup import (
     precision_policy,
     resolve_loss,
 )
+from backend.training.shuffling import reshuffled_each_epoch
 
 __all__ = ["make_optimizer", "resolve_loss"]  # re-exported: callers import them from here
 
@@ -48,8 +49,11 @@ class BatchEnd:
     epoch: int
     step: int
     steps_per_epoch: int
-    logs: dict[str, float]
+    logs: dict[str, float]  # Keras' logs: running means over the epoch so far
     seconds: float = 0.0  # since the run began (for throughput and ETA)
+    losses: tuple[tuple[int, float], ...] = ()
+    """(step, loss) of every batch since the previous event, each measured on its own batch
+    (recovered from Keras' running mean), not averaged over the epoch."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,7 @@ class Trainer:
             callbacks = extra_callbacks(self.config, arguments.get("validation_data") is not None)
         except RuntimeError as exc:
             return self._finish("failed", str(exc), history, model)
+        arguments = reshuffled_each_epoch(arguments, int(self.config.seed))
         try:
             model.fit(
                 **arguments,
@@ -266,6 +271,43 @@ def _is_out_of_memory(text: str, exc: BaseException | None) -> bool:
     )
 
 
+class _BatchLoss:
+    """The loss of each batch, recovered from Keras' running mean of the epoch.
+
+    Keras logs the mean over the samples seen so far (its loss tracker weighs each batch by
+    its size), so after a step ending at batch k the total is `mean_k * seen_k`, and the
+    batches of that step lost `total_k - total_j` over `seen_k - seen_j` samples.
+    """
+
+    def __init__(self, batch_size: int, samples: int) -> None:
+        self.batch_size = max(1, batch_size)
+        self.samples = samples
+        self.pending: list[tuple[int, float]] = []
+        self.new_epoch()
+
+    def new_epoch(self) -> None:
+        self._seen = 0
+        self._total = 0.0
+
+    def add(self, batch: int, mean: Any) -> float | None:
+        if mean is None or np.ndim(mean) != 0:
+            return None
+        seen = (batch + 1) * self.batch_size
+        if self.samples > 0:
+            seen = min(seen, self.samples)
+        total = float(mean) * seen
+        if seen <= self._seen:
+            return None
+        loss = (total - self._total) / (seen - self._seen)
+        self._seen, self._total = seen, total
+        self.pending.append((batch, loss))
+        return loss
+
+    def take(self) -> tuple[tuple[int, float], ...]:
+        taken, self.pending = tuple(self.pending), []
+        return taken
+
+
 class _EventCallback:
     """A Keras callback that turns fit's hooks into TrainingEvents (built lazily on Keras)."""
 
@@ -282,16 +324,26 @@ class _EventCallback:
                 self._steps = 0
                 self._last_emit = -math.inf  # the first batch is always reported
                 self._epoch_start = 0.0
+                self._batch_loss = _BatchLoss(
+                    int(trainer.config.batch_size), trainer.dataset.size("train")
+                )
 
             def on_train_begin(self, logs: Any = None) -> None:
                 self._steps = int(self.params.get("steps") or 0)
                 trainer.on_event(TrainBegin(int(self.params.get("epochs") or 0), self._steps))
+                stats = probe.measure() if probe is not None else None
+                for alert in trainer.diagnostics.begin(stats.loss if stats else None, stats):
+                    trainer.on_event(TrainAlert(alert))
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self._epoch = epoch
                 self._epoch_start = time.perf_counter()
+                self._batch_loss.new_epoch()
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                measured = self._batch_loss.add(batch, (logs or {}).get("loss"))
+                if measured is not None and trainer.diagnostics.start_loss is None:
+                    trainer.diagnostics.begin(measured)  # no probe: the first batch's loss
                 now = time.monotonic()
                 if now - self._last_emit >= trainer.batch_interval_s:
                     self._last_emit = now
@@ -301,7 +353,16 @@ class _EventCallback:
                         self._fail(f"the loss became {loss} at epoch {self._epoch + 1}")
                         return
                     elapsed = time.perf_counter() - trainer._started
-                    trainer.on_event(BatchEnd(self._epoch, batch, self._steps, values, elapsed))
+                    trainer.on_event(
+                        BatchEnd(
+                            self._epoch,
+                            batch,
+                            self._steps,
+                            values,
+                            elapsed,
+                            self._batch_loss.take(),
+                        )
+                    )
                 if not trainer._running.is_set():
                     trainer._running.wait()
                 if trainer._stop.is_set():
@@ -319,9 +380,9 @@ class _EventCallback:
                     return
                 self.best.offer(self.model, epoch, values)
                 stats = probe.measure() if probe is not None else None
-                self._alert(epoch, values, stats)
-                samples = self._steps * int(trainer.config.batch_size)
                 lr = float(np.asarray(self.model.optimizer.learning_rate))
+                self._alert(epoch, values, stats, lr)
+                samples = self._steps * int(trainer.config.batch_size)
                 history.setdefault("samples_per_s", []).append(samples / max(seconds, 1e-9))
                 extra = trainer.epoch_hook(self.model, epoch) if trainer.epoch_hook else None
                 trainer.on_event(
@@ -340,8 +401,10 @@ class _EventCallback:
                 if trainer._stop_after_epoch.is_set():
                     self.model.stop_training = True
 
-            def _alert(self, epoch: int, values: dict[str, float], stats: Any) -> None:
-                for alert in trainer.diagnostics.on_epoch(epoch, values, stats):
+            def _alert(
+                self, epoch: int, values: dict[str, float], stats: Any, lr: float | None = None
+            ) -> None:
+                for alert in trainer.diagnostics.on_epoch(epoch, values, stats, lr):
                     trainer.on_event(TrainAlert(alert))
 
             def _fail(self, what: str) -> None:

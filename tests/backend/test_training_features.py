@@ -14,7 +14,6 @@ from backend.data import Dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import LOSSES, OPTIMIZERS, TrainingConfig
 from backend.keras_env import import_keras
-from backend.training.diagnostics import Diagnostics, ProbeStats
 from backend.training.optimizers import OPTIMIZER_CLASSES, make_optimizer, schedule_curve
 from backend.training.setup import class_weights
 from backend.training.trainer import EpochEnd, TrainAlert, Trainer
@@ -198,39 +197,6 @@ def test_two_heads_each_with_loss_weight_and_metrics() -> None:
     assert result.status == "completed", result.message
     for key in ("cls_loss", "reg_loss", "cls_accuracy", "reg_mae", "val_cls_accuracy"):
         assert key in result.history, sorted(result.history)
-
-
-def test_overfitting_divergence_and_plateau_rules() -> None:
-    d = Diagnostics()
-    alerts = []
-    for epoch, (loss, val) in enumerate(
-        [(1.0, 1.0), (0.8, 0.9), (0.6, 0.95), (0.5, 1.0), (0.4, 1.1)]
-    ):
-        alerts += d.on_epoch(epoch, {"loss": loss, "val_loss": val}, None)
-    assert [a.kind for a in alerts] == ["overfitting"]
-    assert "since epoch 2" in alerts[0].message and "Dropout" in alerts[0].advice
-    d = Diagnostics()
-    kinds = [
-        a.kind
-        for e, loss in enumerate([1.0, 2.0, 3.0, 4.0])
-        for a in d.on_epoch(e, {"loss": loss}, None)
-    ]
-    assert kinds == ["divergence"]
-    d = Diagnostics()
-    kinds = [a.kind for e in range(7) for a in d.on_epoch(e, {"loss": 0.5}, None)]
-    assert kinds == ["plateau"]
-
-
-def test_gradient_and_dead_relu_rules_point_at_layers() -> None:
-    stats = ProbeStats(
-        grad_norms={"a": 1.0, "b": 1e-9, "c": 5e3}, dead_fraction={"d": 0.9, "e": 0.1}
-    )
-    alerts = Diagnostics().on_epoch(0, {"loss": 1.0}, stats)
-    assert {(a.kind, a.layer) for a in alerts} == {
-        ("vanishing", "b"),
-        ("exploding", "c"),
-        ("dead_relu", "d"),
-    }
 
 
 def test_real_probe_finds_dead_relus_and_alerts_during_training() -> None:

@@ -1,0 +1,192 @@
+"""Alerts a teacher would sign: each kind raised on a history or probe that shows it, not on
+one that only looks like it, and on real short trainings (the cases of issue #17)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from backend.data import Dataset, load_dataset
+from backend.document.graph import LayerGraph
+from backend.document.training_config import TrainingConfig
+from backend.training.diagnostics import BEFORE_TRAINING, Alert, Diagnostics, ProbeStats
+from backend.training.trainer import TrainAlert, Trainer
+
+
+def kinds_from(
+    losses: list[float], vals: list[float] | None = None, start: float | None = None
+) -> list[Alert]:
+    diagnostics = Diagnostics()
+    diagnostics.begin(start)
+    alerts: list[Alert] = []
+    for epoch, loss in enumerate(losses):
+        logs = {"loss": loss, **({"val_loss": vals[epoch]} if vals else {})}
+        alerts += diagnostics.on_epoch(epoch, logs, None)
+    return alerts
+
+
+# ----------------------------------------------------------------- history rules
+def test_overfitting_needs_a_sustained_relative_rise_while_training_improves() -> None:
+    train = [0.60, 0.45, 0.35, 0.28, 0.22, 0.17, 0.13, 0.10]
+    val = [0.62, 0.50, 0.44, 0.46, 0.52, 0.58, 0.66, 0.75]
+    (alert,) = kinds_from(train, val, start=0.69)
+    assert alert.kind == "overfitting" and alert.epoch == 6  # 0.46 is within 10% of 0.44
+    assert alert.evidence["best_val_loss"] == 0.44 and alert.evidence["best_epoch"] == 2
+    assert "above its best, 0.44 at epoch 3" in alert.message and "0.35 to 0.13" in alert.message
+
+
+def test_a_flat_stretch_oscillation_or_a_tiny_level_is_not_overfitting() -> None:
+    # the healthy tanh MLP on moons: validation loss flat then falling, +1.4% for two epochs
+    train = [0.438, 0.311, 0.293, 0.290, 0.288, 0.287, 0.286, 0.285, 0.283, 0.280]
+    val = [0.327, 0.278, 0.262, 0.263, 0.266, 0.264, 0.263, 0.261, 0.258, 0.253]
+    assert kinds_from(train, val, start=0.66) == []
+    # learning rate 1: both losses jump about, the training loss does not fall steadily
+    train = [1.19, 0.55, 1.11, 0.78, 0.53, 0.55, 0.55, 0.53, 1.08, 0.99, 1.01]
+    val = [0.51, 1.24, 1.06, 0.68, 0.56, 0.55, 0.44, 0.37, 0.61, 0.67, 0.69]
+    assert "overfitting" not in [a.kind for a in kinds_from(train, val, start=0.7)]
+    # a GRU that solved its task: validation loss 40x its best, at 1e-3 of the start
+    train = [0.052, 3.4e-4, 1.2e-4, 2.3e-4, 1.8e-3, 1.4e-3, 7e-4, 3.1e-4, 1.7e-4, 1.17e-4]
+    val = [1.1e-3, 9e-5, 5.3e-5, 2.1e-3, 2.2e-3, 1.8e-3, 7.9e-4, 3.8e-4, 2.2e-4, 1.4e-4]
+    assert kinds_from(train, val, start=0.69) == []
+
+
+def test_divergence_is_growth_against_the_starting_loss_never_a_tiny_absolute_rise() -> None:
+    (alert,) = kinds_from([3.9, 0.32, 0.32], start=0.7)
+    assert alert.kind == "divergence" and alert.epoch == 0
+    assert alert.evidence == {"loss": 3.9, "start_loss": 0.7}
+    assert "5.6x its starting value 0.7" in alert.message
+    # the GRU at 1e-4: the loss grows 15-fold three epochs running, still 400x below the start
+    assert kinds_from([0.052, 3.4e-4, 1.2e-4, 2.3e-4, 1.8e-3], start=0.69) == []
+
+
+def test_jumps_of_the_loss_are_unstable_small_wobbles_are_not() -> None:
+    (alert,) = kinds_from([1.19, 0.55, 1.11, 0.78, 0.53, 1.08], start=1.3)
+    assert alert.kind == "unstable" and alert.epoch == 5
+    assert "0.55 -> 1.11 at epoch 3" in alert.message and "0.53 -> 1.08 at epoch 6" in alert.message
+    # the digits CNN: its loss rises a little twice while it learns well
+    assert kinds_from([1.9, 0.86, 0.44, 0.28, 0.23, 0.18, 0.155, 0.134, 0.125, 0.0916, 0.0906,
+                       0.078, 0.0829, 0.0644, 0.0662], start=2.3) == []  # fmt: skip
+
+
+def test_a_steady_crawl_near_the_start_is_too_slow_a_converged_crawl_is_not() -> None:
+    crawl = [0.6973, 0.6969, 0.6966, 0.6962, 0.6959, 0.6955]
+    (alert,) = kinds_from(crawl, start=0.70)
+    assert alert.kind == "slow" and alert.epoch == 4
+    assert alert.evidence["per_epoch"] == pytest.approx(0.0005, abs=1e-4)
+    assert "learning too slowly" in alert.message and "10x higher" in alert.advice
+    done = [2.7e-4, 2.55e-4, 2.4e-4, 2.27e-4, 2.15e-4, 2.04e-4]  # wine at epoch 25: solved
+    assert kinds_from(done, start=1.1) == []
+
+
+def test_a_flat_loss_far_from_converged_is_a_plateau_a_flat_solved_one_is_not() -> None:
+    stuck = [0.7152, 0.6945, 0.6959, 0.6948, 0.6952, 0.6951, 0.6951]
+    (alert,) = kinds_from(stuck, start=0.76)
+    assert alert.kind == "plateau" and "not learning" in alert.message
+    assert kinds_from([1e-4, 1.0001e-4, 1e-4, 0.9999e-4, 1e-4, 1e-4], start=0.7) == []
+
+
+# ----------------------------------------------------------------- probe rules
+def probe(grads: dict[str, float], weights: dict[str, float], **kw: Any) -> ProbeStats:
+    sizes = {layer: 1000 for layer in grads}
+    return ProbeStats(grad_norms=grads, weight_norms=weights, sizes=sizes, **kw)
+
+
+def test_gradients_are_judged_against_the_layers_own_weights() -> None:
+    weights = {"first": 2.0, "middle": 3.0, "out": 1.5}
+    # a 1e-7 gradient: vanishing beside the output layer's 0.3, not when all are that small
+    (alert,) = Diagnostics().begin(0.7, probe({"first": 1e-7, "middle": 1e-3, "out": 0.3}, weights))
+    assert (alert.kind, alert.layer, alert.epoch) == ("vanishing", "first", BEFORE_TRAINING)
+    assert alert.evidence["ratio"] == pytest.approx(5e-8)
+    assert (
+        Diagnostics().begin(0.7, probe({"first": 1e-7, "middle": 2e-7, "out": 1e-7}, weights)) == []
+    )
+    # a gradient of 40 explodes on weights of norm 2, not on weights of norm 100
+    (alert,) = Diagnostics().begin(0.7, probe({"first": 40.0, "out": 0.3}, weights))
+    assert (alert.kind, alert.layer) == ("exploding", "first") and "20x" in alert.message
+    big = {"first": 100.0, "out": 1.5}
+    assert Diagnostics().begin(0.7, probe({"first": 40.0, "out": 0.3}, big)) == []
+
+
+def test_dead_units_are_one_alert_naming_the_layers_and_explain_zero_gradients() -> None:
+    stats = probe(
+        {"a": 0.0, "b": 0.0, "out": 0.2},
+        {"a": 2.0, "b": 2.0, "out": 1.0},
+        dead_fraction={"a": 1.0, "b": 0.75, "c": 0.1},
+        units={"a": 32, "b": 16, "c": 8},
+    )
+    (alert,) = Diagnostics().on_epoch(0, {"loss": 0.7}, stats)
+    assert (alert.kind, alert.layer) == ("dead_relu", "a")
+    assert "2 layers ('a', 'b')" in alert.message and "32 of its 32 units" in alert.message
+
+
+# ----------------------------------------------------------------- real trainings
+def chain(*specs: tuple[str, dict[str, Any]]) -> LayerGraph:
+    graph = LayerGraph()
+    previous = None
+    for layer_type, params in specs:
+        node = graph.add_node(layer_type, params)
+        if previous is not None:
+            graph.connect(previous, node.id)
+        previous = node.id
+    return graph
+
+
+def mlp(activation: str, depth: int = 2, units: int = 16, **dense: Any) -> LayerGraph:
+    hidden = ("Dense", {"units": units, "activation": activation, **dense})
+    out = ("Dense", {"units": 1, "activation": "sigmoid"})
+    return chain(("Input", {"shape": [2]}), *[hidden] * depth, out)
+
+
+def alerts_of(graph: LayerGraph, data: Dataset, **config: Any) -> list[Alert]:
+    events: list[Any] = []
+    result = Trainer(graph, data, TrainingConfig(**config), events.append).run()
+    assert result.status == "completed", result.message
+    alerts = [e.alert for e in events if isinstance(e, TrainAlert)]
+    assert alerts == result.alerts
+    return alerts
+
+
+@pytest.fixture(scope="module")
+def moons() -> Dataset:
+    return load_dataset("moons")
+
+
+def test_a_healthy_tanh_mlp_on_moons_raises_nothing(moons: Dataset) -> None:
+    # epochs 3 to 10 are a flat stretch where validation loss rises by 1%: no overfitting
+    assert alerts_of(mlp("tanh"), moons, epochs=15, learning_rate=1e-2) == []
+
+
+def test_learning_rate_1_diverges_at_once(moons: Dataset) -> None:
+    alerts = alerts_of(mlp("relu"), moons, epochs=2, learning_rate=1.0)
+    divergence = next(a for a in alerts if a.kind == "divergence")
+    assert (
+        divergence.epoch == 0
+        and divergence.evidence["loss"] > 2 * divergence.evidence["start_loss"]
+    )
+    assert "overfitting" not in [a.kind for a in alerts]
+
+
+def test_a_deep_sigmoid_network_is_stuck_with_vanishing_gradients(moons: Dataset) -> None:
+    alerts = alerts_of(mlp("sigmoid", depth=10), moons, epochs=6, learning_rate=1e-2)
+    assert [a.kind for a in alerts] == ["vanishing", "plateau"]
+    assert alerts[0].epoch == BEFORE_TRAINING and alerts[0].layer == "dense"
+
+
+def test_a_learning_rate_of_1e_5_crawls_and_says_so(moons: Dataset) -> None:
+    alerts = alerts_of(mlp("relu"), moons, epochs=5, learning_rate=1e-5)
+    assert [a.kind for a in alerts] == ["slow"]
+    assert "1e-05" in alerts[0].advice
+
+
+def test_a_big_network_on_few_noisy_points_overfits() -> None:
+    few = load_dataset("moons", {"samples": 150, "noise": 0.35})
+    alerts = alerts_of(mlp("relu", 3, 128), few, epochs=6, learning_rate=1e-2, batch_size=16)
+    assert [a.kind for a in alerts] == ["overfitting"]
+
+
+def test_weights_initialised_far_too_large_explode_before_training(moons: Dataset) -> None:
+    graph = mlp("relu", depth=4, units=32, kernel_initializer="ones")
+    alerts = alerts_of(graph, moons, epochs=1, optimizer="sgd", learning_rate=1e-3)
+    assert alerts[0].kind == "exploding" and alerts[0].epoch == BEFORE_TRAINING
+    assert alerts[0].evidence["ratio"] > 1e3

@@ -42,7 +42,7 @@ PORT_SPACING = 22.0
 TB_PORT_SPACING = 34.0
 """Top to bottom: between ports along a node's top or bottom edge."""
 OUTPUT_LABEL_HEIGHT = 14.0
-LAYER_GAP = 64.0
+LAYER_GAP = 50.0
 """Between consecutive layers, in the direction of flow (room for the edges' curves)."""
 NODE_GAP = 44.0
 """Between neighbouring nodes of one layer."""
@@ -329,7 +329,14 @@ def _chains(g: _Layered) -> list[list[int]]:
             chain.append(g.down[chain[-1]][0])
         if len(chain) > 1:
             chains.append(chain)
-    return sorted(chains, key=lambda c: (c[0] >= g.real and c[-1] >= g.real, g.rank[c[0]]))
+    return sorted(
+        chains,
+        key=lambda c: (
+            c[0] >= g.real and c[-1] >= g.real,
+            g.rank[c[0]],
+            -sum(v < g.real for v in c),
+        ),
+    )
 
 
 def _straighten(g: _Layered, x: list[float], widths: list[float]) -> None:
@@ -342,11 +349,14 @@ def _straighten(g: _Layered, x: list[float], widths: list[float]) -> None:
         gap = LANE_GAP if a >= g.real or b >= g.real else NODE_GAP
         return (widths[a] + widths[b]) / 2 + gap
 
+    fixed: set[int] = set()
+
     def fits(v: int, at: float) -> bool:
+        """Room at `at` beside the vertices already put on their lines (others move aside)."""
         level, i = slot[v]
         row = g.layers[level]
-        left = next((w for w in reversed(row[:i]) if v >= g.real or w < g.real), None)
-        right = next((w for w in row[i + 1 :] if v >= g.real or w < g.real), None)
+        left = next((w for w in reversed(row[:i]) if w in fixed), None)
+        right = next((w for w in row[i + 1 :] if w in fixed), None)
         if left is not None and at - x[left] < sep(left, v) - 1e-6:
             return False
         return right is None or x[right] - at >= sep(v, right) - 1e-6
@@ -370,6 +380,7 @@ def _straighten(g: _Layered, x: list[float], widths: list[float]) -> None:
                 for v in chain:
                     x[v] = at
                     settle(v)
+                fixed.update(chain)
                 break
 
 

@@ -44,7 +44,8 @@ class Minimap(QGraphicsView):
 
     def fit(self) -> None:
         """Show the whole graph; the overview only appears when the graph does not fit."""
-        rect = self.scene().itemsBoundingRect()
+        scene = self.scene()
+        rect = scene.visible_rect() if hasattr(scene, "visible_rect") else scene.itemsBoundingRect()
         if rect.isEmpty():
             self.setVisible(False)
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -20,6 +20,14 @@ from backend.editing.commands import (
     RemoveNodes,
     UndoStack,
 )
+from backend.editing.folding import (
+    AUTO_FOLD_NODES,
+    Fold,
+    compact,
+    find_folds,
+    fold_box,
+    visible_fold,
+)
 from backend.editing.layout import (
     DIRECTIONS,
     TOP_TO_BOTTOM,
@@ -31,6 +39,7 @@ from backend.editing.layout import (
 from backend.editing.routing import route_edges
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
+from gui.canvas.fold_items import FoldItem
 from gui.canvas.items import EdgeItem, NodeItem, PortItem, flow_curve, short_shape
 from gui.runtime import theme
 
@@ -69,6 +78,10 @@ class GraphScene(QGraphicsScene):
         self._drag_line: QGraphicsPathItem | None = None
         self.direction: Direction = preferred_direction()
         self._fresh = True  # the graph was (re)loaded: read its direction from its positions
+        self.folds: list[Fold] = []
+        self.collapsed: set[str] = set()
+        self.fold_items: dict[str, FoldItem] = {}
+        self._offsets: dict[str, float] = {}
         self._undo_state: tuple[int, Any] = (0, None)
         self._reroute = QTimer(self)
         self._reroute.setSingleShot(True)
@@ -161,6 +174,7 @@ class GraphScene(QGraphicsScene):
         for port in item.input_ports:
             port.set_connected(port.index in connected)
         self.update_edges_of(node_id)
+        self._reroute.start()
 
     def _refresh_outputs(self, node_id: str) -> None:
         """One output port per output the node's layer returns (as inferred; while it has no
@@ -174,6 +188,7 @@ class GraphScene(QGraphicsScene):
         if item.set_output_labels(output_labels(self.graph, node, max(count, used, 1))):
             self.update_edges_of(node_id)
             self._refresh_port_marks(node_id)
+            self._reroute.start()
 
     def _refresh_port_marks(self, node_id: str) -> None:
         item = self.node_items[node_id]
@@ -190,7 +205,7 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_moved(self, node_id: str) -> None:
         item = self.node_items[node_id]
-        target = QPointF(*self.graph.nodes[node_id].position)
+        target = self.display_pos(node_id)
         if item.pos() != target:
             item.setPos(target)
         self._reroute.start()
@@ -234,7 +249,6 @@ class GraphScene(QGraphicsScene):
             item = self.edge_items.get(edge)
             if item is not None:
                 item.update_path()
-        self._reroute.start()
 
     # ----------------------------------------------------------------- direction and routes
     def set_direction(self, direction: Direction) -> None:
@@ -248,30 +262,121 @@ class GraphScene(QGraphicsScene):
         self.reroute()
 
     def reroute(self) -> None:
-        """Route every edge around the nodes where the model places them."""
+        """Place folds and route every edge around what is shown, where the model puts it."""
         self._reroute.stop()
         if self._fresh and self.graph.nodes:
             self.set_direction(flow_direction(self.graph, preferred_direction()))
-        boxes = {}
+            big = len(self.graph.nodes) >= AUTO_FOLD_NODES
+            self.folds = find_folds(self.graph) if big else []
+            self.collapsed = {f.key for f in self.folds}
+        hidden = self._place_folds()
+        boxes, ends = {}, {}
         for nid, item in self.node_items.items():
-            position = self.graph.nodes[nid].position
-            boxes[nid] = (position[0], position[1], *item.size)
-        ends = {}
+            fold = self.fold_items.get(hidden.get(nid, ""))
+            size = fold.size if fold is not None else item.size
+            at = fold.pos() if fold is not None else item.pos()
+            boxes[nid] = (at.x(), at.y(), *size)
         for edge, edge_item in self.edge_items.items():
+            src, dst = hidden.get(edge.src), hidden.get(edge.dst)
+            edge_item.setVisible(src is None or src != dst)
             points = edge_item.port_points()
-            if points is not None:
-                ends[edge] = ((points[0].x(), points[0].y()), (points[1].x(), points[1].y()))
-        at_rest = {e: p for e, p in ends.items() if self._at_rest(e)}
-        routes = route_edges(at_rest, boxes, at_rest.__getitem__, self.direction)
-        for edge, points in routes.items():
-            self.edge_items[edge].set_route(points)
+            if not edge_item.isVisible() or points is None or not self._at_rest(edge):
+                continue
+            p = self.fold_items[src].out_point() if src else points[0]
+            q = self.fold_items[dst].in_point() if dst else points[1]
+            ends[edge] = ((p.x(), p.y()), (q.x(), q.y()))
+        routes = route_edges(ends, boxes, ends.__getitem__, self.direction)
+        for edge, route in routes.items():
+            self.edge_items[edge].set_route(route)
+
+    # ----------------------------------------------------------------- folds (a way of reading)
+    def display_pos(self, node_id: str) -> QPointF:
+        """Where a node is drawn: its position in the model, moved up (or left) by the space
+        collapsed folds above it no longer take."""
+        x, y = self.graph.nodes[node_id].position
+        shift = self._offsets.get(node_id, 0.0)
+        return QPointF(x, y + shift) if self.direction == TOP_TO_BOTTOM else QPointF(x + shift, y)
+
+    def _place_folds(self) -> dict[str, str]:
+        """Show one box per collapsed fold, hide its layers, close the space they leave.
+        Returns the key of the fold that shows each hidden layer."""
+        alive = [f for f in self.folds if f.exit in self.graph.nodes]
+        hidden = visible_fold(alive, self.collapsed)
+        model = {
+            nid: (*self.graph.nodes[nid].position, *item.size)
+            for nid, item in self.node_items.items()
+        }
+        shown = {nid: box for nid, box in model.items() if nid not in hidden}
+        fold_boxes = {
+            f.key: fold_box(f, model, self.direction) for f in alive if f.key in hidden.values()
+        }
+        offsets = compact({**shown, **fold_boxes}, self.direction)
+        for key in [k for k in self.fold_items if k not in fold_boxes]:
+            self.removeItem(self.fold_items.pop(key))
+        for fold in alive:
+            if fold.key in fold_boxes:
+                x, y, w, h = fold_boxes[fold.key]
+                item = self.fold_items.get(fold.key)
+                if item is None:
+                    item = self.fold_items[fold.key] = FoldItem(fold, (w, h), self.expand)
+                    self.addItem(item)
+                item.setPos(self._shifted(x, y, offsets[fold.key]))
+        drawn = {nid: self.display_pos(nid) for nid in self.node_items}
+        self._offsets = {nid: offsets.get(nid, 0.0) for nid in self.node_items}
+        for nid, item in self.node_items.items():
+            item.setVisible(nid not in hidden)
+            if item.pos() == drawn[nid]:  # not in the middle of a drag
+                item.setPos(self.display_pos(nid))
+        return hidden
+
+    def _shifted(self, x: float, y: float, shift: float) -> QPointF:
+        return QPointF(x, y + shift) if self.direction == TOP_TO_BOTTOM else QPointF(x + shift, y)
+
+    def expand(self, key: str) -> None:
+        """Open a collapsed fold in place: its layers appear, the rest moves to make room."""
+        self.collapsed.discard(key)
+        self.reroute()
+
+    def expand_all(self) -> None:
+        self.collapsed.clear()
+        self.reroute()
+
+    def collapse_blocks(self) -> int:
+        """Collapse the graph into its blocks (found again from its names and structure)."""
+        self.folds = find_folds(self.graph)
+        self.collapsed = {f.key for f in self.folds}
+        self.reroute()
+        return len(self.folds)
+
+    def collapse_around(self, node_id: str) -> str | None:
+        """Collapse the innermost open fold holding a node; its label, or None."""
+        holding = [f for f in self.folds if node_id in f.members and f.key not in self.collapsed]
+        if not holding:
+            return None
+        fold = min(holding, key=lambda f: len(f.members))
+        self.collapsed.add(fold.key)
+        self.reroute()
+        return fold.label
+
+    def reveal(self, node_id: str) -> None:
+        """Expand every fold hiding a node (selecting a layer by name, an error's layer)."""
+        hiding = {f.key for f in self.folds if node_id in f.members} & self.collapsed
+        if hiding:
+            self.collapsed -= hiding
+            self.reroute()
+
+    def visible_rect(self) -> QRectF:
+        """What is shown of the graph: its visible layers and collapsed folds."""
+        rect = QRectF()
+        items: list[Any] = [i for i in self.node_items.values() if i.isVisible()]
+        for item in [*items, *self.fold_items.values()]:
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
 
     def _at_rest(self, edge: Edge) -> bool:
         """Both ends' items stand where the model puts them (not in the middle of a drag)."""
-        return all(
-            self.node_items[nid].pos() == QPointF(*self.graph.nodes[nid].position)
-            for nid in (edge.src, edge.dst)
-        )
+        ends = (edge.src, edge.dst)
+        return all(self.node_items[nid].pos() == self.display_pos(nid) for nid in ends)
 
     def _on_undo_changed(self) -> None:
         """After an undo or a redo (a layout undone, say), follow the positions' direction."""
@@ -354,6 +459,7 @@ class GraphScene(QGraphicsScene):
         return [i.node.id for i in self.selectedItems() if isinstance(i, NodeItem)]
 
     def select_node(self, node_id: str) -> None:
+        self.reveal(node_id)
         self.clearSelection()
         item = self.node_items.get(node_id)
         if item is not None:
@@ -468,7 +574,8 @@ class GraphScene(QGraphicsScene):
         snap = theme.GRID / 2
         moves: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}
         for item in self.node_items.values():
-            pos = (item.pos().x(), item.pos().y())
+            shifted = item.pos() - self.display_pos(item.node.id) + QPointF(*item.node.position)
+            pos = (shifted.x(), shifted.y())
             if pos != item.node.position:
                 snapped = (round(pos[0] / snap) * snap, round(pos[1] / snap) * snap)
                 moves[item.node.id] = (item.node.position, snapped)

@@ -7,9 +7,10 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from gui.canvas.items import READABLE_ZOOM
+from backend.editing.layout import Direction
+from gui.canvas.items import READABLE_ZOOM, NodeItem
 from gui.canvas.scene import GraphScene
 from gui.runtime import theme
 
@@ -78,13 +79,10 @@ class CanvasView(QGraphicsView):
     def fit_all(self) -> None:
         """Show the whole graph, but never smaller than names can be read: a graph too large
         for that opens at its inputs at a readable zoom (the minimap shows the rest)."""
-        items = self.graph_scene.node_items.values()
-        if not items:
+        if not self.graph_scene.node_items:
             return
         self.update_scene_rect()
-        rect = QRectF()
-        for item in items:
-            rect = rect.united(item.sceneBoundingRect())
+        rect = self.graph_scene.visible_rect()
         self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
         zoom = self.transform().m11()
         if READABLE_ZOOM <= zoom <= 1.0:
@@ -100,7 +98,9 @@ class CanvasView(QGraphicsView):
         """Scroll to where the graph starts: its inputs at the top (or left) of the view."""
         scene = self.graph_scene
         inputs = [
-            scene.node_items[n.id].sceneBoundingRect() for n in scene.graph.input_nodes()
+            scene.node_items[n.id].sceneBoundingRect()
+            for n in scene.graph.input_nodes()
+            if scene.node_items[n.id].isVisible()
         ] or [whole]
         start = QRectF()
         for r in inputs:
@@ -144,6 +144,32 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event: Any) -> None:
+        """Right-click: reading a large graph (blocks) and laying it out."""
+        scene = self.graph_scene
+        at = self.mapToScene(event.pos())
+        node = next((i for i in scene.items(at) if isinstance(i, NodeItem)), None)
+        menu = QMenu(self)
+        if node is not None and any(node.node.id in f.members for f in scene.folds):
+            menu.addAction("Collapse this block", lambda: scene.collapse_around(node.node.id))
+        menu.addAction("Collapse into blocks (by layer names)", self._collapse_blocks)
+        expand = menu.addAction("Expand all blocks", scene.expand_all)
+        expand.setEnabled(bool(scene.collapsed))
+        menu.addSeparator()
+        menu.addAction("Lay out top to bottom", lambda: self.arrange("TB"))
+        menu.addAction("Lay out left to right", lambda: self.arrange("LR"))
+        menu.exec(event.globalPos())
+
+    def _collapse_blocks(self) -> None:
+        if not self.graph_scene.collapse_blocks():
+            self.graph_scene.status_message.emit("No blocks found in the layers' names")
+        self.fit_all()
+
+    def arrange(self, direction: Direction) -> None:
+        """Lay the whole graph out in a direction (one undo step) and show it."""
+        self.graph_scene.arrange(None, direction)
+        self.fit_all()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):

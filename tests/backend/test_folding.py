@@ -1,0 +1,100 @@
+"""Folds: a large network read in blocks found from its Keras names and its structure, without
+changing the graph; collapsed folds close the space their layers leave."""
+
+from __future__ import annotations
+
+from backend.document.graph import LayerGraph
+from backend.editing.folding import compact, find_folds, fold_box, visible_fold
+from backend.editing.layout import graph_sizes, layered_layout
+
+
+def resnet_like(stages: int = 2, blocks: int = 2) -> LayerGraph:
+    """conv{s}_block{b}_{1,2,3}_* chains with a skip each, as keras.applications names them;
+    one Keras-named activation (`activation_7`) inside a block."""
+    g = LayerGraph()
+    x = g.add_node("Input", {"shape": [8, 8, 3]}, name="input_layer").id
+    x_next = g.add_node("Conv2D", {"filters": 4, "kernel_size": [3, 3]}, name="conv1_conv").id
+    g.connect(x, x_next)
+    x = x_next
+    for s in range(2, 2 + stages):
+        for b in range(1, 1 + blocks):
+            prefix = f"conv{s}_block{b}"
+            y = x
+            for part in ("1_conv", "1_bn", "2_conv", "2_bn", "3_conv"):
+                kind = "BatchNormalization" if part.endswith("bn") else "Conv2D"
+                params = {} if kind != "Conv2D" else {"filters": 4, "kernel_size": [1, 1]}
+                node = g.add_node(kind, params, name=f"{prefix}_{part}")
+                g.connect(y, node.id)
+                y = node.id
+                if (s, b, part) == (2, 2, "1_bn"):
+                    act = g.add_node("Activation", {"activation": "relu"}, name="activation_7")
+                    g.connect(y, act.id)
+                    y = act.id
+            add = g.add_node("Add", name=f"{prefix}_add")
+            g.connect(y, add.id)
+            g.connect(x, add.id)
+            out = g.add_node("ReLU", name=f"{prefix}_out")
+            g.connect(add.id, out.id)
+            x = out.id
+    head = g.add_node("GlobalAveragePooling2D", name="avg_pool")
+    g.connect(x, head.id)
+    return g
+
+
+def test_stages_and_blocks_from_keras_names() -> None:
+    g = resnet_like()
+    before = g.to_dict()
+    folds = find_folds(g)
+    assert g.to_dict() == before, "folding reads the graph, never edits it"
+    by_label = {f.label: f for f in folds}
+    assert {"conv2", "conv3", "conv2_block1", "conv3_block2"} <= set(by_label)
+    assert by_label["conv2_block1"].parent == by_label["conv2"].key
+    assert by_label["conv2"].parent is None
+    names = {g.nodes[n].name for n in by_label["conv2_block2"].members}
+    assert "activation_7" in names, "a layer Keras named by its type joins its block"
+    assert g.nodes[by_label["conv2"].exit].name == "conv2_block2_out"
+    assert "input_layer" not in {g.nodes[n].name for f in folds for n in f.members}
+
+
+def test_a_scattered_name_prefix_is_no_fold_but_structure_is() -> None:
+    """Inception-style: branches named conv2d_N everywhere, blocks closed by `mixed*`."""
+    g = LayerGraph()
+    x = g.add_node("Input", {"shape": [4]}, name="input_layer").id
+    n = 0
+    for block in range(3):
+        branches = []
+        for _branch in range(2):
+            y = x
+            for _ in range(2):
+                node = g.add_node("Dense", {"units": 4}, name=f"conv2d_{n}" if n else "conv2d")
+                n += 1
+                g.connect(y, node.id)
+                y = node.id
+            branches.append(y)
+        mixed = g.add_node("Concatenate", name=f"mixed{block}")
+        for b in branches:
+            g.connect(b, mixed.id)
+        x = mixed.id
+    folds = find_folds(g)
+    labels = sorted(f.label for f in folds)
+    assert labels == ["mixed0", "mixed1", "mixed2"]
+    assert all(len(f.members) == 5 for f in folds)
+
+
+def test_collapsed_folds_close_their_space() -> None:
+    g = resnet_like(stages=3)
+    positions = layered_layout(g, origin=(0.0, 0.0))
+    sizes = graph_sizes(g)
+    boxes = {n: (*positions[n], *sizes[n]) for n in g.nodes}
+    folds = find_folds(g)
+    top = [f for f in folds if f.parent is None]
+    hidden = visible_fold(folds, {f.key for f in top})
+    shown = {n: b for n, b in boxes.items() if n not in hidden}
+    shown.update({f.key: fold_box(f, boxes) for f in top})
+    offsets = compact(shown)
+    placed = {k: b[1] + offsets[k] for k, b in shown.items()}
+    bottom = max(placed.values())
+    assert bottom < max(b[1] for b in boxes.values()) / 3, "the overview is much shorter"
+    order = sorted(shown, key=lambda k: shown[k][1])
+    assert order == sorted(shown, key=placed.__getitem__), "nothing changes order"
+    assert not visible_fold(folds, set())

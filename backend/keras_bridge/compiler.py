@@ -85,6 +85,8 @@ def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> l
     for node in inputs:
         if node.id not in used:
             problems.append(Problem(f"Input '{node.name}' does not reach any output", node.id))
+    dangling = unconnected_layers(graph)
+    problems += [Problem(_unconnected(graph, nid), nid) for nid in dangling]
     shapes = shapes if shapes is not None else ShapeInference().infer(graph)
     for nid in graph.topological_order():
         result = shapes.get(nid)
@@ -103,7 +105,7 @@ def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> l
                 )
             )
     for nid, node in graph.nodes.items():
-        if nid not in used and not layer_info(node.layer_type).is_input:
+        if nid not in used and nid not in dangling and not layer_info(node.layer_type).is_input:
             problems.append(
                 Problem(
                     f"{node.layer_type} '{node.name}' does not reach any output and is ignored",
@@ -112,6 +114,51 @@ def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> l
                 )
             )
     return problems
+
+
+def unconnected_layers(graph: LayerGraph) -> list[str]:
+    """Layers left dangling that would otherwise become a model output silently.
+
+    With outputs marked (the Inspector's "model output"), the model is exactly those: a layer
+    whose output goes nowhere is left out, and `validate` warns that it is ignored. With none
+    marked, the model's output is the graph's end (a layer whose output goes nowhere); when the
+    graph has several ends, none becomes a second output silently: the end farthest from an
+    Input (the network's main line) is the output and the others are dangling, and when several
+    ends are equally far, all of them are (mark the outputs of a multi-output model).
+    """
+    has_out = {e.src for e in graph.edges}
+    ends = [
+        nid
+        for nid, node in graph.nodes.items()
+        if nid not in has_out and not layer_info(node.layer_type).is_input
+    ]
+    if graph.explicit_outputs or len(ends) < 2:
+        return []
+    depth = _depths(graph)
+    deepest = max(depth[nid] for nid in ends)
+    main = [nid for nid in ends if depth[nid] == deepest]
+    return [nid for nid in ends if nid not in main or len(main) > 1 or deepest < 0]
+
+
+def _depths(graph: LayerGraph) -> dict[str, int]:
+    """The longest path (in edges) from an Input to each node; -1 when no Input reaches it."""
+    depth = {
+        nid: 0 if layer_info(node.layer_type).is_input else -1 for nid, node in graph.nodes.items()
+    }
+    for nid in graph.topological_order():
+        for edge in graph.out_edges(nid):
+            if depth[nid] >= 0:
+                depth[edge.dst] = max(depth[edge.dst], depth[nid] + 1)
+    return depth
+
+
+def _unconnected(graph: LayerGraph, node_id: str) -> str:
+    node = graph.nodes[node_id]
+    return (
+        f"layer '{node.name}' ({node.layer_type}) is not connected to an output: connect it "
+        "onward or delete it; a model with several outputs marks each one (Inspector: model "
+        "output)"
+    )
 
 
 def compile_order(graph: LayerGraph) -> list[str]:

@@ -87,13 +87,14 @@ def test_two_heads_compile_into_a_two_output_model() -> None:
     graph.connect(trunk.id, classes.id)
     graph.connect(trunk.id, score.id)
 
+    # Two unmarked ends: neither becomes a second output silently; both are named.
+    problems = [p for p in validate(graph) if p.severity == "error"]
+    assert [p.node_id for p in problems] == [classes.id, score.id]
+    assert "layer 'classes' (Dense) is not connected to an output" in problems[0].message
+
+    graph.set_outputs([score.id, classes.id])  # marked outputs: a two-output model, in order
     model = compile_graph(graph)
     assert len(model.inputs) == 1
-    assert len(model.outputs) == 2
-    assert [tuple(t.shape) for t in model.outputs] == [(None, 3), (None, 1)]
-
-    graph.set_outputs([score.id, classes.id])  # explicit outputs set the order
-    model = compile_graph(graph)
     assert [tuple(t.shape) for t in model.outputs] == [(None, 1), (None, 3)]
 
 

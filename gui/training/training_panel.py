@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 from backend.data import DATASETS
 from backend.document.project import Project
 from backend.training.trainer import BatchEnd, EpochEnd, TrainAlert, TrainBegin, TrainEnd
+from gui.training.loss_curves import RAW, Smoother, anchor, batch_pens, is_rate
 from gui.training.training_settings import TrainingSettings
 
 REDRAW_MS = 250  # each plot redraws at most this often, the three plots in turn
-SMOOTHING = 0.8  # exponential moving average of batch values
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 
 
@@ -70,7 +70,7 @@ class TrainingPanel(QWidget):
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.histograms: dict[str, list[Any]] = {}
-        self._ema: dict[str, float] = {}
+        self._smoother = Smoother()
         self._dirty: set[Any] = set()  # plots with new points not drawn yet
         self._turn = 0  # the plot whose turn it is to redraw
         self.plot_of: dict[str, Any] = {}  # curve key -> its PlotItem
@@ -153,6 +153,7 @@ class TrainingPanel(QWidget):
         self.loss_plot.addLegend(offset=(-10, 10))
         self.metric_plot.addLegend(offset=(-10, -10))
         self.lr_plot.setLogMode(y=True)  # rates span decades
+        self._anchor_axes()
         self.plots.ci.layout.setColumnStretchFactor(2, 0)
         self.alerts = QListWidget()
         self.alerts.setObjectName("train_alerts")
@@ -222,7 +223,8 @@ class TrainingPanel(QWidget):
         self._dirty.clear()
         self.histograms.clear()
         self.hist_layer.clear()
-        self._ema.clear()
+        self._smoother = Smoother()
+        self._anchor_axes()
         self._color = 0
         self.alerts.clear()
         self.progress.setValue(0)
@@ -234,16 +236,20 @@ class TrainingPanel(QWidget):
         if key in self.series:
             return self.series[key]
         self.series[key] = Series()
-        base = key.removeprefix("val_").removesuffix(" (batches)")
+        base = key.removeprefix("val_").removesuffix(" (smoothed)").removesuffix(" (batches)")
         if key == "learning_rate":
             plot, color = self.lr_plot, "#2ca02c"
         else:
             plot = self.loss_plot if family(base) == "loss" else self.metric_plot
             color = PALETTE[hash(base) % len(PALETTE)]
-        batches = key.endswith("(batches)")
-        if batches:
-            pen = pg.mkPen(pg.mkColor(color).lighter(160), width=1)
-            item = plot.plot(pen=pen, name=key, antialias=False)  # thousands of points
+            if plot is self.metric_plot and is_rate(base):
+                anchor(plot, 1.0)  # accuracy is read against its whole 0..1 scale
+        batches = "(batches" in key
+        if batches:  # each batch's loss, faint and unnamed, under its smoothed line
+            raw, smooth = batch_pens(color)
+            smoothed = key.endswith("(smoothed)")
+            name = RAW if smoothed else None
+            item = plot.plot(pen=smooth if smoothed else raw, name=name, antialias=False)
         elif key.startswith("val_"):
             item = plot.plot(
                 pen=pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
@@ -271,13 +277,10 @@ class TrainingPanel(QWidget):
             self.epoch_progress.setRange(0, self._steps)
             self.status.setText("Training…")
         elif isinstance(event, BatchEnd):
-            x = event.epoch + (event.step + 1) / self._steps
-            for key, value in event.logs.items():
-                if key == "learning_rate":
-                    continue
-                smooth = self._ema.get(key, value) * SMOOTHING + value * (1 - SMOOTHING)
-                self._ema[key] = smooth
-                self._add(f"{key} (batches)", x, smooth)
+            for step, loss in event.losses:  # measured on each batch, not the epoch's mean
+                x = event.epoch + (step + 1) / self._steps
+                self._add("loss (batches)", x, loss)
+                self._add("loss (batches) (smoothed)", x, self._smoother.add(loss))
             done = event.epoch * self._steps + event.step + 1
             self.progress.setValue(done)
             self.epoch_progress.setValue(event.step + 1)
@@ -306,6 +309,11 @@ class TrainingPanel(QWidget):
             self.tabs.setTabText(1, f"Alerts ({self.alerts.count()})")
         elif isinstance(event, TrainEnd):
             self._redraw(everything=True)
+
+    def _anchor_axes(self) -> None:
+        """Zero on every value axis, one on the metrics' when they are rates: honest scales."""
+        anchor(self.loss_plot, 0.0)
+        anchor(self.metric_plot, 0.0)
 
     def _add_histograms(self, epoch: int, hist: dict[str, Any]) -> None:
         for layer in hist.get("weights", {}):

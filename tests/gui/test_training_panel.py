@@ -126,18 +126,21 @@ def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
         x = panel.curves[key].getData()[0]
         return 0 if x is None else len(x)
 
+    def batch(epoch: int, step: int, loss: float) -> BatchEnd:
+        return BatchEnd(epoch, step, 4, {"loss": loss, "accuracy": 0.5}, losses=((step, loss),))
+
     panel.on_event(TrainBegin(epochs=2, steps_per_epoch=4))
     for step in range(4):
-        panel.on_event(BatchEnd(0, step, 4, {"loss": 1.0 - step / 10, "accuracy": 0.5}))
+        panel.on_event(batch(0, step, 1.0 - step / 10))
     panel.on_event(EpochEnd(0, {"loss": 0.7, "accuracy": 0.6}, 1.0, learning_rate=0.01))
-    keys = ["loss (batches)", "accuracy (batches)", "learning_rate"]
+    keys = ["loss (batches)", "accuracy", "learning_rate"]
     order = []
     for _ in range(3):
         panel._redraw()
         order.append([drawn(k) > 0 for k in keys])
-        panel.on_event(BatchEnd(1, 0, 4, {"loss": 0.5, "accuracy": 0.7}))  # loss stays due
+        panel.on_event(batch(1, 0, 0.5))  # loss stays due
     assert order == [[True, False, False], [True, True, False], [True, True, True]]
-    panel.on_event(BatchEnd(1, 1, 4, {"loss": 0.4, "accuracy": 0.8}))
+    panel.on_event(batch(1, 1, 0.4))
     panel.on_event(EpochEnd(1, {"loss": 0.4, "accuracy": 0.8}, 1.0, learning_rate=0.005))
     panel.on_event(TrainEnd("completed", "done", {}))
-    assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [8, 8, 2]
+    assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [8, 2, 2]

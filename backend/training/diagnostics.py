@@ -391,15 +391,6 @@ class Probe:
             else None
         )
 
-    @staticmethod
-    def _inputs(model: Any) -> Any:
-        """The model's inputs in the structure the probe batch has (one tensor, or a list)."""
-        return (
-            model.inputs[0]
-            if len(model.inputs) == 1 and not isinstance(model.input, list)
-            else model.inputs
-        )
-
     def measure(self) -> ProbeStats:
         tf = import_tensorflow()
         stats = ProbeStats()

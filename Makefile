@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench screenshots clean check-qt
+.PHONY: run test lint bench screenshots clean check-qt window-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The app in a real X window (Xvfb), driven by xdotool: drop, wire, train, save, screenshots.
+window-check: $(STAMP)
+	$(PY) -m tests.window.check_real_window --out build/window-check
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks

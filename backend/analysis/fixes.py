@@ -18,13 +18,12 @@ from backend.editing.commands import (
     Connect,
     Disconnect,
     Macro,
+    MoveNodes,
     RemoveNodes,
     SetOutputs,
     SetParams,
 )
-
-INSERT_OFFSET_Y = 110.0
-"""An inserted layer sits between its neighbours, this far below their line."""
+from backend.editing.layout import splice_room
 
 
 @dataclass(frozen=True)
@@ -43,22 +42,21 @@ def insert_on_edge(
     layer_type: str,
     params: dict[str, Any],
     label: str = "",
-    position: tuple[float, float] | None = None,
 ) -> Macro:
     """`src -> dst` becomes `src -> new layer -> dst`, on the same input port of dst.
 
-    Placed at `position`, or between the two ends when none is given."""
-    src, dst = graph.node(edge.src), graph.node(edge.dst)
-    position = position or (
-        (src.position[0] + dst.position[0]) / 2,
-        (src.position[1] + dst.position[1]) / 2 + INSERT_OFFSET_Y,
-    )
+    The new layer goes one row after src, in line with it, and the rows from dst on move to
+    make room for it (`backend.editing.layout.splice_room`), all in one undo step."""
+    dst = graph.node(edge.dst)
+    spot, room = splice_room(graph, edge.src, edge.dst)
     node_id = new_node_id()
+    commands: list[Any] = [MoveNodes(room, "Make room")] if room else []
     return Macro(
         label or f"Insert {layer_type} before '{dst.name}'",
         [
+            *commands,
             Disconnect([edge]),
-            AddNode(layer_type, dict(params), position, node_id=node_id),
+            AddNode(layer_type, dict(params), spot, node_id=node_id),
             Connect(edge.src, node_id, 0, src_port=edge.src_port),
             Connect(node_id, edge.dst, edge.dst_port),
         ],

@@ -214,16 +214,23 @@ def fold_box(fold: Fold, boxes: dict[str, Box], direction: Direction = TOP_TO_BO
     return (top, ey + eh / 2 - FOLD_HEIGHT / 2, FOLD_WIDTH, FOLD_HEIGHT)
 
 
-def compact(shown: dict[str, Box], direction: Direction = TOP_TO_BOTTOM) -> dict[str, float]:
-    """Offsets along the flow that close every empty band wider than FOLD_GAP between the
-    boxes that are shown (negative: moved up, or left). Boxes keep their order."""
+def compact(
+    shown: dict[str, Box],
+    hidden: list[Box] | None = None,
+    direction: Direction = TOP_TO_BOTTOM,
+) -> dict[str, float]:
+    """Offsets along the flow (negative: up, or left) that close the space the `hidden` boxes
+    (the layers of collapsed folds) leave between the boxes `shown`, down to FOLD_GAP. Empty
+    space the user left stays; boxes keep their order."""
     axis = 1 if direction == TOP_TO_BOTTOM else 0
+    holes = _union(sorted((b[axis], b[axis] + b[axis + 2]) for b in hidden or []))
     spans = sorted((b[axis], b[axis] + b[axis + 2]) for b in shown.values())
     closed: list[tuple[float, float]] = []  # (where a closed band ends, total closed so far)
     total, reach = 0.0, float("-inf")
     for start, end in spans:
         if reach != float("-inf") and start - reach > FOLD_GAP:
-            total += start - reach - FOLD_GAP
+            covered = sum(max(0.0, min(b, start) - max(a, reach)) for a, b in holes)
+            total += max(0.0, min(start - reach - FOLD_GAP, covered))
             closed.append((start, total))
         reach = max(reach, end)
     starts = [c[0] for c in closed]
@@ -232,3 +239,14 @@ def compact(shown: dict[str, Box], direction: Direction = TOP_TO_BOTTOM) -> dict
         i = bisect.bisect_right(starts, box[axis])
         offsets[key] = -closed[i - 1][1] if i else 0.0
     return offsets
+
+
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The stretches hidden layers take, rows and the gaps between them together."""
+    merged: list[tuple[float, float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1] + 2 * FOLD_GAP:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged

@@ -476,3 +476,58 @@ def count_crossings(graph: LayerGraph, positions: dict[str, Point]) -> int:
                     if (a1 - a2) * (b1 - b2) < 0:
                         crossings += 1
     return crossings
+
+
+# ----------------------------------------------------------------- room while editing
+def splice_room(
+    graph: LayerGraph, edge_src: str, edge_dst: str, size: Size | None = None
+) -> tuple[Point, dict[str, tuple[Point, Point]]]:
+    """Where a layer spliced onto the edge src -> dst goes (one layer after src, in line with
+    it), and the moves that make room for it: when dst's row is too close, that row and every
+    row after it move along the flow, so nothing lands on top of anything."""
+    direction = flow_direction(graph)
+    size = size or node_size(1, 1, direction)
+    sizes = graph_sizes(graph, direction)
+    a = 1 if direction == TOP_TO_BOTTOM else 0  # the flow's axis
+    src, dst = graph.nodes[edge_src], graph.nodes[edge_dst]
+    start = src.position[a] + sizes[edge_src][a] + LAYER_GAP
+    across = src.position[1 - a] + (sizes[edge_src][1 - a] - size[1 - a]) / 2
+    position = (across, start) if a else (start, across)
+    needed = start + size[a] + LAYER_GAP - dst.position[a]
+    moves: dict[str, tuple[Point, Point]] = {}
+    if needed > 0:
+        line = dst.position[a] - 1.0
+        for nid, node in graph.nodes.items():
+            if node.position[a] >= line and nid != edge_src:
+                old = node.position
+                moves[nid] = (old, (old[0], old[1] + needed) if a else (old[0] + needed, old[1]))
+    return position, moves
+
+
+def free_spot(
+    boxes: Iterable[tuple[float, float, float, float]], want: Point, size: Size, step: float = 40.0
+) -> Point:
+    """The free place nearest `want` (a top-left corner) for a box of `size`, searched in
+    growing rings, so a new layer never lands on another one."""
+    taken = list(boxes)
+    margin = 16.0
+
+    def free(x: float, y: float) -> bool:
+        return all(
+            x + size[0] + margin <= bx or bx + bw + margin <= x
+            or y + size[1] + margin <= by or by + bh + margin <= y
+            for bx, by, bw, bh in taken
+        )  # fmt: skip
+
+    for ring in range(60):
+        spots = [
+            (want[0] + dx * step, want[1] + dy * step)
+            for dx in range(-ring, ring + 1)
+            for dy in range(-ring, ring + 1)
+            if max(abs(dx), abs(dy)) == ring
+        ]
+        spots.sort(key=lambda p: (p[0] - want[0]) ** 2 + (p[1] - want[1]) ** 2)
+        for x, y in spots:
+            if free(x, y):
+                return (x, y)
+    return want

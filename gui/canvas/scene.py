@@ -30,9 +30,11 @@ from backend.editing.folding import (
 )
 from backend.editing.layout import (
     DIRECTIONS,
+    LAYER_GAP,
     TOP_TO_BOTTOM,
     Direction,
     flow_direction,
+    free_spot,
     layout_command,
     node_size,
 )
@@ -310,7 +312,8 @@ class GraphScene(QGraphicsScene):
         fold_boxes = {
             f.key: fold_box(f, model, self.direction) for f in alive if f.key in hidden.values()
         }
-        offsets = compact({**shown, **fold_boxes}, self.direction)
+        holes = [box for nid, box in model.items() if nid in hidden]
+        offsets = compact({**shown, **fold_boxes}, holes, self.direction)
         for key in [k for k in self.fold_items if k not in fold_boxes]:
             self.removeItem(self.fold_items.pop(key))
         for fold in alive:
@@ -414,12 +417,48 @@ class GraphScene(QGraphicsScene):
 
     # ----------------------------------------------------------------- gestures -> model
     def add_layer(self, layer_type: str, pos: QPointF) -> Node | None:
+        """A layer dropped at `pos`: centred there, or at the nearest free place beside."""
+        spot = self.drop_spot(pos)
         try:
-            command = self.undo.push(AddNode(layer_type, position=(pos.x(), pos.y())))
+            command = self.undo.push(AddNode(layer_type, position=spot))
         except UnknownLayerError as exc:
             self.status_message.emit(str(exc))
             return None
         return self.graph.nodes[command.node_id]
+
+    def drop_spot(self, centre: QPointF) -> tuple[float, float]:
+        """The top-left corner of a new node centred at `centre`, moved to the nearest place
+        where it overlaps nothing (snapped to the grid)."""
+        w, h = node_size(1, 1, self.direction)
+        boxes = [(i.pos().x(), i.pos().y(), *i.size) for i in self.node_items.values()]
+        boxes += [(i.pos().x(), i.pos().y(), *i.size) for i in self.fold_items.values()]
+        snap = theme.GRID / 2
+        want = (
+            round((centre.x() - w / 2) / snap) * snap,
+            round((centre.y() - h / 2) / snap) * snap,
+        )
+        x, y = free_spot(boxes, want, (w, h))
+        shift = self._offsets_at(x, y)
+        return (x, y - shift) if self.direction == TOP_TO_BOTTOM else (x - shift, y)
+
+    def spot_after(self, node_id: str) -> QPointF:
+        """The centre of a free place one row after a node (below it, or right of it)."""
+        item = self.node_items[node_id]
+        w, h = item.size
+        if self.direction == TOP_TO_BOTTOM:
+            return item.pos() + QPointF(w / 2, h + LAYER_GAP + h / 2)
+        return item.pos() + QPointF(w + LAYER_GAP + w / 2, h / 2)
+
+    def _offsets_at(self, x: float, y: float) -> float:
+        """The display shift (folds) of the drawing where a new node lands: that of the nearest
+        shown node before it along the flow, so the model position comes out right."""
+        along = y if self.direction == TOP_TO_BOTTOM else x
+        best, shift = float("-inf"), 0.0
+        for nid, item in self.node_items.items():
+            at = item.pos().y() if self.direction == TOP_TO_BOTTOM else item.pos().x()
+            if item.isVisible() and best < at <= along:
+                best, shift = at, self._offsets.get(nid, 0.0)
+        return shift
 
     def connect_ports(self, a: PortItem, b: PortItem) -> Edge | None:
         """Connect two ports dragged onto each other (either direction)."""
@@ -558,9 +597,7 @@ class GraphScene(QGraphicsScene):
 
     def insert_on_edge(self, layer_type: str, edge: Edge, pos: QPointF) -> str | None:
         """Drop a layer onto an edge: it is spliced in between, as one undo step."""
-        splice = insert_on_edge(
-            self.graph, edge, layer_type, {}, f"Insert {layer_type}", (pos.x(), pos.y())
-        )
+        splice = insert_on_edge(self.graph, edge, layer_type, {}, f"Insert {layer_type}")
         node_id = next(str(c.node_id) for c in splice.commands if isinstance(c, AddNode))
         try:
             self.undo.push(splice)

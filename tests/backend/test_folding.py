@@ -91,7 +91,8 @@ def test_collapsed_folds_close_their_space() -> None:
     hidden = visible_fold(folds, {f.key for f in top})
     shown = {n: b for n, b in boxes.items() if n not in hidden}
     shown.update({f.key: fold_box(f, boxes) for f in top})
-    offsets = compact(shown)
+    offsets = compact(shown, [boxes[n] for n in hidden])
+    assert compact(shown) == dict.fromkeys(shown, 0.0), "space the user left stays"
     placed = {k: b[1] + offsets[k] for k, b in shown.items()}
     bottom = max(placed.values())
     assert bottom < max(b[1] for b in boxes.values()) / 3, "the overview is much shorter"

@@ -129,3 +129,34 @@ def test_layout_is_one_undo_step_and_selection_only() -> None:
     moved = layered_layout(g, some)
     assert set(moved) == set(some)
     assert (min(p[0] for p in moved.values()), min(p[1] for p in moved.values())) == corner
+
+
+def test_a_spliced_layer_gets_room_and_one_undo_puts_everything_back() -> None:
+    from backend.analysis.fixes import insert_on_edge
+
+    g = residual_graph()
+    for nid, p in layered_layout(g).items():
+        g.nodes[nid].position = p
+    stack = UndoStack(g)
+    before = {n: node.position for n, node in g.nodes.items()}
+    by_name = {n.name: n.id for n in g.nodes.values()}
+    edge = next(e for e in g.edges if (e.src, e.dst) == (by_name["a"], by_name["b"]))
+    stack.push(insert_on_edge(g, edge, "Dropout", {"rate": 0.5}))
+    pos = {n: node.position for n, node in g.nodes.items()}
+    assert not overlapping(boxes_of(g, pos))
+    new = next(n for n in g.nodes if n not in before)
+    assert pos[by_name["a"]][1] < pos[new][1] < pos[by_name["b"]][1] < pos[by_name["c"]][1]
+    assert pos[by_name["b"]] != before[by_name["b"]], "the rows after the splice made room"
+    assert stack.labels() == ["Insert Dropout before 'b'"]
+    stack.undo()
+    assert {n: node.position for n, node in g.nodes.items()} == before
+
+
+def test_a_new_layer_lands_beside_not_on_top() -> None:
+    from backend.editing.layout import free_spot
+
+    taken = [(0.0, 0.0, 190.0, 78.0), (0.0, 130.0, 190.0, 78.0)]
+    x, y = free_spot(taken, (10.0, 10.0), (190.0, 78.0))
+    assert not overlapping({"a": taken[0], "b": taken[1], "new": (x, y, 190.0, 78.0)})
+    assert abs(x - 10) + abs(y - 10) < 400, "near where it was dropped"
+    assert free_spot(taken, (600.0, 0.0), (190.0, 78.0)) == (600.0, 0.0)

@@ -91,6 +91,20 @@ def xor(params: dict[str, Any]) -> Arrays:
     return x, y, ["0", "1"], CLASSIFICATION
 
 
+BLOB_CENTRES = np.array([[0.0, 2.0], [2.0, 1.0]], dtype="float32")
+BLOB_PARAMS = (samples_param(400), noise_param(0.6), seed_param())
+
+
+def blobs(params: dict[str, Any]) -> Arrays:
+    """Two round clouds in 2-D, overlapping a little: one straight line separates them best,
+    and it does not pass through the origin, so a single neuron needs its bias."""
+    rng = np.random.default_rng(params["seed"])
+    n = int(params["samples"])
+    y = np.arange(n) % 2
+    x = BLOB_CENTRES[y] + rng.normal(0.0, float(params["noise"]), size=(n, 2))
+    return x.astype("float32"), y.astype("int64"), ["0", "1"], CLASSIFICATION
+
+
 def spirals(params: dict[str, Any]) -> Arrays:
     """Two interleaved spirals, as in TensorFlow Playground."""
     rng = np.random.default_rng(params["seed"])

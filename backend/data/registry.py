@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from backend.data import builtin, keras_cache
+from backend.data import builtin, keras_cache, sequence_tasks
 from backend.data.arrays import ARRAY_PARAMS, load_arrays
 from backend.data.base import Dataset, DatasetError, ParamSpec, SplitSettings, split_arrays
 from backend.data.images import FOLDER_PARAMS, load_folder
@@ -113,6 +113,13 @@ _SOURCES = (
     _generated("xor", "XOR", "Four quadrants, opposite ones share a class.", builtin.xor),
     _generated("spirals", "Spirals", "Two interleaved spirals in 2-D.", builtin.spirals),
     _generated(
+        "blobs",
+        "Two clouds",
+        "Two round clouds in 2-D that one straight line separates: for a single neuron.",
+        builtin.blobs,
+        builtin.BLOB_PARAMS,
+    ),
+    _generated(
         "sine",
         "Sine series (forecast)",
         "Windows of a noisy sine (or a sum of sines); predict the next value. RNN-shaped.",
@@ -125,6 +132,34 @@ _SOURCES = (
         "Random walks: classify whether the first feature trends up or down. RNN-shaped.",
         builtin.trend_sequences,
         builtin.SEQUENCE_PARAMS,
+    ),
+    _generated(
+        "delayed_recall",
+        "Delayed recall",
+        "Symbols one per step; name the first one after the distractors. Needs memory.",
+        sequence_tasks.delayed_recall,
+        sequence_tasks.RECALL_PARAMS,
+    ),
+    _generated(
+        "pattern_order",
+        "A pattern before another",
+        "Noise with two spikes, A and B: did A come first? Needs memory of what came first.",
+        sequence_tasks.pattern_order,
+        sequence_tasks.ORDER_PARAMS,
+    ),
+    _generated(
+        "adding_problem",
+        "Adding problem",
+        "Numbers, two of them marked: is their sum above 1? Needs both remembered.",
+        sequence_tasks.adding_problem,
+        sequence_tasks.ADDING_PARAMS,
+    ),
+    _generated(
+        "token_order",
+        "Token order",
+        "Word ids with tokens A (1) and B (2): did A come first? Needs positions (attention).",
+        sequence_tasks.token_order,
+        sequence_tasks.TOKEN_PARAMS,
     ),
     _generated(
         "shapes",

@@ -405,7 +405,7 @@ class Probe:
         for var, grad in zip(variables, grads, strict=True):
             layer = str(var.path).split("/")[0]
             w = np.asarray(var)
-            g = np.asarray(grad) if grad is not None else np.zeros(1)
+            g = np.asarray(tf.convert_to_tensor(grad)) if grad is not None else np.zeros(1)  # dense
             squares[layer] = squares.get(layer, 0.0) + float(np.sum(np.square(g)))
             weights[layer] = weights.get(layer, 0.0) + float(np.sum(np.square(w)))
             stats.sizes[layer] = stats.sizes.get(layer, 0) + int(w.size)

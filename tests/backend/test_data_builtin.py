@@ -22,6 +22,11 @@ EXPECTED = {
     "sine": ((24, 1), "regression", 0),
     "trend_sequences": ((20, 2), "classification", 2),
     "shapes": ((16, 16, 1), "classification", 4),
+    "blobs": ((2,), "classification", 2),
+    "delayed_recall": ((12, 4), "classification", 4),
+    "pattern_order": ((16, 3), "classification", 2),
+    "adding_problem": ((16, 2), "classification", 2),
+    "token_order": ((12,), "classification", 2),
 }
 
 

@@ -50,3 +50,72 @@ def write_sample_csv(path: Path = SAMPLE_CSV) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
     return path
+
+
+# ----------------------------------------------------------------- the photo folder
+SAMPLE_PHOTOS = SAMPLE_CSV.parent / "photos"
+"""A small generated image folder (one sub-folder per class) for "Classify your own photos"."""
+PHOTO_CLASSES = ("beach", "forest", "sunset")
+
+
+def sample_photo(kind: str, rng: np.random.Generator, size: int = 64) -> np.ndarray:
+    """One made-up 'photo' of `kind` as uint8 (size, size, 3): a sky and ground gradient with
+    a feature (waves, tree trunks, a low sun) at a random place, and some sensor noise."""
+    rows = np.linspace(0.0, 1.0, size)[:, None, None]
+    horizon = rng.uniform(0.35, 0.65)
+    upper, lower = {
+        "beach": ((0.45, 0.7, 0.95), (0.9, 0.82, 0.6)),
+        "forest": ((0.6, 0.75, 0.85), (0.15, 0.4, 0.15)),
+        "sunset": ((0.95, 0.55, 0.25), (0.3, 0.15, 0.25)),
+    }[kind]
+    sky = np.array(upper) * (0.8 + 0.2 * rows / horizon)
+    ground = np.array(lower) * (1.1 - 0.3 * rows)
+    image = np.where(rows < horizon, sky, ground) * np.ones((size, size, 3))
+    ys, xs = np.mgrid[0:size, 0:size] / size
+    if kind == "beach":  # waves just below the horizon
+        band = (ys > horizon) & (ys < horizon + 0.15)
+        waves = 0.5 + 0.5 * np.sin(xs * rng.uniform(20, 40) + ys * 30)
+        image[band] = image[band] * 0.6 + np.array([0.2, 0.45, 0.8]) * waves[band, None] * 0.4
+    elif kind == "forest":  # dark trunks
+        for x0 in rng.uniform(0, 1, rng.integers(3, 7)):
+            trunk = (np.abs(xs - x0) < rng.uniform(0.02, 0.05)) & (ys > horizon - 0.3)
+            image[trunk] = np.array([0.3, 0.2, 0.1])
+    else:  # a low sun
+        cx, cy, r = rng.uniform(0.2, 0.8), horizon - rng.uniform(0.05, 0.2), rng.uniform(0.08, 0.15)
+        sun = (xs - cx) ** 2 + (ys - cy) ** 2 < r**2
+        image[sun] = np.array([1.0, 0.9, 0.5])
+    image *= rng.uniform(0.8, 1.15)
+    image += rng.normal(0, 0.03, image.shape)
+    return np.asarray(np.clip(image * 255, 0, 255), dtype=np.uint8)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """A PNG of an RGB uint8 array, written with the standard library only (same bytes every
+    time)."""
+    import struct
+    import zlib
+
+    height, width, _ = image.shape
+    raw = b"".join(b"\x00" + image[row].tobytes() for row in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def write_sample_photos(folder: Path = SAMPLE_PHOTOS, per_class: int = 24, seed: int = 3) -> Path:
+    """Rewrite the photo folder byte for byte."""
+    rng = np.random.default_rng(seed)
+    for kind in PHOTO_CLASSES:
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            (folder / kind / f"{kind}_{i:02d}.png").write_bytes(png_bytes(sample_photo(kind, rng)))
+    return folder

@@ -62,6 +62,9 @@ class LayerInfo:
     inner_layers: tuple[str, ...] = ()
     """For a wrapper (Bidirectional...): the layer types it can wrap, in `params['layer']`."""
     in_palette: bool = True
+    keras_module: str = ""
+    """For a layer class that `keras.layers` does not export but a `keras.applications`
+    architecture uses (ConvNeXt's LayerScale): the Keras module that defines it."""
 
     @property
     def is_variadic(self) -> bool:
@@ -524,6 +527,18 @@ _LAYERS.append(
         in_palette=False,
     )
 )
+
+# ----------------------------------------------------------------- keras.applications' own
+# Layers Keras defines inside an application module, not in keras.layers: met when a
+# pretrained backbone is imported; never dragged from the palette.
+_add("LayerScale", "Core", "Multiplies each channel by a learned factor (ConvNeXt).",
+     required={"init_values": 1e-6, "projection_dim": 3}, example=((4, 4, 3),),
+     in_palette=False, keras_module="keras.src.applications.convnext")  # fmt: skip
+_add("CustomScaleLayer", "Merging",
+     "Adds a scaled residual to its shortcut: shortcut + residual * scale (Inception-ResNet).",
+     required={"scale": 0.17}, example=((4, 4, 3), (4, 4, 3)), inputs=("inputs",),
+     min_inputs=2, max_inputs=2, in_palette=False,
+     keras_module="keras.src.applications.inception_resnet_v2")  # fmt: skip
 
 _LAYERS.append(
     LayerInfo(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.document.graph import LayerGraph
+from backend.document.json_text import finite
 from backend.document.layer_table import layer_info
 from backend.paths import data_dir
 
@@ -64,7 +65,9 @@ class RunRecord:
         return self.fingerprint[:8]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON: a diverged run's NaN or infinite losses are null (JSON has neither)."""
+        record: dict[str, Any] = finite(asdict(self))
+        return record
 
     @classmethod
     def from_dict(cls, data: Any) -> RunRecord:
@@ -169,6 +172,21 @@ def graph_fingerprint(graph: LayerGraph | dict[str, Any]) -> str:
         graph = LayerGraph.from_dict(graph)
     text = json.dumps(canonical_graph(graph), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def weights_fingerprint(graph: LayerGraph | dict[str, Any]) -> str:
+    """Like `graph_fingerprint`, blind to what is frozen (`trainable`, inside blocks too):
+    freezing or unfreezing layers (fine-tuning) keeps the same weights fitting."""
+    data = graph.to_dict() if isinstance(graph, LayerGraph) else graph
+    return graph_fingerprint(_without_trainable(data))
+
+
+def _without_trainable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_trainable(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: _without_trainable(v) for k, v in value.items() if k != "trainable"}
 
 
 # ----------------------------------------------------------------- checkpoints

@@ -7,6 +7,7 @@ come from Keras' own registries. `backend.document.layer_table` adds only what K
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 from dataclasses import dataclass, field
@@ -234,7 +235,11 @@ class LayerConfigError(ValueError):
 
 def layer_class(type_name: str) -> type[Any]:
     keras = import_keras()
-    cls = getattr(keras.layers, type_name, None)
+    module = LAYERS[type_name].keras_module if type_name in LAYERS else ""
+    if module:  # a class of Keras' own application code, looked up in a fixed module
+        cls = getattr(importlib.import_module(module), type_name, None)
+    else:
+        cls = getattr(keras.layers, type_name, None)
     if not isinstance(cls, type):
         raise LayerConfigError(f"Keras {keras.__version__} has no layer {type_name!r}")
     return cls

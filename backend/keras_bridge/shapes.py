@@ -228,6 +228,8 @@ class ShapeInference:
                 problem = _initial_state_problem(layer_node, node.name, tensors)
                 if problem:
                     return NodeShape(error=f"{label}: {problem}")
+            if info.keras_module:  # application code without compute_output_shape
+                layer.build(shapes[0] if len(shapes) == 1 else shapes)
             out = call_layer(info, layer.compute_output_spec, tensors, kwargs)
         except Exception as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.document.project import Project
-from backend.document.runs import RunRecord, checkpoint_path, graph_fingerprint
+from backend.document.runs import RunRecord, checkpoint_path, weights_fingerprint
 from backend.workflow.weights import run_label
 
 
@@ -45,7 +45,7 @@ def cannot_continue(project: Project, run: RunRecord) -> str | None:
         return f"Run {run_label(run)} has no checkpoint ({why}). Pick another run."
     if not path.is_file():
         return f"The checkpoint of run {run_label(run)} is missing: {path}"
-    if run.fingerprint != graph_fingerprint(project.graph):
+    if weights_fingerprint(run.graph) != weights_fingerprint(project.graph):  # freezing aside
         return (
             f"Run {run_label(run)} was trained on a different graph than the current one, so "
             "its checkpoint does not fit it. Restore its graph first, or train from scratch."

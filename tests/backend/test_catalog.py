@@ -61,8 +61,8 @@ def test_the_palette_covers_every_keras_layer_but_the_excluded_ones() -> None:
     offered = {
         n
         for n, info in LAYERS.items()
-        if not (info.is_block or info.is_input or info.is_operation)  # not keras.layers
-    }
+        if not (info.is_block or info.is_input or info.is_operation or info.keras_module)
+    }  # those are not keras.layers
     missing = keras_names - offered - set(EXCLUDED)
     assert not missing, f"Keras layers neither offered nor excluded: {sorted(missing)}"
     assert offered <= keras_names, "the table offers a layer Keras does not have"
@@ -75,6 +75,7 @@ def test_a_saved_class_name_finds_its_palette_type() -> None:
     assert type_for_class_name("Dense") == "Dense"
     assert type_for_class_name("GroupedQueryAttention") == "GroupQueryAttention"
     assert type_for_class_name("MyCustomLayer") is None
+    assert type_for_class_name("LayerScale") == "LayerScale"  # ConvNeXt's own, from its module
 
 
 def test_categories_follow_keras_own_grouping() -> None:
@@ -84,7 +85,7 @@ def test_categories_follow_keras_own_grouping() -> None:
     classes = keras_layer_classes()
     docs = {"Activation": "Core"}
     for name, info in LAYERS.items():
-        if info.is_block or info.is_input or info.is_operation:
+        if info.is_block or info.is_input or info.is_operation or info.keras_module:
             continue
         module = classes[name].__module__.removeprefix("keras.src.layers.").split(".")[0]
         expected = docs.get(name, CATEGORY_BY_KERAS_MODULE[module])

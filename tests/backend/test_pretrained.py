@@ -1,0 +1,204 @@
+"""Pretrained backbones: weights read by Keras from a file this test writes (the application
+with weights=None, its weights changed and saved), kept as the project's starting weights, the
+same after loading; frozen and fine-tuned trainable counts as Keras' own; one epoch on the
+generated photo folder; .keras and TFLite exports of the block; no network touched on the way.
+
+MobileNetV3Small (the smallest backbone) at 32x32 or 64x64 keeps it short.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+
+from backend.data.samples import PHOTO_CLASSES, SAMPLE_PHOTOS
+from backend.document.project import load_project, save_project
+from backend.exchange.pretrained import (
+    PretrainedError,
+    backbone_nodes,
+    fine_tune_command,
+    preprocessing_nodes,
+    trainable_counts,
+)
+from backend.exchange.pretrained_catalog import SMALLEST, backbone
+from backend.exchange.pretrained_project import new_pretrained_project, photos_dataset
+from backend.exchange.pretrained_weights import WeightsDownloadError, cached_origin
+from backend.keras_bridge.weights import compile_project
+from backend.keras_env import import_keras
+from backend.workflow.session import Workflow
+
+SHAPE = (32, 32, 3)
+ENTRY = backbone(SMALLEST)
+
+
+def reference_backbone(shape: tuple[int, int, int] = SHAPE, **kwargs: Any) -> Any:
+    keras = import_keras()
+    return keras.applications.MobileNetV3Small(
+        input_shape=shape, include_top=False, weights=None, **kwargs
+    )
+
+
+def perturbed(model: Any, seed: int = 0) -> Any:
+    """Weights no initializer would give, so a backbone that skipped them would show."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        value = weight.numpy()
+        weight.assign((value + rng.normal(0, 0.05, value.shape)).astype(value.dtype))
+    return model
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The same architecture with weights=None, changed, saved by Keras (`.weights.h5`)."""
+    model = perturbed(reference_backbone(include_preprocessing=False))
+    path = tmp_path_factory.mktemp("weights") / "mine.weights.h5"
+    model.save_weights(path)
+    return path, model
+
+
+def test_a_backbone_takes_its_weights_from_a_file_written_by_the_test(
+    weights_file: tuple[Path, Any], tmp_path: Path
+) -> None:
+    path, reference = weights_file
+    project = new_pretrained_project(SMALLEST, 4, SHAPE, path, tmp_path / "p.dcproj.json")
+    save_project(project, tmp_path / "p.dcproj.json")
+
+    reopened = load_project(tmp_path / "p.dcproj.json")
+    (block_id,) = backbone_nodes(reopened.graph)
+    record = reopened.graph.nodes[block_id].params["pretrained"]
+    assert record["application"] == "MobileNetV3Small"
+    assert record["weights"]["kind"] == "file" and record["weights"]["path"] == str(path)
+    assert record["weights"]["digest"].startswith("md5:")
+    assert reopened.training.initial_weights == "p.weights.npz"  # beside the project
+
+    model = compile_project(reopened)
+    block = model.get_layer(ENTRY.node_name)
+    ours = [w.numpy() for w in block.weights]
+    theirs = [w.numpy() for w in reference.weights]
+    assert len(ours) == len(theirs) > 100
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    # Raw pixels in: the preprocessing layer does what MobileNetV3's own one does.
+    own = reference_backbone()  # include_preprocessing=True, Keras' Rescaling inside
+    own.set_weights(reference.get_weights())
+    x = np.random.default_rng(1).uniform(0, 255, (2, *SHAPE)).astype("float32")
+    keras = import_keras()
+    features = keras.Model(model.input, model.get_layer("pool").input)
+    np.testing.assert_allclose(features(x), own(x), atol=1e-5)
+
+
+def test_frozen_and_fine_tuned_trainable_counts_equal_keras_own(
+    weights_file: tuple[Path, Any], tmp_path: Path
+) -> None:
+    keras = import_keras()
+    project = new_pretrained_project(SMALLEST, 3, SHAPE, weights_file[0], None)
+
+    base = reference_backbone(include_preprocessing=False)  # the Keras guide's way
+    head = keras.layers.Dense(3)
+    reference = keras.Sequential(
+        [keras.Input(SHAPE), base, keras.layers.GlobalAveragePooling2D(), head]
+    )
+    base.trainable = False
+    frozen = trainable_counts(compile_project(project))
+    assert frozen == trainable_counts(reference)
+    assert frozen[0] == 576 * 3 + 3  # only the head trains (576 features)
+
+    (block_id,) = backbone_nodes(project.graph)
+    command = fine_tune_command(project, block_id, top=20, lr_factor=0.1)
+    command.do(project.graph)
+    assert project.training.learning_rate == pytest.approx(1e-4)
+    base.trainable = True
+    for layer in base.layers[:-20]:
+        layer.trainable = False
+    for layer in base.layers[-20:]:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    tuned = trainable_counts(compile_project(project))
+    assert tuned == trainable_counts(reference)
+    assert tuned[0] > frozen[0]
+
+    command.undo(project.graph)
+    assert trainable_counts(compile_project(project)) == frozen
+
+
+def test_preprocessing_layers_are_keras_preprocess_input() -> None:
+    """Each recipe against the application's own preprocess_input, on raw pixels."""
+    from backend.document.graph import LayerGraph
+    from backend.keras_bridge.compiler import compile_graph
+
+    keras = import_keras()
+    x = np.random.default_rng(2).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
+    for name, module in (
+        ("MobileNetV2", keras.applications.mobilenet_v2),
+        ("DenseNet121", keras.applications.densenet),
+        ("ResNet50", keras.applications.resnet50),
+    ):
+        graph = LayerGraph()
+        previous = graph.add_node("Input", {"shape": [8, 8, 3]}).id
+        for node_name, layer_type, params in preprocessing_nodes(backbone(name)):
+            node = graph.add_node(layer_type, params, name=node_name)
+            graph.connect(previous, node.id)
+            previous = node.id
+        got = compile_graph(graph)(x)
+        np.testing.assert_allclose(got, module.preprocess_input(x.copy()), rtol=1e-5, atol=1e-4)
+    assert preprocessing_nodes(backbone("EfficientNetB0")) == []  # it normalizes inside
+
+
+def test_imagenet_weights_come_only_from_the_keras_cache_and_a_damaged_copy_is_named(
+    weights_file: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(PretrainedError, match=r"not on this computer.*about 3\.8 MB"):
+        new_pretrained_project(SMALLEST, 3, SHAPE, "imagenet")
+
+    cached = tmp_path / "keras" / "models" / ENTRY.weights_file  # the published name
+    cached.parent.mkdir(parents=True)
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
+
+    with h5py.File(cached, "w") as handle:  # the published files' own (legacy) format
+        save_weights_to_hdf5_group(handle, weights_file[1])
+    with pytest.raises(WeightsDownloadError, match="hash differs"):
+        cached_origin(ENTRY)
+
+
+def test_a_pretrained_project_builds_opens_trains_and_exports_without_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No weights anywhere: an untrained backbone, said so; one epoch on the photo folder;
+    .keras and TFLite exports; not one connection attempted."""
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        attempts.append(args)
+        raise OSError("the network is off in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+
+    path = tmp_path / "photos.dcproj.json"
+    project = new_pretrained_project(
+        SMALLEST, len(PHOTO_CLASSES), (64, 64, 3), None, path, photos_dataset(SAMPLE_PHOTOS)
+    )
+    assert "untrained" in project.description
+    save_project(project, path)
+    workflow = Workflow.open(path)
+    workflow.set_training(epochs=1, batch_size=16)
+
+    _result, run = workflow.train()
+
+    assert run.status == "completed", run.message
+    assert np.isfinite(run.history["loss"][0])
+    exported = workflow.export("keras", tmp_path / "photos.keras")
+    assert exported.report.matches
+    lite = workflow.export("tflite", tmp_path / "photos.tflite")
+    assert lite.report.matches and lite.report.size_bytes > 1_000_000  # the backbone is in it
+    assert attempts == []

@@ -1,39 +1,25 @@
 """The headless `export` and `evaluate` commands, and `train`'s scale-out options.
 
-`backend.cli.main` owns the parser and the exit codes; this module adds the arguments and runs the
-commands. Models get the project's stored weights (`training.initial_weights`, see
-`backend.keras_bridge.weights`) or those of `--weights FILE`; without any, they are freshly
-initialised with the project's seed and the output says so.
+Both use the project's current weights (`backend.workflow.weights`): after `train`, its run's;
+for an imported model, the model's own; else a freshly initialised model with the project's
+seed. `--weights FILE` names other weights for one command. Every report says which weights.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from backend.cli.output import print_json as _print_json
-from backend.cli.output import say as _say
-from backend.document.project import Project, load_project
-from backend.document.training_config import TrainingConfig
-from backend.exchange.export_formats import (
-    FORMATS,
-    QUANTIZATIONS,
-    ExportError,
-    check_target,
-    export_model,
-)
-from backend.keras_bridge.weights import apply_weights, load_weights, resolve, save_weights
-from backend.keras_env import import_keras
+from backend.cli.output import print_json, say
+from backend.cli.train_command import CommandError
+from backend.exchange.export_formats import FORMATS, QUANTIZATIONS, ExportError, check_target
 from backend.training.distributed import CONNECT_TIMEOUT_S, STRATEGIES
-
-
-class CommandError(ValueError):
-    """An expected failure of a command, its message starting with the file it concerns."""
-
+from backend.workflow import model_use
+from backend.workflow.model_use import ProjectSnapshot
+from backend.workflow.session import Workflow
+from backend.workflow.weights import weights_from_file
 
 EXPORT_CHOICES = (*FORMATS, "python")
 """Every format `export --format` takes; `python` is the script writer of
@@ -85,7 +71,7 @@ def add_train_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--weights-out",
         metavar="FILE",
-        help="write the trained weights to FILE (.weights.npz), for evaluate/export --weights",
+        help="also write the trained weights to FILE (.weights.npz)",
     )
 
 
@@ -93,9 +79,19 @@ def _add_weights_argument(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--weights",
         metavar="FILE",
-        help="trained weights (.weights.npz, e.g. from train --weights-out); default: the "
-        "project's own, if it has any",
+        help="other weights (.weights.npz) for this command; default: the project's current "
+        "weights (the last training's, an imported model's, else untrained)",
     )
+
+
+def snapshot(args: argparse.Namespace) -> ProjectSnapshot:
+    """The project as the command sees it: its current weights, or `--weights FILE`."""
+    workflow = Workflow.open(args.project)
+    snap = workflow.snapshot()
+    if args.weights:
+        seed = int(workflow.project.training.seed)
+        snap = replace(snap, weights=weights_from_file(args.weights, seed), model=None)
+    return snap
 
 
 # ----------------------------------------------------------------- export
@@ -105,85 +101,58 @@ def run_export(args: argparse.Namespace) -> int:
         args.parser.error(
             f"unsupported format {args.format!r}; supported formats: {', '.join(EXPORT_CHOICES)}"
         )
-    if fmt == "python":
-        return _export_python(args)
-    try:
-        target = check_target(fmt, args.output, args.quantize)
+    try:  # a bad or precious target is refused before any work (never the project itself)
+        check_target(fmt, args.output, args.quantize, keep=(args.project,))
     except ExportError as exc:
         args.parser.error(str(exc))
-    project = load_project(args.project)
-    model, weights_note = build_model(project, args.weights)
-    samples, source = _check_samples(project)
-    report = export_model(model, target, fmt, args.quantize, samples, source)
+    if fmt == "python":
+        return _export_python(args)
+    exported = model_use.export(snapshot(args), fmt, args.output, args.quantize)
     if args.json:
-        _print_json({**report.to_dict(), "weights": weights_note})
+        print_json(exported.to_dict())
     else:
-        _say(f"{report.summary()}; weights: {weights_note}")
+        say(exported.summary())
     return 0
 
 
 def _export_python(args: argparse.Namespace) -> int:
-    """`--format python`: the script writer `backend.exchange.codegen.write_script(project,
-    path)`."""
+    """`--format python`: a Keras script whose model loads the weights `export` would use."""
+    from backend.exchange import codegen
+
+    workflow = Workflow.open(args.project)
+    weights = args.weights if args.weights else _script_weights(workflow)
     try:
-        from backend.exchange import codegen
-    except ImportError:
-        raise ExportError(
-            f"{args.output}: the Python script export is not available in this version"
-        ) from None
-    project = load_project(args.project)
-    try:
-        path = codegen.write_script(project, args.output)
+        path = codegen.write_script(workflow.project, args.output, weights)
     except codegen.CodegenError as exc:
         raise CommandError(f"{args.output}: cannot write the script: {exc}") from exc
-    _say(f"wrote {path} (Python script)")
+    note = f"from {weights}" if args.weights else workflow.weights.describe()
+    say(f"wrote {path} (Python script); weights: {note}")
     return 0
 
 
-def build_model(project: Project, weights: str | None) -> tuple[Any, str]:
-    """The project's compiled model with trained weights when there are any, and a note."""
-    from backend.keras_bridge.compiler import compile_graph
-
-    keras = import_keras()
-    keras.utils.set_random_seed(project.training.seed)
-    model = compile_graph(project.graph)
-    path = Path(weights) if weights else resolve(project.training, project.path)
-    if path is None:
-        return model, f"untrained (freshly initialised, seed {project.training.seed})"
-    skipped = apply_weights(model, load_weights(path))
-    note = f"from {path}"
-    if skipped:
-        note += f" (left untrained, the graph changed: {', '.join(skipped)})"
-    return model, note
-
-
-def _check_samples(project: Project) -> tuple[Any, str]:
-    from backend.exchange.export_verify import project_samples
-
-    return project_samples(project)
+def _script_weights(workflow: Workflow) -> Any:
+    state = workflow.weights
+    return state.path if state.trained else None
 
 
 # ----------------------------------------------------------------- evaluate
 def run_evaluate(args: argparse.Namespace) -> int:
-    from backend.evaluation.evaluate import EvaluationError, evaluate
-    from backend.exchange.export_verify import load_project_dataset
-    from backend.training.trainer import Trainer
+    from backend.evaluation.evaluate import EvaluationError
 
-    project = load_project(args.project)
-    dataset = load_project_dataset(project)
-    config = _with_weights(project, args.weights)
-    model = Trainer(project.graph, dataset, config).build_model()
+    snap = snapshot(args)
     try:
-        report = evaluate(model, dataset)
+        evaluation = model_use.evaluate(snap)
     except EvaluationError as exc:
         raise CommandError(f"{args.project}: cannot evaluate: {exc}") from exc
-    weights = config.initial_weights or f"untrained (seed {project.training.seed})"
+    report, dataset = evaluation.report, evaluation.dataset
     data: dict[str, Any] = {
         "project": args.project,
         "dataset": dataset.name,
         "samples": report.size,
-        "weights": weights,
-        "metrics": report.metrics,
+        "weights": evaluation.built.note,
+        "weights_source": snap.weights.source,
+        "run": snap.weights.run.id if snap.weights.run is not None else None,
+        "metrics": dict(report.metrics),
         "notes": report.notes,
     }
     for head in report.heads:
@@ -194,49 +163,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
             data["metrics"][f"{head.name}/rmse"] = head.regression.rmse
             data["metrics"][f"{head.name}/r2"] = head.regression.r2
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
-    _say(f"{project.name!r} on the test split of {dataset.name}: {report.size:,} samples")
-    _say(f"weights: {weights}")
+    say(f"{snap.name!r} on the test split of {dataset.name}: {report.size:,} samples")
+    say(f"weights: {evaluation.built.note}")
     for key, value in data["metrics"].items():
-        _say(f"  {key:<24} {value:.4f}")
+        say(f"  {key:<24} {value:.4f}")
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
-
-
-def _with_weights(project: Project, weights: str | None) -> TrainingConfig:
-    path = Path(weights) if weights else resolve(project.training, project.path)
-    return replace(project.training, initial_weights=str(path.resolve()) if path else None)
-
-
-# ----------------------------------------------------------------- train
-def training_config(project: Project, epochs: int | None) -> TrainingConfig:
-    """The project's settings with stored weights made absolute (runs from any folder)."""
-    config = _with_weights(project, None)
-    return replace(config, epochs=epochs) if epochs is not None else config
-
-
-def check_weights_out(args: argparse.Namespace) -> None:
-    """Refuse a `--weights-out` that cannot be written before training, not after it."""
-    out = getattr(args, "weights_out", None)
-    if out is None:
-        return
-    if not out.endswith(".weights.npz"):
-        args.parser.error(f"--weights-out must end in .weights.npz, got {out!r}")
-    folder = Path(out).parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ExportError(f"{out}: cannot be written (no writable folder {folder})")
-
-
-def write_weights(model: Any, path: str, as_json: bool) -> None:
-    from backend.keras_bridge.weights import collect_weights
-
-    save_weights(collect_weights(model), path)
-    if as_json:
-        _print_json({"event": "weights_written", "path": path})
-    else:
-        _say(f"wrote the trained weights to {path}")
-
-
-# ----------------------------------------------------------------- output

@@ -1,8 +1,9 @@
 """The headless `import` command: `python main.py import MODEL.keras -o PROJECT.dcproj.json`.
 
-Writes the project and, beside it, `PROJECT.weights.npz` with the model's weights (the project
-refers to it, so training and export continue from them). `backend.cli.main` owns the parser and
-the exit codes; a bad model file is a one-line error naming the file and the layer.
+Writes the project and, beside it, `PROJECT.weights.npz` with the model's weights (its current
+weights until a training replaces them). The project has no dataset until one is chosen
+(`main.py data PROJECT NAME`): no data is guessed for a model. `backend.cli.main` owns the
+parser and the exit codes; a bad model file is a one-line error naming the file and the layer.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.document.project import FILE_SUFFIX
-from backend.exchange.importer import import_model
 from backend.keras_bridge.shapes import ShapeInference
+from backend.workflow.session import Workflow
 
 HELP = "open a .keras (or legacy .h5) model as a project, weights kept beside it"
 
@@ -43,7 +44,7 @@ def run_import(args: argparse.Namespace) -> int:
     if target.resolve() == model.resolve():
         args.parser.error("the project file must not overwrite the model")
     start = time.perf_counter()
-    project = import_model(model, target)
+    project = Workflow.from_model(model, target).project
     shapes = ShapeInference().infer(project.graph)
     errors = [s.error for s in shapes.values() if s.error]
     report = {
@@ -51,17 +52,22 @@ def run_import(args: argparse.Namespace) -> int:
         "project": str(target),
         "weights": project.training.initial_weights,
         "layers": len(project.graph.nodes),
+        "dataset": None,
         "errors": errors,
         "seconds": round(time.perf_counter() - start, 3),
     }
     if args.json:
         print(json.dumps(report), flush=True)
-    else:
-        print(
-            f"wrote {target} ({report['layers']} layers) and its weights "
-            f"{target.parent / str(project.training.initial_weights)}",
-            flush=True,
-        )
-        for error in errors:
-            print(f"warning: {error}", flush=True)
+        return 0
+    print(
+        f"wrote {target} ({report['layers']} layers) and its weights "
+        f"{target.parent / str(project.training.initial_weights)}",
+        flush=True,
+    )
+    print(
+        f"no dataset yet: choose one before training or evaluating (main.py data {target} NAME)",
+        flush=True,
+    )
+    for error in errors:
+        print(f"warning: {error}", flush=True)
     return 0

@@ -22,7 +22,7 @@ from backend.keras_bridge.compiler import compile_graph, model_name
 from backend.keras_bridge.model_inputs import as_declared
 from backend.keras_bridge.weights import apply_weights, load_weights
 from backend.keras_env import import_keras
-from backend.workflow.weights import WeightsState
+from backend.workflow.weights import FILE, WeightsState
 
 GENERATED = "generated samples shaped like the model's inputs"
 
@@ -74,7 +74,7 @@ def build_model(snap: ProjectSnapshot, dataset: Dataset | None = None) -> BuiltM
         keras.utils.set_random_seed(int(config.seed))
         model = compile_graph(graph, name=model_name(snap.name))
     skipped: list[str] = []
-    if snap.weights.trained and snap.weights.path is not None:
+    if snap.weights.path is not None and (snap.weights.trained or snap.weights.source == FILE):
         skipped = apply_weights(model, load_weights(snap.weights.path))
     return BuiltModel(model, snap.weights, tuple(skipped))
 

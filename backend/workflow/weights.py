@@ -23,6 +23,7 @@ from backend.workflow.graph_changes import graph_changes
 
 RUN = "run"
 INITIAL = "initial"
+FILE = "file"
 UNTRAINED = "untrained"
 
 
@@ -31,7 +32,8 @@ class WeightsState:
     """The current weights of a project, for views (no Keras) and for model building."""
 
     source: str
-    """RUN, INITIAL (the settings' starting weights, an import's) or UNTRAINED."""
+    """RUN, INITIAL (the settings' starting weights, an import's), FILE (a `.weights.npz`
+    named for one command, `--weights`) or UNTRAINED."""
     path: Path | None = None
     """The `.weights.npz` to load; None when untrained."""
     run: RunRecord | None = None
@@ -66,6 +68,8 @@ class WeightsState:
             what = f"run {run_label(self.run)} ({self.run.status}, {self.run.epochs} epochs)"
         elif self.source == INITIAL:
             what = f"the starting weights {self.path.name if self.path else ''}".rstrip()
+        elif self.source == FILE:
+            what = f"from {self.path}"
         else:
             return f"untrained (freshly initialised, seed {self.seed})"
         reason = self.stale_reason
@@ -115,3 +119,9 @@ def current_weights(project: Project, baseline: dict[str, Any] | None = None) ->
             changes = tuple(found) or ("the graph was edited since these weights were made",)
         return WeightsState(INITIAL, initial, None, seed, changes, not initial.is_file())
     return WeightsState(UNTRAINED, seed=seed)
+
+
+def weights_from_file(path: str | Path, seed: int = 0) -> WeightsState:
+    """Weights named for one use (`evaluate --weights FILE`), applied where they fit."""
+    path = Path(path)
+    return WeightsState(FILE, path, None, seed, (), not path.is_file())

@@ -16,7 +16,7 @@ import pytest
 
 from backend.cli import main as cli
 from backend.document.graph import LayerGraph
-from backend.document.project import DatasetChoice, Project, save_project
+from backend.document.project import DatasetChoice, Project, load_project, save_project
 from backend.document.training_config import TrainingConfig
 from backend.exchange.keras_file import load_keras
 from backend.keras_bridge.compiler import compile_graph
@@ -267,7 +267,8 @@ def test_train_prints_a_line_per_epoch(run_cli: RunCli, moons_path: Path) -> Non
     assert lines[1].startswith("epoch 1/2  loss ") and "val_accuracy" in lines[1]
     assert lines[2].startswith("epoch 2/2  loss ")
     assert lines[3].startswith("completed: training finished")
-    assert len(lines) == 4
+    assert lines[4].startswith("recorded run ") and "current weights" in lines[4]
+    assert len(lines) == 5
 
 
 def test_train_json_prints_one_event_per_line(run_cli: RunCli, moons_path: Path) -> None:
@@ -276,9 +277,13 @@ def test_train_json_prints_one_event_per_line(run_cli: RunCli, moons_path: Path)
     events = run.json_lines()
     assert events[0] == {"event": "train_begin", "epochs": 2, "steps_per_epoch": 14}
     assert [e["epoch"] for e in events if e["event"] == "epoch_end"] == [0, 1]
-    assert {e["event"] for e in events} == {"train_begin", "batch_end", "epoch_end", "train_end"}
-    assert events[-1]["event"] == "train_end" and events[-1]["status"] == "completed"
-    assert len(events[-1]["history"]["loss"]) == 2
+    kinds = {"train_begin", "batch_end", "epoch_end", "train_end", "run_recorded"}
+    assert {e["event"] for e in events} == kinds
+    end, recorded = events[-2:]
+    assert end["event"] == "train_end" and end["status"] == "completed"
+    assert len(end["history"]["loss"]) == 2
+    assert recorded["event"] == "run_recorded" and recorded["current_weights"] is True
+    assert recorded["run"] == load_project(moons_path).weights.run
 
 
 def test_train_that_diverges_exits_1_and_says_loss(run_cli: RunCli, tmp_path: Path) -> None:
@@ -286,9 +291,13 @@ def test_train_that_diverges_exits_1_and_says_loss(run_cli: RunCli, tmp_path: Pa
     run = run_cli("train", str(path), "--json")
     assert run.code == 1
     assert_one_line_error(run.err, str(path), "training failed", "loss")
-    end = run.json_lines()[-1]
+    end, recorded = run.json_lines()[-2:]
     assert end["event"] == "train_end" and end["status"] == "failed"
     assert all(v is None or np.isfinite(v) for vs in end["history"].values() for v in vs)
+    # A failed run is recorded, without weights, and the project keeps its current ones.
+    assert recorded == {"event": "run_recorded", "run": recorded["run"], "current_weights": False}
+    project = load_project(path)
+    assert [r.status for r in project.runs] == ["failed"] and project.weights.run is None
 
 
 def test_train_of_a_broken_graph_names_the_node(run_cli: RunCli, broken_path: Path) -> None:
@@ -357,7 +366,7 @@ def test_main_py_trains_one_epoch(moons_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[1].startswith("epoch 1/1  loss ")
-    assert lines[-1].startswith("completed")
+    assert lines[-2].startswith("completed") and lines[-1].startswith("recorded run")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
@@ -382,7 +391,9 @@ def test_ctrl_c_stops_training_after_the_batch(moons_path: Path) -> None:
             child.kill()
             child.communicate()
     assert child.returncode == cli.EXIT_STOPPED, err
-    end = json.loads(out.splitlines()[-1])
+    end, recorded = map(json.loads, out.splitlines()[-2:])
     assert end["event"] == "train_end" and end["status"] == "stopped"
     assert len(end["history"]["loss"]) < 500
     assert "Traceback" not in err
+    # The stopped run keeps the weights it reached: they are the project's current weights.
+    assert recorded["event"] == "run_recorded" and recorded["current_weights"] is True

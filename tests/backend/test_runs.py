@@ -281,12 +281,9 @@ def test_the_train_command_records_the_run_in_the_project_file(
     assert run.fingerprint == graph_fingerprint(load_project(path).graph)
     assert (tmp_path / f"moons.runs/{run.id}.weights.npz").is_file()
 
-    broken = moons_mlp()  # a failed run is recorded too, unless asked not to
+    broken = moons_mlp()  # a graph error is refused before training: no run to record
     broken.graph.set_params(broken.graph.node_by_name("dense").id, {"units": -3})
     path = save_project(broken, tmp_path / "broken.dcproj.json")
-    assert cli.main(["train", str(path), "--no-record"]) == 1
-    assert load_project(path).runs == []
     assert cli.main(["train", str(path)]) == 1
-    [failed] = load_project(path).runs
-    assert failed.status == "failed" and failed.checkpoint is None and failed.epochs == 0
-    assert "training failed" in capsys.readouterr().err
+    assert load_project(path).runs == []
+    assert "cannot train" in capsys.readouterr().err

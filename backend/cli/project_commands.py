@@ -1,0 +1,249 @@
+"""The headless commands about the project itself: validate, summary, new, examples, data.
+
+`backend.cli.main` owns the parser and the exit codes; each `run_*` takes the parsed arguments
+and returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from backend.cli.output import count, print_json, say, table, warn
+from backend.data import DATASETS
+from backend.document.graph import CycleError, LayerGraph, Node
+from backend.document.project import FILE_SUFFIX, NO_DATASET, DatasetChoice
+from backend.keras_bridge.compiler import Problem, validate
+from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
+from backend.templates.gallery import templates
+from backend.workflow.session import Workflow, new_project
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+# ----------------------------------------------------------------- validate
+def run_validate(args: argparse.Namespace) -> int:
+    project = Workflow.open(args.project).project
+    graph = project.graph
+    shapes = ShapeInference().infer(graph)
+    problems = validate(graph, shapes)
+    failed = any(p.severity == "error" for p in problems)
+    if args.json:
+        report = validation_report(args.project, graph, shapes, problems)
+        print_json({**report, "dataset": project.dataset.name if project.dataset else None})
+        return EXIT_FAILED if failed else EXIT_OK
+    say(f"{args.project}: {project.name!r}, {count(len(graph.nodes), 'layer')}")
+    rows = [
+        (node.name, node.layer_type, shape_cell(shapes.get(nid)))
+        for nid, node in ordered_nodes(graph)
+    ]
+    table(("name", "type", "output shape"), rows)
+    for problem in problems:
+        print(f"{problem.severity}: {describe(problem, graph)}", file=sys.stderr)
+    if project.dataset is None:
+        print(f"note: {NO_DATASET}", file=sys.stderr)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if failed:
+        say(f"invalid: {count(errors, 'error')}, {count(warnings, 'warning')}")
+    else:
+        say(f"ok: no errors, {count(warnings, 'warning')}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def validation_report(
+    path: str, graph: LayerGraph, shapes: dict[str, NodeShape], problems: list[Problem]
+) -> dict[str, Any]:
+    nodes = []
+    for nid, node in ordered_nodes(graph):
+        result = shapes.get(nid, NodeShape(blocked=True))
+        entry: dict[str, Any] = {
+            "id": nid,
+            "name": node.name,
+            "type": node.layer_type,
+            "shape": list(result.shape) if result.shape is not None else None,
+            "dtype": result.dtype if result.ok else None,
+            "error": result.error,
+            "blocked": result.blocked,
+        }
+        if result.output_count > 1:  # a layer returning several tensors: each output's shape
+            ports = [result.port(i) for i in range(result.output_count)]
+            entry["output_shapes"] = [list(p.shape) for p in ports if p and p.shape]
+        nodes.append(entry)
+    return {
+        "project": path,
+        "ok": not any(p.severity == "error" for p in problems),
+        "nodes": nodes,
+        "problems": [
+            {
+                "severity": p.severity,
+                "message": p.message,
+                "node_id": p.node_id,
+                "node_name": graph.nodes[p.node_id].name if p.node_id in graph.nodes else None,
+            }
+            for p in problems
+        ],
+    }
+
+
+def shape_cell(result: NodeShape | None) -> str:
+    if result is None or result.blocked:
+        return "- (an input has no shape)"
+    if result.error:
+        return "error (see below)"
+    ports = [result.port(i) for i in range(result.output_count)]
+    return " | ".join(format_shape(p.shape if p else None) for p in ports)
+
+
+def describe(problem: Problem, graph: LayerGraph) -> str:
+    """The problem's message, with its node's type and name when the message lacks them."""
+    node = graph.nodes.get(problem.node_id) if problem.node_id else None
+    if node is None or f"'{node.name}'" in problem.message:
+        return problem.message
+    return f"{node.layer_type} '{node.name}': {problem.message}"
+
+
+def ordered_nodes(graph: LayerGraph) -> list[tuple[str, Node]]:
+    try:
+        order = graph.topological_order()
+    except CycleError:
+        order = list(graph.nodes)
+    return [(nid, graph.nodes[nid]) for nid in order]
+
+
+# ----------------------------------------------------------------- summary
+def run_summary(args: argparse.Namespace) -> int:
+    workflow = Workflow.open(args.project)
+    graph = workflow.project.graph
+    shapes = ShapeInference().infer(graph)
+    built = workflow.build_model()
+    model = built.model
+    rows = []
+    for nid, node in ordered_nodes(graph):
+        params = _layer_params(model, node.name)
+        rows.append(
+            (
+                node.name,
+                node.layer_type,
+                shape_cell(shapes.get(nid)),
+                f"{params:,}" if params is not None else "unused",
+            )
+        )
+    say(f"{workflow.project.name!r} ({args.project})")
+    table(("name", "type", "output shape", "params"), rows)
+    total = int(model.count_params())
+    trainable = sum(math.prod(int(d) for d in w.shape) for w in model.trainable_weights)
+    say(f"total params: {total:,} (trainable {trainable:,}, non-trainable {total - trainable:,})")
+    say(f"weights: {built.note}")
+    dataset = workflow.project.dataset
+    say(f"dataset: {dataset.name if dataset is not None else 'none yet'}")
+    return EXIT_OK
+
+
+def _layer_params(model: Any, name: str) -> int | None:
+    try:
+        layer = model.get_layer(name)
+    except ValueError:  # the node does not reach an output, so it is not in the model
+        return None
+    return int(layer.count_params())
+
+
+# ----------------------------------------------------------------- new, examples
+def run_new(args: argparse.Namespace) -> int:
+    target = Path(args.output)
+    if not target.name.endswith(".json"):
+        args.parser.error(f"a project file must end in {FILE_SUFFIX}, got {str(target)!r}")
+    if target.exists() and not args.force:
+        args.parser.error(f"{target} exists: choose another name, or --force to replace it")
+    if args.example:
+        workflow = Workflow.from_template(args.example)
+    else:
+        workflow = Workflow(new_project(args.name or target.name.removesuffix(FILE_SUFFIX)))
+    if args.name:
+        workflow.project.name = args.name
+    workflow.save(target)
+    project = workflow.project
+    what = f"from the template {args.example!r}" if args.example else "empty"
+    data = project.dataset.name if project.dataset is not None else "none yet"
+    say(f"wrote {target}: {project.name!r}, {what}, {count(len(project.graph.nodes), 'layer')}")
+    say(f"dataset: {data}; next: main.py train {target}")
+    return EXIT_OK
+
+
+def run_examples(args: argparse.Namespace) -> int:
+    found = templates()
+    if args.json:
+        for info in found:
+            print_json({**asdict(info), "path": str(info.path)})
+        return EXIT_OK
+    table(
+        ("name", "category", "title"),
+        [(info.id, info.category, info.title) for info in found],
+    )
+    say("open one: main.py new -o PROJECT.dcproj.json --example NAME")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------- data
+def run_data(args: argparse.Namespace) -> int:
+    """Show the project's data, or choose it (an undoable edit in the app, saved here)."""
+    workflow = Workflow.open(args.project)
+    if args.none:
+        workflow.choose_dataset(None)
+        workflow.save()
+        say(f"{args.project}: no dataset")
+        return EXIT_OK
+    if args.dataset is None:
+        current = workflow.project.dataset
+        if args.json:
+            print_json({"project": args.project, "dataset": asdict(current) if current else None})
+        else:
+            say(f"{args.project}: {_choice_text(current)}")
+            say(f"datasets: {', '.join(DATASETS)}")
+        return EXIT_OK
+    if args.dataset not in DATASETS:
+        args.parser.error(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
+    choice = DatasetChoice(args.dataset, _params(args), args.val, args.test, args.seed)
+    try:
+        checked = DatasetChoice.from_dict(asdict(choice))
+    except ValueError as exc:
+        args.parser.error(str(exc))
+    data = checked.resolved(Path(args.project).parent).load()  # DatasetError: exit 1
+    workflow.choose_dataset(checked)
+    workflow.save()
+    say(f"{args.project}: {_choice_text(checked)}")
+    say(
+        f"  {data.train_size:,} training samples of shape {tuple(data.input_shape)}, "
+        f"{data.task}" + (f", {data.num_classes} classes" if data.num_classes else "")
+    )
+    if workflow.problems():
+        warn(args.parser.prog, f"the project cannot train yet: {workflow.problems()[0].message}")
+    return EXIT_OK
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in args.param or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            args.parser.error(f"--param wants KEY=VALUE, got {item!r}")
+        try:
+            params[key] = json.loads(text)
+        except json.JSONDecodeError:
+            params[key] = text  # a plain string: a path, a column name
+    return params
+
+
+def _choice_text(choice: DatasetChoice | None) -> str:
+    if choice is None:
+        return "no dataset yet"
+    settings = ", ".join(f"{k}={v}" for k, v in choice.params.items())
+    return (
+        f"dataset {choice.name}" + (f" ({settings})" if settings else "") + f"; validation "
+        f"{choice.val_fraction:g}, test {choice.test_fraction:g}, seed {choice.seed}"
+    )

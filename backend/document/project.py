@@ -8,9 +8,11 @@ project file is ever executed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +22,14 @@ from typing import Any
 
 from backend.data import DATASETS, Dataset, DatasetError, load_dataset
 from backend.document.graph import GraphError, LayerGraph
+from backend.document.json_text import (
+    JsonShapeError,
+    check_depth,
+    dumps,
+    finite,
+    non_finite_path,
+    parse,
+)
 from backend.document.layer_table import UnknownLayerError
 from backend.document.runs import RunRecord, graph_fingerprint, runs_from_data
 from backend.document.training_config import TrainingConfig
@@ -38,6 +48,19 @@ NO_DATASET = "the project has no dataset yet: choose one (the Data tab, or `main
 
 class ProjectError(ValueError):
     """A project file that cannot be read, with the file and the reason."""
+
+
+class ReadOnlyFileError(PermissionError):
+    """A file whose owner may not write it: a save leaves it as it is and says so."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(errno.EACCES, "read-only", str(path))
+
+    def __str__(self) -> str:
+        return (
+            f"{self.filename}: the file is read-only, so it was left as it is; make it writable "
+            "(chmod u+w) or save under another name"
+        )
 
 
 @dataclass
@@ -250,6 +273,16 @@ class CurrentWeights:
 def project_from_dict(data: Any, source: str = "project") -> Project:
     if not isinstance(data, dict):
         raise ProjectError(f"{source}: a project must be a JSON object")
+    try:  # refused now, not when the save after a training fails and the run is lost
+        check_depth(data)
+    except JsonShapeError as exc:
+        raise ProjectError(f"{source}: {exc}") from None
+    where = non_finite_path(data, skip=("runs",))  # an older app wrote a failed run's NaN
+    if where is not None:
+        raise ProjectError(
+            f"{source}: {where} is NaN or infinite, which is not a number a setting can "
+            "have (nor JSON hold): write a number there"
+        )
     version = data.get("format_version")
     if not isinstance(version, int):
         raise ProjectError(f"{source}: no 'format_version': this is not a DeepCanvas project")
@@ -297,19 +330,25 @@ def load_project(path: str | Path) -> Project:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"{path}: cannot be read ({exc})") from exc
     try:
-        data = json.loads(text)
+        data = parse(text)
     except json.JSONDecodeError as exc:
         raise ProjectError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except JsonShapeError as exc:
+        raise ProjectError(f"{path}: {exc}") from None
     project = project_from_dict(data, str(path))
     project.path = path
     return project
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`.
+
+    A read-only `path` (its owner may not write it) is never replaced: the rename would
+    ignore the permission, so `ReadOnlyFileError` says so instead (also for root)."""
     path = Path(path)
+    check_writable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -322,6 +361,16 @@ def write_atomically(path: str | Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _remove_stale_temporaries(path)
+
+
+def check_writable(path: str | Path) -> None:
+    """ReadOnlyFileError when `path` exists and its owner has no write permission on it."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return  # no such file yet: the write will say if the folder refuses it
+    if not mode & stat.S_IWUSR:
+        raise ReadOnlyFileError(Path(path))
 
 
 def _file_mode(path: Path) -> int:
@@ -377,12 +426,14 @@ def save_project(project: Project, path: str | Path | None = None) -> Path:
         if project.path is not None and _same_file(project.path, target):
             _merge_recorded_runs(project, target)
         try:
-            text = json.dumps(project.to_dict(), indent=2, sort_keys=False) + "\n"
-        except (TypeError, ValueError) as exc:  # a parameter JSON cannot hold; file untouched
+            text = dumps(project.to_dict()) + "\n"
+        except (TypeError, ValueError, RecursionError) as exc:  # JSON cannot hold it; untouched
             raise ProjectError(f"{target}: cannot be saved ({exc})") from exc
         try:
             _carry_side_files(project, target)
             write_atomically(target, text.encode("utf-8"))
+        except ReadOnlyFileError as exc:
+            raise ProjectError(str(exc)) from None
         except OSError as exc:
             raise ProjectError(f"{target}: cannot be written ({exc})") from exc
     project.path = target
@@ -399,11 +450,17 @@ def record_run_in_file(path: str | Path, run: RunRecord) -> bool:
     path = Path(path)
     with project_file_lock(path):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            check_writable(path)
+            data = parse(path.read_text(encoding="utf-8"))
             runs = data.setdefault("runs", []) if isinstance(data, dict) else None
             if not isinstance(runs, list):
                 raise ValueError("it is not a project with a list of runs")
             fits = run.fingerprint == graph_fingerprint(data.get("graph", {}))
+        except ReadOnlyFileError:
+            raise ProjectError(
+                f"{path}: the file is read-only, so run {run.id} was not recorded in it (its "
+                f"weights are kept in {run.checkpoint}); make it writable (chmod u+w)"
+            ) from None
         except (OSError, ValueError, GraphError, UnknownLayerError) as exc:
             raise ProjectError(
                 f"{path}: run {run.id} was not recorded, the file cannot be read now ({exc}); "
@@ -416,9 +473,10 @@ def record_run_in_file(path: str | Path, run: RunRecord) -> bool:
             previous = data.get("current_weights")
             kept = previous.get("initial_fingerprint") if isinstance(previous, dict) else None
             data["current_weights"] = {"run": run.id, "initial_fingerprint": kept}
+        data["runs"] = finite(runs)  # an older app's NaN in a failed run becomes null
         try:
-            write_atomically(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-        except OSError as exc:
+            write_atomically(path, (dumps(data) + "\n").encode("utf-8"))
+        except (OSError, ValueError) as exc:
             raise ProjectError(f"{path}: run {run.id} was not recorded ({exc})") from exc
     return current
 
@@ -454,7 +512,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def _merge_recorded_runs(project: Project, path: Path) -> None:
     """Add the runs that another process recorded in `path` and this session never saw."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse(path.read_text(encoding="utf-8"))
         raw_runs = data.get("runs", []) if isinstance(data, dict) else []
     except (OSError, ValueError):
         return  # nothing readable to keep

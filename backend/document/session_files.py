@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.document.json_text import JsonShapeError, finite, parse
 from backend.document.project import Project, ProjectError, project_from_dict, write_atomically
 from backend.paths import data_dir
 
@@ -52,7 +54,7 @@ def write_autosave(project: Project, session: str) -> Path:
         "saved_at": time.time(),
     }
     target = autosave_file(project, session)
-    write_atomically(target, json.dumps(doc, indent=1).encode("utf-8"))
+    write_atomically(target, json.dumps(finite(doc), indent=1).encode("utf-8"))  # strict JSON
     return target
 
 
@@ -61,29 +63,37 @@ def discard_autosave(project: Project, session: str) -> None:
 
 
 def pending_autosaves() -> list[Autosave]:
-    """Autosaves left by a session that did not end normally, newest first."""
-    found = []
-    for path in _autosave_dir().glob("*.autosave.json"):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            meta = doc.get("autosave", {})
-            found.append(
-                Autosave(
-                    path,
-                    str(doc.get("name", "Untitled")),
-                    meta.get("source"),
-                    float(meta.get("saved_at", path.stat().st_mtime)),
-                )
-            )
-        except (OSError, ValueError, AttributeError, TypeError):
-            continue  # unreadable autosaves are not offered (and never crash start-up)
+    """Autosaves left by a session that did not end normally, newest first. This is on the
+    app's start path: a file it cannot read (damaged, hostile, of another version) is not
+    offered, and never stops the app from starting."""
+    try:
+        paths = list(_autosave_dir().glob("*.autosave.json"))
+    except OSError:  # the folder cannot be made or listed (a file in its place...)
+        return []
+    found = [a for a in map(_read_autosave, paths) if a is not None]
     return sorted(found, key=lambda a: a.saved_at, reverse=True)
+
+
+def _read_autosave(path: Path) -> Autosave | None:
+    try:
+        doc = parse(path.read_text(encoding="utf-8"))
+        meta = doc.get("autosave", {})
+        source = meta.get("source")
+        saved_at = float(meta.get("saved_at", path.stat().st_mtime))
+        name = doc.get("name", "Untitled")
+    except (OSError, ValueError, AttributeError, TypeError, RecursionError):
+        return None
+    if not isinstance(name, str) or not (source is None or isinstance(source, str)):
+        return None
+    if not math.isfinite(saved_at):
+        return None
+    return Autosave(path, name, source, saved_at)
 
 
 def recover(autosave: Autosave) -> Project:
     """The autosaved project, pointing at its original file (so Save writes there)."""
     try:
-        doc: Any = json.loads(autosave.path.read_text(encoding="utf-8"))
+        doc: Any = parse(autosave.path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ProjectError(f"{autosave.path}: cannot be read ({exc})") from exc
     project = project_from_dict(doc, str(autosave.path))
@@ -97,14 +107,22 @@ def _recent_file() -> Path:
 
 
 def recent_projects() -> list[Path]:
-    """Recently opened or saved projects that still exist, newest first."""
+    """Recently opened or saved projects that still exist, newest first; [] when the list
+    cannot be read (it is on the app's start path: never an error)."""
     try:
-        entries = json.loads(_recent_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        entries = parse(_recent_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError, JsonShapeError):
         return []
     if not isinstance(entries, list):
         return []
-    return [Path(e) for e in entries if isinstance(e, str) and Path(e).exists()]
+    return [Path(e) for e in entries if isinstance(e, str) and _exists(e)]
+
+
+def _exists(path: str) -> bool:
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):  # a name with a NUL byte, too long...
+        return False
 
 
 def remember(path: str | Path) -> None:

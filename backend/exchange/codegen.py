@@ -45,9 +45,18 @@ class CodegenError(ValueError):
 
 def write_script(project: Project, path: str | Path, weights: Any = STARTING) -> Path:
     """Write the project's script atomically; returns the path. `weights`: the `.weights.npz`
-    the script's model loads (default: the settings' starting weights; None: none)."""
-    path = Path(path)
-    write_atomically(path, generate_script(project, weights).encode("utf-8"))
+    the script's model loads (default: the settings' starting weights; None: none).
+
+    ExportError (`backend.exchange.export_targets`) for a target that is not a `.py` file or
+    must not be replaced (the project itself, a folder, a read-only file)."""
+    from backend.exchange.export_formats import SCRIPT, check_target
+
+    path = check_target(SCRIPT.name, path, keep=(project.path,))
+    text = generate_script(project, weights)
+    try:
+        write_atomically(path, text.encode("utf-8"))
+    except OSError as exc:  # never name the temporary file the user did not choose
+        raise CodegenError(f"cannot be written ({exc.strerror or exc})") from exc
     return path
 
 

@@ -23,15 +23,15 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from backend.exchange.export_targets import ExportError, check_replaceable
 from backend.exchange.export_verify import RUNTIMES, model_inputs, reference_outputs
-from backend.exchange.keras_file import ModelFileError
 from backend.keras_bridge.weights import leaf_layers
 from backend.keras_env import import_tensorflow
 
@@ -44,10 +44,6 @@ QUANTIZATIONS: dict[str, str] = {
 
 FLOAT_TOLERANCE = 1e-4
 """Allowed max absolute difference of an unquantized export, relative to the outputs' scale."""
-
-
-class ExportError(ModelFileError):
-    """An export that cannot be written, converted or verified; names the file."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +78,8 @@ FORMATS: dict[str, ExportFormat] = {
         ),
     )
 }
+SCRIPT = ExportFormat("python", "Python script", ".py")
+"""`export --format python`: the script of `backend.exchange.codegen`, checked like the rest."""
 
 
 @dataclass(frozen=True)
@@ -138,11 +136,16 @@ def missing_requirement(fmt: str) -> str | None:
     return f"{spec.label} export needs {', '.join(missing)}: {spec.install}"
 
 
-def check_target(fmt: str, path: str | Path, quantize: str = "none") -> Path:
-    """The target path, or an `ExportError` for an unknown format, suffix or quantization."""
-    if fmt not in FORMATS:
+def check_target(
+    fmt: str, path: str | Path, quantize: str = "none", keep: Iterable[str | Path | None] = ()
+) -> Path:
+    """The target path, or an `ExportError` for an unknown format, suffix or quantization, or
+    a target the export must not replace (`backend.exchange.export_targets`): `keep` names
+    files that must survive, such as the project the model comes from. `fmt` may be
+    "python" (the script)."""
+    if fmt not in FORMATS and fmt != SCRIPT.name:
         raise ExportError(f"unknown export format {fmt!r}; supported: {', '.join(FORMATS)}")
-    spec = FORMATS[fmt]
+    spec = FORMATS.get(fmt, SCRIPT)
     path = Path(path)
     if spec.suffix and path.suffix != spec.suffix:
         raise ExportError(f"{path}: a {spec.label} file must end in {spec.suffix}")
@@ -150,6 +153,7 @@ def check_target(fmt: str, path: str | Path, quantize: str = "none") -> Path:
         raise ExportError(f"unknown quantization {quantize!r}; choose {', '.join(QUANTIZATIONS)}")
     if quantize != "none" and not spec.quantizable:
         raise ExportError(f"{path}: {spec.label} exports are not quantized; use --quantize none")
+    check_replaceable(path, spec.directory, spec.label, keep)
     return path
 
 
@@ -310,11 +314,10 @@ def _temporary_target(path: Path, directory: bool) -> Iterator[Path]:
 def _move_into_place(tmp: Path, path: Path) -> None:
     """Rename `tmp` over `path`. A folder cannot replace a non-empty one in one step, so an
     existing folder is first renamed aside and removed only once the new one is in place."""
+    check_replaceable(path, tmp.is_dir(), "model")  # again: it may have changed meanwhile
     if not (tmp.is_dir() and path.exists()):
         os.replace(tmp, path)
         return
-    if not path.is_dir():
-        raise ExportError(f"{path}: exists and is not a folder; choose another name")
     aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
     os.replace(path, aside / path.name)
     try:

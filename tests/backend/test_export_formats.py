@@ -103,11 +103,15 @@ def test_a_model_with_two_named_inputs_and_two_outputs(keras: Any, tmp_path: Pat
 
 
 def test_an_existing_savedmodel_folder_is_replaced_whole(digits_model: Any, tmp_path: Path) -> None:
+    """An older SavedModel is replaced whole (its stale variables go); any other folder is
+    refused (tests/faults/test_export_targets.py)."""
     folder = tmp_path / "served"
-    folder.mkdir()
-    (folder / "stale.txt").write_text("old")
+    (folder / "variables").mkdir(parents=True)
+    (folder / "variables" / "stale.index").write_text("old")
+    (folder / "saved_model.pb").write_text("old")
     export_model(digits_model, folder, "savedmodel")
-    assert (folder / "saved_model.pb").is_file() and not (folder / "stale.txt").exists()
+    assert (folder / "saved_model.pb").read_bytes() != b"old"
+    assert not (folder / "variables" / "stale.index").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["served"]
 
 

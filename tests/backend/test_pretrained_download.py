@@ -27,7 +27,7 @@ PAYLOAD = bytes(range(256)) * (4 * CHUNK // 256 + 100)  # a bit over four chunks
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(PAYLOAD)))
         self.end_headers()

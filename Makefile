@@ -39,6 +39,7 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) main.py --screenshot resources/screenshots/editor.png
 	QT_QPA_PLATFORM=offscreen $(PY) main.py --train-and-exit --screenshot resources/screenshots/training.png
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.window.render_screenshots --out resources/screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

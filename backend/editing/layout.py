@@ -134,6 +134,9 @@ class _Layered:
     up: list[list[int]]
     down: list[list[int]]
     layers: list[list[int]]
+    port: dict[tuple[int, int], float]
+    """Where a link meets a port, as a fraction of a node's width from its middle (-0.5..0.5):
+    at its target for (u, w) when w is a node, so edges into input 0 are ordered left."""
 
 
 def _ranks(n: int, preds: list[list[int]], succs: list[list[int]]) -> list[int]:
@@ -158,9 +161,10 @@ def _ranks(n: int, preds: list[list[int]], succs: list[list[int]]) -> list[int]:
     return rank
 
 
-def _layered(n: int, pairs: list[tuple[int, int]]) -> _Layered:
+def _layered(n: int, pairs: list[tuple[int, int]], ports: dict[tuple[int, int], float]) -> _Layered:
     preds: list[list[int]] = [[] for _ in range(n)]
     succs: list[list[int]] = [[] for _ in range(n)]
+    port: dict[tuple[int, int], float] = {}
     for a, b in pairs:
         succs[a].append(b)
         preds[b].append(a)
@@ -177,7 +181,8 @@ def _layered(n: int, pairs: list[tuple[int, int]]) -> _Layered:
             prev = len(rank) - 1
         down[prev].append(b)
         up[b].append(prev)
-    return _Layered(n, rank, up, down, _initial_order(n, rank, down, preds))
+        port[(prev, b)] = ports.get((a, b), 0.0)
+    return _Layered(n, rank, up, down, _initial_order(n, rank, down, preds), port)
 
 
 def _initial_order(
@@ -199,11 +204,21 @@ def _initial_order(
 
 
 # ----------------------------------------------------------------- crossing reduction
-def _crossings(upper: list[int], lower: list[int], down: list[list[int]]) -> int:
-    """Crossings between two adjacent layers: inversions of the edges' lower ends."""
+def _crossings(
+    upper: list[int], lower: list[int], down: list[list[int]], port: dict[tuple[int, int], float]
+) -> int:
+    """Crossings between two adjacent layers: inversions of the edges' lower ends (the port
+    each edge enters, left to right)."""
     pos = {v: i for i, v in enumerate(lower)}
-    ends = [pos[w] for v in upper for w in sorted(down[v], key=pos.__getitem__) if w in pos]
-    tree = [0] * (len(lower) + 1)
+    at = [
+        pos[w] + port.get((v, w), 0.0)
+        for v in upper
+        for w in sorted(down[v], key=lambda w: pos[w] + port.get((v, w), 0.0))
+        if w in pos
+    ]
+    rank = {value: i for i, value in enumerate(sorted(set(at)))}
+    ends = [rank[value] for value in at]
+    tree = [0] * (len(rank) + 1)
     count = 0
     for seen, p in enumerate(ends):
         i, smaller_or_equal = p + 1, 0
@@ -212,14 +227,16 @@ def _crossings(upper: list[int], lower: list[int], down: list[list[int]]) -> int
             i -= i & -i
         count += seen - smaller_or_equal
         i = p + 1
-        while i <= len(lower):
+        while i <= len(rank):
             tree[i] += 1
             i += i & -i
     return count
 
 
 def _total_crossings(g: _Layered) -> int:
-    return sum(_crossings(g.layers[i], g.layers[i + 1], g.down) for i in range(len(g.layers) - 1))
+    return sum(
+        _crossings(g.layers[i], g.layers[i + 1], g.down, g.port) for i in range(len(g.layers) - 1)
+    )
 
 
 def _reduce_crossings(g: _Layered) -> None:
@@ -236,7 +253,10 @@ def _reduce_crossings(g: _Layered) -> None:
             row = g.layers[level]
             key: dict[int, float] = {}
             for i, v in enumerate(row):
-                linked = [pos[w] for w in (g.up[v] if forward else g.down[v]) if w in pos]
+                if forward:
+                    linked: list[float] = [pos[u] for u in g.up[v] if u in pos]
+                else:
+                    linked = [pos[w] + g.port.get((v, w), 0.0) for w in g.down[v] if w in pos]
                 key[v] = sum(linked) / len(linked) if linked else i * len(ref) / max(len(row), 1)
             row.sort(key=key.__getitem__)
         count = _total_crossings(g)
@@ -401,17 +421,18 @@ def layered_layout(
     if not ids:
         return {}
     index = {nid: i for i, nid in enumerate(ids)}
-    pairs = list(
-        dict.fromkeys(
-            (index[e.src], index[e.dst]) for e in graph.edges if e.src in index and e.dst in index
-        )
-    )
+    inner = [e for e in graph.edges if e.src in index and e.dst in index]
+    pairs = list(dict.fromkeys((index[e.src], index[e.dst]) for e in inner))
+    ports: dict[tuple[int, int], float] = {}
+    for e in inner:
+        inputs = port_counts(graph, e.dst)[0]
+        ports.setdefault((index[e.src], index[e.dst]), (e.dst_port + 1) / (inputs + 1) - 0.5)
     sizes = sizes or {}
     size = [sizes.get(nid) or node_size(*port_counts(graph, nid), direction) for nid in ids]
     # Lay out top to bottom; left to right is the same with the axes swapped.
     across = [s[0] if direction == TOP_TO_BOTTOM else s[1] for s in size]
     along = [s[1] if direction == TOP_TO_BOTTOM else s[0] for s in size]
-    g = _layered(len(ids), pairs)
+    g = _layered(len(ids), pairs, ports)
     _reduce_crossings(g)
     widths = across + [0.0] * (len(g.rank) - len(ids))
     x = _coordinates(g, widths)

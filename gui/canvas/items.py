@@ -58,7 +58,7 @@ name, the name drawn at a size the eye can still read; below it, a coloured box.
 READABLE_ZOOM = 0.6
 """The least zoom at which every layer's name still reads (about 9 px on screen): opening or
 fitting a graph never goes below it."""
-NAME_PIXELS = 10.0
+NAME_PIXELS = 9.0
 """The least height on screen of a node's name when zoomed out."""
 LABEL_WIDTH = 120.0
 _LABEL_FONT = QFont()
@@ -295,14 +295,17 @@ class NodeItem(QGraphicsItem):
         text_w = w - 24 - (0.0 if bottom_labels else self._paint_output_labels(painter))
         painter.setFont(normal)
         painter.setPen(theme.text_color())
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), 0, self.node.name)
-        if self.param_count:
-            painter.setPen(theme.muted_text())
-            right = Qt.AlignmentFlag.AlignRight
-            count = f"{format_count(self.param_count)} params"
-            painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), right, count)
+        name = _elided(normal, self.node.name, text_w)
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), 0, name)
         painter.setPen(theme.muted_text())
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), 0, key_params_text(self.node))
+        params_w = text_w
+        if self.param_count:  # on the parameters' line, so a long name keeps its room
+            count = f"{format_count(self.param_count)} params"
+            right = Qt.AlignmentFlag.AlignRight
+            painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), right, count)
+            params_w -= QFontMetrics(normal).horizontalAdvance(count) + 8
+        params = _elided(normal, key_params_text(self.node), params_w)
+        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, params_w, 16), 0, params)
         bottom = h - 20 - (OUTPUT_LABEL_HEIGHT if bottom_labels else 0.0)
         if self.has_error:
             painter.setPen(theme.ERROR_COLOR)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from backend.cli import export_command as cli_export
 from backend.cli import import_command as cli_import
+from backend.cli import pretrained_command as cli_pretrained
 from backend.cli import project_commands as cli_project
 from backend.cli import train_command as cli_train
 from backend.cli.output import error
@@ -30,6 +31,7 @@ from backend.workflow.session import WorkflowError
 COMMANDS: dict[str, str] = {
     "new": "write a new project: empty, or from a template of the gallery (--example)",
     "examples": "list the template gallery (the Start tab's templates)",
+    "pretrained": cli_pretrained.HELP,
     "data": "show the project's dataset, or choose one",
     "validate": "infer every layer's output shape and report the graph's errors",
     "summary": "list the layers with their output shapes and the model's parameter count",
@@ -89,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--example", metavar="NAME", help="a template (see `examples`)")
     new.add_argument("--name", help="the project's name (default: the template's or file's)")
     new.add_argument("--force", action="store_true", help="replace an existing file")
+    cli_pretrained.add_arguments(new)
     new.set_defaults(project=None)
+    pretrained = add("pretrained", cli_pretrained.run_list, project=False)
+    pretrained.add_argument("--json", action="store_true", help="one JSON object per backbone")
+    pretrained.set_defaults(project=None, output=None)
     examples = add("examples", cli_project.run_examples, project=False)
     examples.add_argument("--json", action="store_true", help="one JSON object per template")
     examples.set_defaults(project=None, output=None)

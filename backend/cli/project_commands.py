@@ -160,6 +160,10 @@ def run_new(args: argparse.Namespace) -> int:
         args.parser.error(f"a project file must end in {FILE_SUFFIX}, got {str(target)!r}")
     if target.exists() and not args.force:
         args.parser.error(f"{target} exists: choose another name, or --force to replace it")
+    if getattr(args, "pretrained", None):
+        from backend.cli.pretrained_command import run_new_pretrained
+
+        return run_new_pretrained(args)
     if args.example:
         workflow = Workflow.from_template(args.example)
     else:

@@ -211,3 +211,25 @@ def test_a_pretrained_project_builds_opens_trains_and_exports_without_the_networ
     lite = workflow.export("tflite", tmp_path / "photos.tflite")
     assert lite.report.matches and lite.report.size_bytes > 1_000_000  # the backbone is in it
     assert attempts == []
+
+
+def test_cli_new_pretrained_on_an_image_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backend.cli.main import main
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    target = tmp_path / "mine.dcproj.json"
+    common = ["new", "-o", str(target), "--pretrained", "mobilenetv3small"]
+    shape = ["--input-shape", "32,32,3", "--data", str(SAMPLE_PHOTOS)]
+
+    assert main([*common, *shape, "--weights", "imagenet"]) == 1
+    assert "not on this computer" in capsys.readouterr().err and not target.exists()
+
+    assert main([*common, *shape]) == 0
+    assert "the backbone is untrained" in capsys.readouterr().out
+    project = load_project(target)
+    assert project.dataset is not None and project.dataset.params["rescale"] is False
+    assert project.graph.node_by_name("classes").params["units"] == len(PHOTO_CLASSES)
+    assert main([*common, "--input-shape", "16,16,3", "--force"]) == 1
+    assert "at least 32x32" in capsys.readouterr().err

@@ -1,0 +1,166 @@
+"""`new --pretrained NAME` and `pretrained`: transfer-learning projects from the terminal.
+
+    main.py pretrained                           the backbones, their size, whether cached
+    main.py new -o P.dcproj.json --pretrained MobileNetV2 [--weights imagenet|FILE]
+            [--download] [--classes N | --data FOLDER] [--input-shape H,W,C]
+
+`--weights imagenet` reads Keras' published file from the Keras cache; it is downloaded only
+with `--download` (progress on stderr, Ctrl+C cancels and keeps nothing). Without `--weights`
+the backbone is untrained, and the command says so. `--data FOLDER` uses an image folder (one
+sub-folder per class) at raw 0-255 pixels, sized to the input, and counts its classes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from backend.cli.output import print_json, say, table
+from backend.document.project import DatasetChoice
+from backend.exchange.pretrained import PretrainedError
+from backend.exchange.pretrained_catalog import (
+    BACKBONES,
+    Backbone,
+    UnknownBackboneError,
+    backbone,
+)
+from backend.exchange.pretrained_project import IMAGENET, new_pretrained_project
+from backend.exchange.pretrained_weights import (
+    DownloadCancelled,
+    WeightsDownloadError,
+    cached_weights,
+    download_weights,
+    format_size,
+)
+from backend.workflow.session import Workflow
+
+EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
+HELP = "list the pretrained backbones (keras.applications), their download size, if cached"
+
+
+def add_arguments(new: argparse.ArgumentParser) -> None:
+    """The `new` command's pretrained options."""
+    new.add_argument("--pretrained", metavar="NAME", help="start from a backbone (`pretrained`)")
+    new.add_argument(
+        "--weights", metavar="imagenet|FILE", help="its weights: ImageNet's, or a weights file"
+    )
+    new.add_argument(
+        "--download", action="store_true", help="download the ImageNet weights if not cached"
+    )
+    new.add_argument("--classes", type=int, help="classes of the new head (default: 2)")
+    new.add_argument("--data", metavar="FOLDER", help="an image folder, one sub-folder per class")
+    new.add_argument("--input-shape", metavar="H,W,C", help="image size (default 224,224,3)")
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = []
+    for entry in BACKBONES.values():
+        cached = cached_weights(entry, entry.default_size) is not None
+        if args.json:
+            print_json(
+                {
+                    "name": entry.name,
+                    "params": entry.params,
+                    "download_bytes": entry.download_bytes,
+                    "min_size": entry.min_size,
+                    "cached": cached,
+                    "file": entry.weights_file,
+                }
+            )
+        rows.append(
+            (
+                entry.name,
+                f"{entry.params / 1e6:.1f} M",
+                format_size(entry.download_bytes),
+                "yes" if cached else "no",
+            )
+        )
+    if not args.json:
+        table(("name", "parameters", "download", "cached"), rows)
+        say("start one: main.py new -o P.dcproj.json --pretrained NAME --weights imagenet")
+    return EXIT_OK
+
+
+def run_new_pretrained(args: argparse.Namespace) -> int:
+    target = Path(args.output)
+    try:
+        entry = backbone(args.pretrained)
+    except UnknownBackboneError as exc:
+        args.parser.error(str(exc))
+    shape = _input_shape(args)
+    dataset, classes = _data(args, shape)
+    if args.weights == IMAGENET and args.download and cached_weights(entry, shape[0]) is None:
+        status = _download(entry, shape[0])
+        if status != EXIT_OK:
+            return status
+    try:
+        project = new_pretrained_project(entry.name, classes, shape, args.weights, target, dataset)
+    except PretrainedError as exc:
+        print(f"{args.parser.prog}: error: {target}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.name:
+        project.name = args.name
+    Workflow(project).save(target)
+    record = project.graph.node_by_name(entry.node_name).params["pretrained"]["weights"]
+    weights = {
+        "imagenet": f"ImageNet ({record.get('check')})",
+        "file": f"{record.get('path')} ({record.get('check')})",
+        "none": "none: the backbone is untrained",
+    }[record["kind"]]
+    say(f"wrote {target}: {entry.name}, frozen, a new {classes}-class head; weights: {weights}")
+    if dataset is None:
+        say(
+            f"next: main.py data {target} image_folder --param path=FOLDER "
+            f"--param height={shape[0]} --param width={shape[1]} --param rescale=false"
+        )
+    else:
+        say(f"next: main.py train {target}")
+    return EXIT_OK
+
+
+def _input_shape(args: argparse.Namespace) -> tuple[int, int, int]:
+    if not args.input_shape:
+        return (224, 224, 3)
+    try:
+        values = tuple(int(v) for v in args.input_shape.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 1:
+        args.parser.error(f"--input-shape wants H,W,C such as 96,96,3, got {args.input_shape!r}")
+    return values  # type: ignore[return-value]
+
+
+def _data(
+    args: argparse.Namespace, shape: tuple[int, int, int]
+) -> tuple[DatasetChoice | None, int]:
+    if not args.data:
+        return None, args.classes or 2
+    folder = Path(args.data).resolve()
+    if not folder.is_dir():
+        args.parser.error(f"--data {args.data}: not a folder (one sub-folder per class)")
+    found = sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if args.classes and args.classes != found:
+        args.parser.error(f"--classes {args.classes}, but {folder} has {found} class folders")
+    params = {"path": str(folder), "height": shape[0], "width": shape[1], "rescale": False}
+    return DatasetChoice("image_folder", params), found
+
+
+def _download(entry: Backbone, size: int) -> int:
+    say(f"downloading {entry.weights_file_for(size)} (about {format_size(entry.download_bytes)})")
+
+    def progress(done: int, total: int | None) -> None:
+        shown = f"{done / total:6.1%}" if total else format_size(done)
+        print(f"\r  {shown}", end="", file=sys.stderr, flush=True)
+
+    try:
+        origin = download_weights(entry, size, progress)
+    except KeyboardInterrupt:
+        print("\ndownload cancelled: nothing was kept", file=sys.stderr)
+        return EXIT_STOPPED
+    except (DownloadCancelled, WeightsDownloadError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(file=sys.stderr)
+    say(f"saved {origin.path} ({origin.check})")
+    return EXIT_OK

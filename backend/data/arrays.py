@@ -18,6 +18,7 @@ from backend.data.base import (
     infer_task,
     split_arrays,
 )
+from backend.data.finite import NonFinite
 from backend.data.safe_arrays import load_npy, load_npz, npy_contents, npz_contents
 
 ARRAY_PARAMS = (
@@ -26,6 +27,14 @@ ARRAY_PARAMS = (
     ParamSpec("y", "Target array", "", "array", help="empty: y, y_train, labels or the second"),
     ParamSpec("y_path", "Targets .npy (for a .npy file)", "", "file"),
     ParamSpec("task", "Task", "auto", "choice", choices=("auto", CLASSIFICATION, REGRESSION)),
+    ParamSpec(
+        "missing",
+        "Samples with NaN or infinity",
+        "refuse",
+        "choice",
+        choices=("refuse", "drop"),
+        help="refuse: say where they are; drop: train without those samples",
+    ),
 )
 X_NAMES = ("x", "x_train", "X", "features", "data", "inputs")
 Y_NAMES = ("y", "y_train", "Y", "labels", "target", "targets")
@@ -65,23 +74,32 @@ def pick_names(params: dict[str, Any], names: list[str]) -> tuple[str, str]:
     return pick("x", X_NAMES, 0), pick("y", Y_NAMES, 1)
 
 
-def read_arrays(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
-    """(x, y, where) from the file(s) the settings name."""
+def read_arrays(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str, tuple[str, str]]:
+    """(x, y, where, (what x is, what y is)) from the file(s) the settings name."""
     path = _existing(params.get("path"), "a .npy or .npz file")
     if path.suffix.lower() == ".npz":
         x_name, y_name = pick_names(params, list(npz_contents(path)))
         arrays = load_npz(path, [x_name, y_name])
-        return arrays[x_name], arrays[y_name], f"{path} arrays {x_name!r}, {y_name!r}"
+        names = (f"{path} array {x_name!r}", f"{path} array {y_name!r}")
+        return arrays[x_name], arrays[y_name], f"{path} arrays {x_name!r}, {y_name!r}", names
     y_path = _existing(params.get("y_path"), "the .npy file of targets (y_path)")
-    return np.asarray(load_npy(path)), np.asarray(load_npy(y_path)), f"{path} and {y_path}"
+    x, y = np.asarray(load_npy(path)), np.asarray(load_npy(y_path))
+    return x, y, f"{path} and {y_path}", (str(path), str(y_path))
 
 
 def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:
-    x, y, where = read_arrays(params)
+    x, y, where, names = read_arrays(params)
+    for array, what in zip((x, y), names, strict=True):
+        if array.ndim == 0:
+            raise DatasetError(
+                f"{what} is a single value (shape ()), not one row per sample: save the "
+                "samples along the first axis"
+            )
     if len(x) != len(y):
         raise DatasetError(f"{where}: {len(x):,} samples of features but {len(y):,} targets")
     if x.dtype.kind not in "iufb":
         raise DatasetError(f"{where}: features must be numbers, got dtype {x.dtype}")
+    x, y, dropped = _finite_samples(x, y, names, params.get("missing") or "refuse")
     if len(x) < 2:
         raise DatasetError(f"{where}: needs at least two samples, got {len(x)}")
     x = x.astype("float32") if x.dtype.kind in "fb" else x
@@ -99,5 +117,28 @@ def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Data
         if y.dtype.kind not in "iufb":
             raise DatasetError(f"{where}: a regression target must be numbers, got {y.dtype}")
         y = y.astype("float32").reshape(len(y), -1)
-    note = f"task: {task}; arrays from {where}"
-    return split_arrays(name, x, y, task, split, class_names, notes=[note])
+    notes = [f"task: {task}; arrays from {where}"]
+    if dropped:
+        notes.append(f"{dropped:,} sample(s) with NaN or infinite values dropped, as asked")
+    return split_arrays(name, x, y, task, split, class_names, notes=notes)
+
+
+def _finite_samples(
+    x: np.ndarray, y: np.ndarray, names: tuple[str, str], missing: str
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(x, y, how many samples were dropped): NaN or infinity anywhere in a sample is refused,
+    naming the array, the count and the first place, unless `missing` is "drop"."""
+    if missing not in ("refuse", "drop"):
+        raise DatasetError(f"missing must be refuse or drop, got {missing!r}")
+    scans = [NonFinite.scan(a) for a in (x, y)]
+    bad = scans[0].rows | scans[1].rows
+    if not bad.any():
+        return x, y, 0
+    if missing == "drop":
+        keep = ~bad
+        return x[keep], y[keep], int(bad.sum())
+    what, found = next((n, f) for n, f in zip(names, scans, strict=True) if f.count)
+    raise DatasetError(
+        f"{what}: {found.describe(len(x))}: drop those samples (set 'Samples with NaN or "
+        "infinity' to drop, `missing: drop`), fill them in (impute), or fix the file"
+    )

@@ -41,6 +41,7 @@ FOLDER_PARAMS = (
     ParamSpec("val_path", "Validation folder (optional)", "", "folder"),
     ParamSpec("test_path", "Test folder (optional)", "", "folder"),
 )
+_SPLIT_NAMES = {"val": "validation", "test": "test"}
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 
 
@@ -61,21 +62,64 @@ def index_folder(folder: Path) -> tuple[list[str], np.ndarray, list[str]]:
             f"{folder} has no class sub-folders: put each class's images in a folder of its "
             f"own, e.g. {folder / 'cats'} and {folder / 'dogs'}"
         )
-    paths: list[str] = []
-    labels: list[int] = []
-    for label, name in enumerate(classes):
-        for root, dirs, files in os.walk(folder / name, followlinks=True):
-            dirs.sort()
-            for file in sorted(files):
-                if file.lower().endswith(IMAGE_SUFFIXES):
-                    paths.append(os.path.join(root, file))
-                    labels.append(label)
+    paths, labels = _class_images(folder, classes)
     if not paths:
         raise DatasetError(
             f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)}) in its sub-folders "
             f"{', '.join(classes)}"
         )
     return paths, np.asarray(labels, dtype=np.int64), classes
+
+
+def _class_images(folder: Path, classes: list[str]) -> tuple[list[str], list[int]]:
+    """Every image below each class folder, links followed (as Keras does) but never into a
+    folder already walked (a loop, or a link to the class itself, would repeat images or never
+    end), nor into another class's folder; an image reached from two classes is refused."""
+    own = _owned_folders(folder, classes)
+    seen: set[tuple[int, int]] = {_key(folder)}
+    owner: dict[str, int] = {}
+    paths: list[str] = []
+    labels: list[int] = []
+    for label, name in enumerate(classes):
+        for root, dirs, files in os.walk(folder / name, followlinks=True):
+            key = _key(Path(root))
+            if key in seen:
+                dirs[:] = []
+                continue
+            seen.add(key)
+            dirs[:] = sorted(d for d in dirs if own.get(_key(Path(root, d)), label) == label)
+            for file in sorted(files):
+                if not file.lower().endswith(IMAGE_SUFFIXES):
+                    continue
+                path = os.path.join(root, file)
+                real = os.path.realpath(path)
+                if owner.get(real, label) != label:
+                    raise DatasetError(
+                        f"{real} is an image of two classes, {classes[owner[real]]!r} and "
+                        f"{name!r} (through {path}): a sample has one class; remove the link"
+                    )
+                if real not in owner:
+                    owner[real] = label
+                    paths.append(path)
+                    labels.append(label)
+    return paths, labels
+
+
+def _owned_folders(folder: Path, classes: list[str]) -> dict[tuple[int, int], int]:
+    """(device, inode) of every real folder under each class folder, links not followed."""
+    own: dict[tuple[int, int], int] = {}
+    for label, name in enumerate(classes):
+        for root, _dirs, _files in os.walk(folder / name):
+            own.setdefault(_key(Path(root)), label)
+    return own
+
+
+def _key(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:  # a dangling link: never walked, so any key will do
+        return (-1, hash(str(path)))
+    return (info.st_dev, info.st_ino)
 
 
 def check_signatures(paths: list[str]) -> None:
@@ -203,9 +247,17 @@ def load_folder(name: str, params: dict[str, Any], split: SplitSettings) -> Data
     files = {
         s: ([paths[i] for i in idx], labels[idx]) for s, idx in zip(SPLITS, indices, strict=True)
     }
+    training = {os.path.realpath(p) for p in paths}
     for split_name, folder in extra.items():
         if folder:
             files[split_name] = _same_classes(Path(str(folder)), classes)
+            shared = sum(os.path.realpath(p) in training for p in files[split_name][0])
+            if shared:
+                raise DatasetError(
+                    f"{folder}: {shared:,} images of the {_SPLIT_NAMES[split_name]} folder are "
+                    f"also in the training folder {path}: the same image on both sides makes "
+                    "the scores meaningless; give it images of its own"
+                )
     every = [p for s in SPLITS for p in files[s][0]]
     note = f"{len(every):,} images in {len(classes)} classes, resized to {decoder.shape}"
     if len(every) > IN_MEMORY_IMAGES:

@@ -261,14 +261,16 @@ def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -
     labels = None
     class_keys: list[Any] = []
     names: list[str] = []
+    if not usable.any():  # before the classes: an empty table has "only one class" too
+        gaps = ", ".join(f"{name} {n:,}" for name, n in scan.missing.items() if n)
+        raise DatasetError(
+            f"{scan.path}: no rows left once rows with missing values (empty, NaN or "
+            f"infinite) are dropped (missing per column: {gaps}): choose 'fill' for missing "
+            "values, or leave those columns out of the features"
+        )
     if task == CLASSIFICATION:
         class_keys, names, labels = _classes(scan, usable)
     notes.extend(_missing_notes(scan, settings, usable))
-    if not usable.any():
-        raise DatasetError(
-            f"{scan.path}: no rows left once rows with missing values are dropped: "
-            "choose 'fill' for missing values"
-        )
     val = 0.0 if settings.val_path else split.val_fraction  # a separate file gives that split
     test = 0.0 if settings.test_path else split.test_fraction
     membership = np.full(len(usable), UNUSED, dtype=np.uint8)

@@ -1,0 +1,168 @@
+"""Data that would train to a silently wrong result, or hang: non-finite values in arrays and
+tables, arrays of the wrong rank, image folders whose links repeat or loop. Each is refused
+at load with the file, the array or column, how many and what to do; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backend.data import DatasetError, load_dataset
+from backend.data.images import index_folder
+from tests.faults.conftest import fingerprint, run_cli, write_project
+
+INPUT3 = (("Input", {"shape": [3]}), ("Dense", {"units": 2, "activation": "softmax"}))
+
+
+def arrays(folder: Path, x_bad: dict[tuple[int, int], float] | None = None) -> Path:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3)).astype("float32")
+    for (row, col), value in (x_bad or {}).items():
+        x[row, col] = value
+    path = folder / "data.npz"
+    np.savez(path, x=x, y=(np.arange(60) % 2))
+    return path
+
+
+def test_nan_features_in_an_npz_are_refused_naming_array_column_and_count(
+    tmp_path: Path,
+) -> None:
+    data = arrays(tmp_path, {(3, 1): np.nan, (7, 1): np.nan, (9, 2): np.inf})
+    project = write_project(tmp_path / "p.dcproj.json", INPUT3, "numpy", {"path": str(data)})
+    before, content = fingerprint(tmp_path), settings_of(project)
+    for command in ("evaluate", "train"):
+        result = run_cli(command, project)
+        assert result.code == 1, result.err
+        message = result.error
+        assert str(data) in message and "'x'" in message, message
+        assert "2 NaN" in message and "1 infinite" in message and "3 of 60 samples" in message
+        assert "column 1" in message and "drop" in message, message
+        if command == "evaluate":
+            assert fingerprint(tmp_path) == before
+    # train keeps the failed attempt in the run history, with the reason; nothing else changed
+    assert settings_of(project) == content
+    runs = json.loads(project.read_text())["runs"]
+    assert [r["status"] for r in runs] == ["failed"] and "'x'" in runs[0]["message"]
+    assert fingerprint(data) == {str(data): before[str(data)]}
+
+
+def settings_of(project: Path) -> dict[str, object]:
+    """The project file's content but its run history (what training may add)."""
+    data = json.loads(project.read_text())
+    return {k: v for k, v in data.items() if k not in ("runs", "current_weights")}
+
+
+def test_rows_with_non_finite_values_can_be_dropped_when_asked(tmp_path: Path) -> None:
+    data = arrays(tmp_path, {(3, 1): np.nan, (9, 2): -np.inf})
+    dataset = load_dataset("numpy", {"path": str(data), "missing": "drop"}, 0.0, 0.0)
+    assert dataset.train_size == 58
+    assert np.isfinite(dataset.x_train).all()
+    assert any("2 sample(s) with NaN or infinite values dropped" in n for n in dataset.notes)
+
+
+def test_nan_targets_are_refused_too(tmp_path: Path) -> None:
+    x = np.zeros((40, 3), dtype="float32")
+    y = np.linspace(0, 1, 40)
+    y[5] = np.nan
+    regression = tmp_path / "reg.npz"
+    np.savez(regression, x=x, y=y)
+    with pytest.raises(DatasetError, match=r"array 'y'.*1 NaN") as info:
+        load_dataset("numpy", {"path": str(regression)})
+    assert str(regression) in str(info.value)
+    labels = tmp_path / "labels.npz"
+    np.savez(labels, x=x, y=np.where(np.arange(40) == 5, np.nan, np.arange(40) % 2))
+    with pytest.raises(DatasetError, match=r"array 'y'.*1 NaN"):  # not a class called 'nan'
+        load_dataset("numpy", {"path": str(labels)})
+
+
+def test_an_npy_pair_with_infinity_names_the_file(tmp_path: Path) -> None:
+    x = np.ones((30, 4, 4), dtype="float32")
+    x[2, 1, 3] = np.inf
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.arange(30) % 3)
+    params = {"path": str(tmp_path / "x.npy"), "y_path": str(tmp_path / "y.npy")}
+    with pytest.raises(DatasetError) as info:
+        load_dataset("numpy", params)
+    message = str(info.value)
+    assert str(tmp_path / "x.npy") in message and "1 infinite" in message, message
+    assert "sample 2" in message and "(1, 3)" in message, message
+
+
+def test_a_single_number_instead_of_an_array_is_named(tmp_path: Path) -> None:
+    np.savez(tmp_path / "s.npz", x=np.float32(1), y=np.int64(2))
+    with pytest.raises(DatasetError, match=r"array 'x' is a single value") as info:
+        load_dataset("numpy", {"path": str(tmp_path / "s.npz")})
+    assert "unsized" not in str(info.value)
+
+
+def test_a_table_whose_every_row_has_a_gap_says_so_not_one_class(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n" + "".join(f"{i},inf,{i % 2}\n" for i in range(30)))
+    with pytest.raises(DatasetError) as info:
+        load_dataset("csv", {"path": str(table)})
+    message = str(info.value)
+    assert "only one class" not in message, message
+    assert "no rows left" in message and "b 30" in message and "fill" in message, message
+
+
+def image_folder(root: Path) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label in ("cats", "dogs"):
+        (root / label).mkdir(parents=True)
+        for i in range(5):
+            pixels = (rng.random((8, 8, 3)) * 255).astype("uint8")
+            Image.fromarray(pixels).save(root / label / f"{i}.png")
+    return root
+
+
+def test_a_class_folder_linking_to_itself_counts_its_images_once(tmp_path: Path) -> None:
+    root = image_folder(tmp_path / "images")
+    os.symlink(root / "cats", root / "cats" / "again")
+    paths, labels, classes = index_folder(root)
+    assert classes == ["cats", "dogs"]
+    assert len(paths) == 10 and np.bincount(labels).tolist() == [5, 5]
+    params = {"path": str(root), "height": 8, "width": 8}
+    dataset = load_dataset("image_folder", params, 0.2, 0.2)
+    assert dataset.train_size + dataset.size("val") + dataset.size("test") == 10
+
+
+def test_a_symlink_loop_ends_at_once(tmp_path: Path) -> None:
+    """Links to the folder above, twice per level: following them would never end."""
+    root = image_folder(tmp_path / "images")
+    os.symlink(root, root / "cats" / "up")
+    os.symlink(root / "dogs", root / "dogs" / "me")
+    os.symlink(root / "dogs", root / "dogs" / "me2")
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(_index(root)), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "indexing the folder does not end"
+    assert found == [10]
+
+
+def _index(root: Path) -> int:
+    return len(index_folder(root)[0])
+
+
+def test_an_image_reached_from_two_classes_is_refused(tmp_path: Path) -> None:
+    root = image_folder(tmp_path / "images")
+    os.symlink(root / "dogs" / "0.png", root / "cats" / "dog.png")
+    with pytest.raises(DatasetError) as info:
+        index_folder(root)
+    message = str(info.value)
+    assert "dogs/0.png" in message and "cats" in message and "dogs" in message, message
+
+
+def test_a_test_folder_that_is_the_training_folder_is_refused(tmp_path: Path) -> None:
+    root = image_folder(tmp_path / "images")
+    params = {"path": str(root), "test_path": str(root), "height": 8, "width": 8}
+    with pytest.raises(DatasetError, match=r"10 images of the test folder are also"):
+        load_dataset("image_folder", params)

@@ -10,11 +10,14 @@ from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayo
 
 from backend.concepts import docs_url
 from backend.document.layer_table import layers_by_category
+from backend.exchange.pretrained_catalog import BACKBONES
 from gui.canvas.view import LAYER_MIME
 from gui.runtime import theme
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 DESC_ROLE = Qt.ItemDataRole.UserRole + 2
+PRETRAINED_ROLE = Qt.ItemDataRole.UserRole + 3
+PRETRAINED = "Pretrained"
 
 
 class LayerTree(QTreeWidget):
@@ -34,10 +37,12 @@ class LayerTree(QTreeWidget):
 
 
 class Palette(QWidget):
-    """Emits `layer_activated(type)` on double-click or Enter (adds the layer to the canvas)."""
+    """Emits `layer_activated(type)` on double-click or Enter (adds the layer to the canvas);
+    a backbone of the "Pretrained" section emits `pretrained_activated(name)` instead."""
 
     layer_activated = Signal(str)
     layer_selected = Signal(str)
+    pretrained_activated = Signal(str)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -75,10 +80,28 @@ class Palette(QWidget):
                 )
                 self.items[info.type_name] = child
             parent.setExpanded(True)
+        self._add_pretrained()
         self.search.textChanged.connect(self.filter)
         self.tree.itemActivated.connect(self._on_activated)
         self.tree.currentItemChanged.connect(self._on_current)
         self.search.returnPressed.connect(self._activate_first_visible)
+
+    def _add_pretrained(self) -> None:
+        """keras.applications backbones: activating one opens the pretrained dialog."""
+        parent = QTreeWidgetItem(self.tree, [PRETRAINED])
+        parent.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        for entry in BACKBONES.values():
+            child = QTreeWidgetItem(parent, [entry.name])
+            child.setData(0, PRETRAINED_ROLE, entry.name)
+            text = f"pretrained on imagenet, {entry.params / 1e6:.1f} m parameters"
+            child.setData(0, DESC_ROLE, text)
+            child.setToolTip(
+                0,
+                f"<b>{entry.name}</b><br>A keras.applications network pretrained on ImageNet, "
+                f"without its classifier: {entry.params / 1e6:.1f} M parameters. Double-click "
+                "to start a transfer-learning project.",
+            )
+        parent.setExpanded(False)
 
     def filter(self, text: str) -> None:
         needle = text.strip().lower()
@@ -103,6 +126,9 @@ class Palette(QWidget):
             self.layer_selected.emit(layer_type)
 
     def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.data(0, PRETRAINED_ROLE):
+            self.pretrained_activated.emit(item.data(0, PRETRAINED_ROLE))
+            return
         layer_type = item.data(0, TYPE_ROLE)
         if layer_type:
             self.layer_activated.emit(layer_type)

@@ -11,7 +11,7 @@ import numpy as np
 
 from backend.data.base import Dataset, DatasetError
 
-VIEWS = ("autoencoder", "two_inputs")
+VIEWS = ("autoencoder", "two_inputs", "same_target:N")
 
 
 def apply_view(dataset: Dataset, view: Any) -> Dataset:
@@ -40,4 +40,21 @@ def apply_view(dataset: Dataset, view: Any) -> Dataset:
             x_val=split(dataset.x_val),
             x_test=split(dataset.x_test),
         )
+    if isinstance(view, str) and view.startswith("same_target:"):
+        return _same_target(dataset, view)
     raise DatasetError(f"unknown data view {view!r}; known: {', '.join(VIEWS)}")
+
+
+def _same_target(dataset: Dataset, view: str) -> Dataset:
+    """The same labels for each of N output heads: side-by-side networks that share only
+    their input, each trained on its own loss (a comparison in one run)."""
+    count = view.partition(":")[2]
+    if not count.isdigit() or not 1 <= int(count) <= 16:
+        raise DatasetError(f"view {view!r}: give the number of heads, 1 to 16 (same_target:3)")
+    heads = int(count)
+    return replace(
+        dataset,
+        y_train=[dataset.y_train] * heads,
+        y_val=[dataset.y_val] * heads,
+        y_test=[dataset.y_test] * heads,
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.data import DATASETS, load_dataset
+from backend.data import DATASETS, DatasetError, load_dataset
 from backend.data.builtin import blobs
 from backend.data.sequence_tasks import (
     TOKEN_A,
@@ -87,3 +87,12 @@ def test_two_clouds_need_a_line_that_misses_the_origin() -> None:
     assert abs(bias) > 0.3  # the best line does not pass through (0, 0)
     accuracy = np.mean(((x @ normal + bias) > 0) == y)
     assert 0.85 < accuracy < 0.99  # separable by a line, with a little overlap
+
+
+def test_side_by_side_networks_get_the_same_labels_for_each_head() -> None:
+    data = load_dataset("circles", {"view": "same_target:3"})
+    assert isinstance(data.y_train, list) and len(data.y_train) == 3
+    for y in data.y_train:
+        np.testing.assert_array_equal(y, data.y_train[0])
+    with pytest.raises(DatasetError, match="number of heads"):
+        load_dataset("circles", {"view": "same_target:many"})

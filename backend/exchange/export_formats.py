@@ -182,6 +182,7 @@ def export_model(
         raise ExportError(
             f"{path}: the model cannot run on check samples: {_first_line(exc)}"
         ) from exc
+    _check_finite(expected, path, f"the model itself, on {source}")
     spec = FORMATS[fmt]
     with _temporary_target(path, spec.directory) as tmp:
         try:
@@ -200,7 +201,7 @@ def export_model(
                 f"{path}: the written {spec.label} does not load or run in {runtime}: "
                 f"{_first_line(exc)}"
             ) from exc
-        diff = _max_abs_diff(expected, actual, path)
+        diff = verification_gap(expected, actual, path)
         tolerance = _tolerance(expected) if quantize == "none" else None
         if tolerance is not None and not diff <= tolerance:
             raise ExportError(
@@ -249,6 +250,8 @@ def _write_tflite(model: Any, tmp: Path, quantize: str) -> None:
 def _write_onnx(model: Any, tmp: Path, quantize: str) -> None:
     """tf2onnx logs the operations it cannot convert and writes a graph ONNX Runtime cannot
     load: those logs become the error, naming the operations and their layers."""
+    from backend.exchange import onnx_ops  # noqa: F401  (operations tf2onnx lacks: Erfc)
+
     errors = _LogRecords()
     logger = logging.getLogger("tf2onnx")
     logger.addHandler(errors)
@@ -343,11 +346,19 @@ def _size(path: Path) -> int:
 
 
 # ----------------------------------------------------------------- checks
-def _max_abs_diff(expected: list[np.ndarray], actual: list[np.ndarray], path: Path) -> float:
+def verification_gap(
+    expected: list[np.ndarray], actual: list[np.ndarray], path: Path | str = "the export"
+) -> float:
+    """The largest absolute difference between the model's outputs and the export's.
+
+    Non-finite values are never a match: NaN or infinity from the model means there is
+    nothing to compare against (its weights or inputs hold them), and from the export, where
+    the model gives a number, a broken export; both are an ExportError naming the output."""
     if len(expected) != len(actual):
         raise ExportError(
             f"{path}: verification failed: {len(actual)} outputs, the model has {len(expected)}"
         )
+    _check_finite(expected, path, "the model itself")
     worst = 0.0
     for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
         if e.shape != a.shape:
@@ -355,11 +366,27 @@ def _max_abs_diff(expected: list[np.ndarray], actual: list[np.ndarray], path: Pa
                 f"{path}: verification failed: output {i} has shape {a.shape}, "
                 f"the model's is {e.shape}"
             )
+        _check_finite([a], path, "the export", index=i)
         gap = np.abs(e.astype("float64") - a.astype("float64"))
-        gap[np.isnan(e) & np.isnan(a)] = 0.0  # NaN where the model gives NaN is a match
-        gap[np.isinf(e) & (e == a)] = 0.0
-        worst = max(worst, float(np.max(np.nan_to_num(gap, nan=np.inf), initial=0.0)))
+        worst = max(worst, float(np.max(gap, initial=0.0)))
     return worst
+
+
+def _check_finite(
+    outputs: list[np.ndarray], path: Path | str, whose: str, index: int | None = None
+) -> None:
+    for i, output in enumerate(outputs):
+        values = np.asarray(output)
+        if values.dtype.kind not in "fc":
+            continue
+        bad = int(np.count_nonzero(~np.isfinite(values)))
+        if bad:
+            which = index if index is not None else i
+            raise ExportError(
+                f"{path}: verification failed: output {which} of {whose} holds NaN or "
+                f"infinity in {bad:,} of {values.size:,} values, so nothing was written (NaN "
+                "weights come from a diverged training: train again with a lower learning rate)"
+            )
 
 
 def _tolerance(expected: list[np.ndarray]) -> float:

@@ -11,6 +11,7 @@ from benchmarks import (
     bench_data,
     bench_graph,
     bench_import,
+    bench_layout,
     bench_startup,
     bench_training,
     bench_ui,
@@ -24,6 +25,7 @@ def main() -> int:
         bench_graph,
         bench_canvas,
         bench_import,
+        bench_layout,
         bench_data,
         bench_ui,
     )

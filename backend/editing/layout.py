@@ -310,10 +310,16 @@ def _coordinates(g: _Layered, widths: list[float]) -> list[float]:
         desired, weights = [], []
         for v in row:
             linked = [w for side in sides for w in (g.up[v] if side == "up" else g.down[v])]
+            if v < g.real and any(w < g.real for w in linked):  # lanes do not pull nodes
+                linked = [w for w in linked if w < g.real]
             if linked:
                 xs = sorted(x[w] for w in linked)
                 mid = len(xs) // 2
-                desired.append(xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2)
+                want = xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+                if v >= g.real and all(w < g.real for w in linked):  # a lane leaving a node
+                    beside = max(widths[w] for w in linked) / 2 + LANE_GAP  # runs beside it
+                    want += beside if x[v] >= want else -beside
+                desired.append(want)
                 weights.append(weight(v, linked))
             else:
                 desired.append(x[v])

@@ -103,8 +103,8 @@ def _route(p: Point, q: Point, rows: list[_Row], tops: list[float]) -> list[Poin
     points = [p]
     if q[1] > p[1]:
         x = p[0]
-        first = bisect.bisect_right(tops, p[1])
-        between = [r for r in rows[first:] if r.top >= p[1] and r.bottom <= q[1]]
+        first, last = bisect.bisect_left(tops, p[1]), bisect.bisect_right(tops, q[1])
+        between = [r for r in rows[first:last] if r.bottom <= q[1]]
         span = q[1] - p[1]
         for row in between:
             mid = (row.top + row.bottom) / 2

@@ -106,9 +106,9 @@ def run_new_pretrained(args: argparse.Namespace) -> int:
     weights = {
         "imagenet": f"ImageNet ({record.get('check')})",
         "file": f"{record.get('path')} ({record.get('check')})",
-        "none": "none: the backbone is untrained",
+        "none": "none: the backbone is untrained and trains from scratch (not frozen)",
     }[record["kind"]]
-    say(f"wrote {target}: {entry.name}, frozen, a new {classes}-class head; weights: {weights}")
+    say(f"wrote {target}: {entry.name}, a new {classes}-class head; weights: {weights}")
     if dataset is None:
         say(
             f"next: main.py data {target} image_folder --param path=FOLDER "

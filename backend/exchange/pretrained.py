@@ -122,13 +122,10 @@ def backbone_block(
     graph = model_graph(model.get_config(), "Functional", entry.name)
     if origin.kind == "imagenet" and entry.family == "efficientnet":
         _add_stddev_rescaling(graph)
-    params: dict[str, Any] = {
-        "graph": graph.to_dict(),
-        "model": "functional",
-        "trainable": False,
-        "call_kwargs": {"training": False},
-        "pretrained": {"application": entry.name, "weights": origin.to_dict()},
-    }
+    params: dict[str, Any] = {"graph": graph.to_dict(), "model": "functional"}
+    if weights is not None:  # random weights frozen would teach the head nothing
+        params.update(trainable=False, call_kwargs={"training": False})
+    params["pretrained"] = {"application": entry.name, "weights": origin.to_dict()}
     arrays = block_arrays(params, entry.node_name, model) if weights is not None else {}
     return params, arrays
 
@@ -256,7 +253,7 @@ def pretrained_project(
     project.description = (
         f"{entry.name} pretrained on ImageNet, frozen, with a new {classes}-class head."
         if origin.kind == "imagenet"
-        else f"{entry.name} ({'untrained: no weights loaded' if origin.kind == 'none' else 'weights from ' + Path(origin.path).name}), frozen, with a new {classes}-class head."  # noqa: E501
+        else f"{entry.name} ({'untrained: no weights loaded, it trains from scratch' if origin.kind == 'none' else 'weights from ' + Path(origin.path).name + ', frozen'}), with a new {classes}-class head."  # noqa: E501
     )
     return project, arrays
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from backend.document.graph import LayerGraph
 from backend.document.layer_table import layer_info
-from backend.editing.commands import MoveNodes
+from backend.editing.commands import AddNode, Macro, MoveNodes
 
 Direction = Literal["TB", "LR"]
 TOP_TO_BOTTOM: Direction = "TB"
@@ -558,3 +558,41 @@ def free_spot(
             if free(x, y):
                 return (x, y)
     return want
+
+
+def expand_block(graph: LayerGraph, block_id: str) -> Macro:
+    """A block node (a group, or an imported nested model such as a keras.applications
+    backbone) replaced in place by its layers, laid out where it stood, with the layers after
+    it moved along the flow to make room: one undoable command (not yet done)."""
+    from backend.editing.blocks import ungroup  # blocks imports the shape inference
+    from backend.keras_bridge.shapes import block_graph
+
+    block = graph.node(block_id)
+    command = ungroup(graph, block_id)
+    direction = flow_direction(graph)
+    a = 1 if direction == TOP_TO_BOTTOM else 0
+    added = [c for c in command.commands if isinstance(c, AddNode)]
+    if not added:
+        return command
+    inner = block_graph(block.params, block.name)  # laid out afresh, whatever it held
+    laid = layered_layout(inner, direction=direction, origin=(0.0, 0.0))
+    by_name = {inner.nodes[nid].name: p for nid, p in laid.items()}
+    placed = [by_name[str(c.name)] for c in added if c.name in by_name]
+    if len(placed) == len(added):
+        x0, y0 = min(p[0] for p in placed), min(p[1] for p in placed)
+        for c in added:
+            p = by_name[str(c.name)]
+            c.position = (block.position[0] + p[0] - x0, block.position[1] + p[1] - y0)
+    spread = max(c.position[a] for c in added) - min(c.position[a] for c in added)
+    size = node_size(*port_counts(graph, block_id), direction)
+    extra = spread + NODE_HEIGHT - size[a] if a else spread + NODE_WIDTH - size[a]
+    moves: dict[str, tuple[Point, Point]] = {}
+    if extra > 0:
+        for nid, node in graph.nodes.items():
+            if nid != block_id and node.position[a] > block.position[a] + 1.0:
+                old = node.position
+                moves[nid] = (old, (old[0], old[1] + extra) if a else (old[0] + extra, old[1]))
+    steps: list[Any] = (
+        [MoveNodes(moves, "Make room"), *command.commands] if moves else [*command.commands]
+    )
+    return Macro(f"Expand '{block.name}' in place", steps)

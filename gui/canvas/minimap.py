@@ -45,6 +45,8 @@ class Minimap(QGraphicsView):
     def fit(self) -> None:
         """Show the whole graph; the overview only appears when the graph does not fit."""
         scene = self.scene()
+        if scene is None:  # the window is closing
+            return
         rect = scene.visible_rect() if hasattr(scene, "visible_rect") else scene.itemsBoundingRect()
         if rect.isEmpty():
             self.setVisible(False)

@@ -38,6 +38,7 @@ from backend.editing.layout import (
     layout_command,
     node_size,
 )
+from backend.editing.layout import expand_block as expand_block_command
 from backend.editing.routing import route_edges
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
@@ -574,6 +575,33 @@ class GraphScene(QGraphicsScene):
         super().mouseReleaseEvent(event)
         self._commit_moves()
 
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        """Double-click a block node (a group, an imported nested model) to expand it in
+        place: an edit of the model, undone in one step."""
+        item = next((i for i in self.items(event.scenePos()) if isinstance(i, NodeItem)), None)
+        if item is None or not item.info.is_block:
+            super().mouseDoubleClickEvent(event)
+            return
+        self.expand_block(item.node.id)
+        event.accept()
+
+    def expand_block(self, node_id: str) -> list[str]:
+        """Replace a block node by its layers where it stood (the rest makes room); a large
+        one's layers are shown folded by their names. Returns the new layers' ids."""
+        before = set(self.graph.nodes)
+        try:
+            self.undo.push(expand_block_command(self.graph, node_id))
+        except GraphError as exc:
+            self.status_message.emit(f"cannot expand: {exc}")
+            return []
+        new = [nid for nid in self.graph.nodes if nid not in before]
+        if len(new) >= AUTO_FOLD_NODES:
+            revealed = set(new)
+            self.folds = [f for f in find_folds(self.graph) if f.members <= revealed]
+            self.collapsed = {f.key for f in self.folds}
+        self.reroute()
+        return new
+
     def _finish_reconnect(self, edge: Edge, target: PortItem | None) -> None:
         """Move a picked-up edge end to `target`, or cut the edge when dropped elsewhere."""
         if target is not None and (target.node_id, target.index) == (edge.dst, edge.dst_port):
@@ -611,7 +639,10 @@ class GraphScene(QGraphicsScene):
         snap = theme.GRID / 2
         moves: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}
         for item in self.node_items.values():
-            shifted = item.pos() - self.display_pos(item.node.id) + QPointF(*item.node.position)
+            moved = item.pos() - self.display_pos(item.node.id)
+            if abs(moved.x()) < 0.5 and abs(moved.y()) < 0.5:
+                continue
+            shifted = moved + QPointF(*item.node.position)
             pos = (shifted.x(), shifted.y())
             if pos != item.node.position:
                 snapped = (round(pos[0] / snap) * snap, round(pos[1] / snap) * snap)

@@ -39,7 +39,10 @@ class CanvasView(QGraphicsView):
 
     def update_scene_rect(self) -> None:
         """Room to pan around the graph, however far it spreads."""
-        items = self.scene().itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000)
+        scene = self.scene()
+        if scene is None:  # the window is closing
+            return
+        items = scene.itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000)
         self.setSceneRect(items.united(QRectF(-3000, -3000, 6000, 6000)))
 
     @property

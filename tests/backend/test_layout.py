@@ -160,3 +160,31 @@ def test_a_new_layer_lands_beside_not_on_top() -> None:
     assert not overlapping({"a": taken[0], "b": taken[1], "new": (x, y, 190.0, 78.0)})
     assert abs(x - 10) + abs(y - 10) < 400, "near where it was dropped"
     assert free_spot(taken, (600.0, 0.0), (190.0, 78.0)) == (600.0, 0.0)
+
+
+def test_a_nested_model_block_expands_in_place_with_room_in_one_undo_step() -> None:
+    """A backbone brought in as one block node opens into its layers where it stood; the
+    head after it moves down; one undo puts the block back."""
+    from backend.document.layer_table import BLOCK_TYPE
+    from backend.editing.layout import expand_block
+    from tests.named_graphs import resnet_like
+
+    inner = resnet_like(stages=1, blocks=2)
+    g = LayerGraph()
+    image = g.add_node("Input", {"shape": [8, 8, 3]}, position=(0.0, 0.0), name="image")
+    block = g.add_node(BLOCK_TYPE, {"graph": inner.to_dict()}, (0.0, 130.0), "backbone")
+    head = g.add_node("GlobalAveragePooling2D", position=(0.0, 260.0), name="head")
+    g.connect(image.id, block.id)
+    g.connect(block.id, head.id)
+    stack = UndoStack(g)
+    before = g.to_dict()
+    stack.push(expand_block(g, block.id))
+    assert block.id not in g.nodes and len(g.nodes) == 2 + len(inner.nodes) - 1
+    pos = {n: node.position for n, node in g.nodes.items()}
+    assert not overlapping(boxes_of(g, pos))
+    inside = [n for n in g.nodes if n not in (image.id, head.id)]
+    assert min(pos[n][1] for n in inside) >= 130.0, "where the block stood"
+    assert pos[head.id][1] > max(pos[n][1] for n in inside), "the head made room"
+    assert stack.labels() == ["Expand 'backbone' in place"]
+    stack.undo()
+    assert g.to_dict() == before

@@ -32,6 +32,7 @@ import numpy as np
 
 from backend.exchange.export_targets import ExportError, check_replaceable
 from backend.exchange.export_verify import RUNTIMES, model_inputs, reference_outputs
+from backend.keras_bridge.model_inputs import as_declared
 from backend.keras_bridge.weights import leaf_layers
 from backend.keras_env import import_tensorflow
 
@@ -235,16 +236,35 @@ def _write_savedmodel(model: Any, tmp: Path, quantize: str) -> None:
 
 
 def _write_tflite(model: Any, tmp: Path, quantize: str) -> None:
+    """TFLite's builtin operations; a recurrent layer whose loop TFLite can only build with a
+    static shape ("TensorListReserve ... element_shape", a masked or bidirectional LSTM) is
+    converted again for a batch of one sample per call, the usual shape on a device."""
+    try:
+        data = _tflite_bytes(model, quantize, batch=None)
+    except Exception as exc:
+        if "TensorList" not in str(exc):
+            raise
+        data = _tflite_bytes(model, quantize, batch=1)
+    tmp.write_bytes(data)
+
+
+def _tflite_bytes(model: Any, quantize: str, batch: int | None) -> bytes:
     tf = import_tensorflow()
+    signature = None
+    if batch is not None:
+        specs = [
+            tf.TensorSpec([batch, *t.shape[1:]], t.dtype, name=str(t.name).split(":")[0])
+            for t in model.inputs
+        ]
+        signature = [as_declared(model, specs)]
     with tempfile.TemporaryDirectory(prefix="deepcanvas-savedmodel-") as folder:
-        model.export(folder, format="tf_saved_model", verbose=False)
+        model.export(folder, format="tf_saved_model", verbose=False, input_signature=signature)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
         if quantize in ("dynamic", "float16"):
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if quantize == "float16":
             converter.target_spec.supported_types = [tf.float16]
-        data = converter.convert()
-    tmp.write_bytes(data)
+        return bytes(converter.convert())
 
 
 def _write_onnx(model: Any, tmp: Path, quantize: str) -> None:

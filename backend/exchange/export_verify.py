@@ -167,7 +167,16 @@ def run_tflite(path: Path, model: Any, inputs: list[np.ndarray]) -> list[np.ndar
     interpreter = _tflite_interpreter(path)
     runner = interpreter.get_signature_runner("serving_default")
     names = list(interpreter.get_signature_list()["serving_default"]["inputs"])
-    return _by_output_index(runner(**_feeds(names, input_names(model), inputs)))
+    feeds = _feeds(names, input_names(model), inputs)
+    batches = {int(d["shape_signature"][0]) for d in runner.get_input_details().values()}
+    if batches != {1} or len(inputs[0]) == 1:
+        return _by_output_index(runner(**feeds))
+    # A model converted for one sample per call (see export_formats._write_tflite).
+    rows = [
+        _by_output_index(runner(**{k: v[i : i + 1] for k, v in feeds.items()}))
+        for i in range(len(inputs[0]))
+    ]
+    return [np.concatenate(parts) for parts in zip(*rows, strict=True)]
 
 
 def _tflite_interpreter(path: Path) -> Any:

@@ -176,7 +176,6 @@ class GraphScene(QGraphicsScene):
         connected = {e.dst_port for e in in_edges}
         for port in item.input_ports:
             port.set_connected(port.index in connected)
-        self.update_edges_of(node_id)
         self._reroute.start()
 
     def _refresh_outputs(self, node_id: str) -> None:
@@ -189,9 +188,8 @@ class GraphScene(QGraphicsScene):
         used = max((e.src_port for e in self.graph.out_edges(node_id)), default=0) + 1
         node = self.graph.nodes[node_id]
         if item.set_output_labels(output_labels(self.graph, node, max(count, used, 1))):
-            self.update_edges_of(node_id)
-            self._refresh_port_marks(node_id)
             self._reroute.start()
+            self._refresh_port_marks(node_id)
 
     def _refresh_port_marks(self, node_id: str) -> None:
         item = self.node_items[node_id]
@@ -207,11 +205,11 @@ class GraphScene(QGraphicsScene):
             item.refresh()
 
     def _on_node_moved(self, node_id: str) -> None:
+        self._reroute.start()
         item = self.node_items[node_id]
         target = self.display_pos(node_id)
         if item.pos() != target:
             item.setPos(target)
-        self._reroute.start()
 
     def _on_outputs_changed(self) -> None:
         explicit = {self.graph.split_output(o)[0] for o in self.graph.explicit_outputs}
@@ -246,7 +244,9 @@ class GraphScene(QGraphicsScene):
         item.setToolTip(tip)
 
     def update_edges_of(self, node_id: str) -> None:
-        if node_id not in self.graph.nodes:
+        """Direct curves for a node's edges while it is dragged (the routes come back once the
+        model has its new position; when a reroute is due anyway, it draws them)."""
+        if node_id not in self.graph.nodes or self._reroute.isActive():
             return
         for edge in [*self.graph.in_edges(node_id), *self.graph.out_edges(node_id)]:
             item = self.edge_items.get(edge)

@@ -414,14 +414,16 @@ def _straighten(g: _Layered, x: list[float], widths: list[float]) -> None:
 def layered_layout(
     graph: LayerGraph,
     node_ids: Iterable[str] | None = None,
-    direction: Direction = TOP_TO_BOTTOM,
+    direction: Direction | None = None,
     sizes: dict[str, Size] | None = None,
     origin: Point | None = None,
 ) -> dict[str, Point]:
-    """Top-left positions for `node_ids` (default: all), laid out among themselves.
+    """Top-left positions for `node_ids` (default: all), laid out among themselves, flowing
+    `direction` (by default the way the drawing already flows; top to bottom for a new one).
 
     The drawing's top-left corner lands at `origin`, by default where the laid-out nodes'
     corner was (so laying out a selection keeps it where it was, and the rest in place)."""
+    direction = direction or flow_direction(graph)
     wanted = set(graph.nodes if node_ids is None else node_ids)
     ids = [nid for nid in graph.nodes if nid in wanted]
     if not ids:
@@ -467,7 +469,7 @@ def layered_layout(
 def layout_command(
     graph: LayerGraph,
     node_ids: list[str] | None = None,
-    direction: Direction = TOP_TO_BOTTOM,
+    direction: Direction | None = None,
     sizes: dict[str, Size] | None = None,
 ) -> MoveNodes | None:
     """The undoable move that lays out the graph (or a selection); None if nothing moves."""

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from backend.editing.folding import Fold
+from backend.editing.layout import TOP_TO_BOTTOM, Direction
 from gui.canvas.items import NAME_PIXELS
 from gui.runtime import theme
 
@@ -21,9 +22,16 @@ class FoldItem(QGraphicsItem):
     """A box standing for the layers of a collapsed fold: its name, how many layers it holds,
     and the hint to double-click it open."""
 
-    def __init__(self, fold: Fold, size: tuple[float, float], on_open: Callable[[str], None]):
+    def __init__(
+        self,
+        fold: Fold,
+        size: tuple[float, float],
+        on_open: Callable[[str], None],
+        direction: Direction = TOP_TO_BOTTOM,
+    ) -> None:
         super().__init__()
         self.fold = fold
+        self.direction = direction
         self.size = size
         self.on_open = on_open
         self.setZValue(1)
@@ -37,10 +45,17 @@ class FoldItem(QGraphicsItem):
         return QRectF(-4, -4, self.size[0] + 14, self.size[1] + 14)
 
     def in_point(self) -> QPointF:
-        return self.pos() + QPointF(self.size[0] / 2, 0)
+        """Where edges into the fold's layers arrive: its top (or left) edge's middle."""
+        w, h = self.size
+        return self.pos() + (
+            QPointF(w / 2, 0) if self.direction == TOP_TO_BOTTOM else QPointF(0, h / 2)
+        )
 
     def out_point(self) -> QPointF:
-        return self.pos() + QPointF(self.size[0] / 2, self.size[1])
+        w, h = self.size
+        return self.pos() + (
+            QPointF(w / 2, h) if self.direction == TOP_TO_BOTTOM else QPointF(w, h / 2)
+        )
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None

@@ -262,6 +262,9 @@ class GraphScene(QGraphicsScene):
         self.direction = direction
         for item in self.node_items.values():
             item.set_direction(direction)
+        for fold_item in self.fold_items.values():  # drawn again, facing the new way
+            self.removeItem(fold_item)
+        self.fold_items.clear()
         self.reroute()
 
     def reroute(self) -> None:
@@ -322,7 +325,8 @@ class GraphScene(QGraphicsScene):
                 x, y, w, h = fold_boxes[fold.key]
                 item = self.fold_items.get(fold.key)
                 if item is None:
-                    item = self.fold_items[fold.key] = FoldItem(fold, (w, h), self.expand)
+                    item = FoldItem(fold, (w, h), self.expand, self.direction)
+                    self.fold_items[fold.key] = item
                     self.addItem(item)
                 item.setPos(self._shifted(x, y, offsets[fold.key]))
         drawn = {nid: self.display_pos(nid) for nid in self.node_items}

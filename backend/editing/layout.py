@@ -419,11 +419,12 @@ def layered_layout(
     origin: Point | None = None,
 ) -> dict[str, Point]:
     """Top-left positions for `node_ids` (default: all), laid out among themselves, flowing
-    `direction` (by default the way the drawing already flows; top to bottom for a new one).
+    `direction`: by default top to bottom for the whole graph, and for a selection the way the
+    rest of the drawing flows.
 
     The drawing's top-left corner lands at `origin`, by default where the laid-out nodes'
     corner was (so laying out a selection keeps it where it was, and the rest in place)."""
-    direction = direction or flow_direction(graph)
+    direction = direction or (TOP_TO_BOTTOM if node_ids is None else flow_direction(graph))
     wanted = set(graph.nodes if node_ids is None else node_ids)
     ids = [nid for nid in graph.nodes if nid in wanted]
     if not ids:

@@ -387,20 +387,25 @@ class GraphScene(QGraphicsScene):
         return all(self.node_items[nid].pos() == self.display_pos(nid) for nid in ends)
 
     def _on_undo_changed(self) -> None:
-        """After an undo or a redo (a layout undone, say), follow the positions' direction."""
+        """After an undo or a redo (a layout undone, say), or a move of many layers (a layout
+        pushed by any caller), follow the direction the positions now show."""
         done, undone = self.undo.done, self.undo.undone
         count, top = self._undo_state
         redone = bool(done) and top is not None and done[-1] is top
-        if len(undone) > count or redone:
+        moved = bool(done) and isinstance(done[-1], MoveNodes) and len(done[-1].moves) > 2
+        if len(undone) > count or redone or moved:
             self.set_direction(flow_direction(self.graph, self.direction))
         self._undo_state = (len(undone), undone[-1] if undone else None)
 
     def layout_command(
         self, node_ids: list[str] | None = None, direction: Direction | None = None
     ) -> Any:
-        """The undoable layout of the graph (or of `node_ids`), in `direction` (by default the
-        drawing's own), with the nodes' sizes as they will be drawn; None if nothing moves."""
-        direction = direction or self.direction
+        """The undoable layout of the graph (or of `node_ids`), in `direction`: by default the
+        one the user chose for layouts (top to bottom until they pick another), and for a
+        selection the drawing's own. The nodes' sizes are those they will be drawn with; None
+        if nothing moves."""
+        if direction is None:
+            direction = preferred_direction() if node_ids is None else self.direction
         sizes = {
             nid: node_size(len(item.input_ports), len(item.output_ports), direction)
             for nid, item in self.node_items.items()
@@ -411,13 +416,15 @@ class GraphScene(QGraphicsScene):
         self, node_ids: list[str] | None = None, direction: Direction | None = None
     ) -> bool:
         """Lay out the graph (or a selection) as one undo step; True if anything moved."""
-        command = self.layout_command(node_ids, direction)
         if direction is not None:
             QSettings().setValue(DIRECTION_KEY, direction)
+        else:
+            direction = preferred_direction() if node_ids is None else self.direction
+        command = self.layout_command(node_ids, direction)
         if command is None:
             return False
         self.undo.push(command)
-        self.set_direction(direction or self.direction)
+        self.set_direction(direction)
         return True
 
     # ----------------------------------------------------------------- gestures -> model

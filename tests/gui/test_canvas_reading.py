@@ -198,3 +198,16 @@ def test_double_click_expands_a_nested_model_block_in_place(canvas: Any) -> None
     c.undo.undo()
     QApplication.processEvents()  # the scene re-places what is shown once events settle
     assert block.id in g.nodes and not c.scene.fold_items
+
+
+def test_a_layout_pushed_by_any_caller_turns_the_ports(canvas: Any) -> None:
+    """The window's Ctrl+L pushes `layout_command` itself: the ports follow the positions."""
+    from backend.editing.layout import layout_command
+
+    c = canvas(resnet_like(stages=1, blocks=1))
+    command = layout_command(c.graph, None, "LR")
+    assert command is not None
+    c.undo.push(command)
+    assert c.scene.direction == "LR"
+    c.undo.undo()
+    assert c.scene.direction == "TB"

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.document.graph import LayerGraph
-from backend.editing.layout import graph_sizes, layered_layout
+from backend.editing.geometry import graph_sizes
+from backend.editing.layout import layered_layout
 from backend.editing.routing import port_points, route_edges
 from benchmarks.bench_graph import residual_mlp
 

@@ -23,7 +23,7 @@ from backend.editing.commands import (
     SetOutputs,
     SetParams,
 )
-from backend.editing.layout import splice_room
+from backend.editing.room import splice_room
 
 
 @dataclass(frozen=True)

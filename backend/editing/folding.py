@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from backend.document.graph import LayerGraph, snake_case
 from backend.document.layer_table import layer_info
-from backend.editing.layout import TOP_TO_BOTTOM, Direction
+from backend.editing.geometry import TOP_TO_BOTTOM, Direction
 
 MIN_FOLD = 3
 AUTO_FOLD_NODES = 80

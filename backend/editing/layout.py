@@ -13,9 +13,9 @@ As Graphviz `dot` and dagre (Netron) draw networks:
    gaps between neighbours; a vertex of a chain or a long edge weighs more, so chains run
    straight and the rest bends around them.
 
-Everything is data: positions are top-left corners in scene units, the same as `Node.position`.
-Node geometry (sizes, where ports sit) is defined here so that the canvas draws exactly what the
-layout planned. Left to right is the top-to-bottom layout with the axes swapped.
+Everything is data: positions are top-left corners in scene units, the same as `Node.position`;
+node sizes come from `backend.editing.geometry`, so the canvas draws what the layout planned.
+Left to right is the top-to-bottom layout with the axes swapped.
 """
 
 from __future__ import annotations
@@ -23,105 +23,26 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
 
 from backend.document.graph import LayerGraph
-from backend.document.layer_table import layer_info
-from backend.editing.commands import AddNode, Macro, MoveNodes
+from backend.editing.commands import MoveNodes
+from backend.editing.geometry import (
+    LAYER_GAP,
+    TOP_TO_BOTTOM,
+    Direction,
+    Point,
+    Size,
+    flow_direction,
+    node_size,
+    port_counts,
+)
 
-Direction = Literal["TB", "LR"]
-TOP_TO_BOTTOM: Direction = "TB"
-LEFT_TO_RIGHT: Direction = "LR"
-DIRECTIONS: tuple[Direction, ...] = (TOP_TO_BOTTOM, LEFT_TO_RIGHT)
-
-NODE_WIDTH = 190.0
-NODE_HEIGHT = 78.0
-HEADER_HEIGHT = 22.0
-PORT_SPACING = 22.0
-"""Between the ports of one side, left to right: between input ports on a node's left edge."""
-TB_PORT_SPACING = 34.0
-"""Top to bottom: between ports along a node's top or bottom edge."""
-OUTPUT_LABEL_HEIGHT = 14.0
-LAYER_GAP = 50.0
-"""Between consecutive layers, in the direction of flow (room for the edges' curves)."""
 NODE_GAP = 44.0
 """Between neighbouring nodes of one layer."""
 LANE_GAP = 18.0
 """Between a long edge's lane and its neighbours in a layer."""
 SWEEPS = 8
 PLACEMENT_PASSES = 6
-
-Point = tuple[float, float]
-Size = tuple[float, float]
-
-
-# ----------------------------------------------------------------- node geometry
-def node_size(inputs: int, outputs: int, direction: Direction = TOP_TO_BOTTOM) -> Size:
-    """Width and height of a node drawn with `inputs` input ports and `outputs` outputs."""
-    if direction == TOP_TO_BOTTOM:
-        ports = max(inputs, outputs, 1)
-        width = max(NODE_WIDTH, TB_PORT_SPACING * (ports + 1))
-        return width, NODE_HEIGHT + (OUTPUT_LABEL_HEIGHT if outputs > 1 else 0.0)
-    rows = max(inputs, outputs, 1)
-    return NODE_WIDTH, max(NODE_HEIGHT, HEADER_HEIGHT + PORT_SPACING * rows + 12)
-
-
-def port_offset(
-    index: int, count: int, is_output: bool, size: Size, direction: Direction = TOP_TO_BOTTOM
-) -> Point:
-    """Where port `index` of `count` sits, relative to the node's top-left corner.
-
-    Top to bottom: inputs spread along the top edge, outputs along the bottom edge.
-    Left to right: inputs down the left edge below the header, outputs down the right edge
-    (one output: level with the body's middle)."""
-    width, height = size
-    if direction == TOP_TO_BOTTOM:
-        x = width * (index + 1) / (count + 1)
-        return x, height if is_output else 0.0
-    body = height - HEADER_HEIGHT
-    y = HEADER_HEIGHT + body * (index + 1) / (count + 1)
-    if is_output and count == 1:
-        y = height / 2 + HEADER_HEIGHT / 2
-    return (NODE_WIDTH if is_output else 0.0), y
-
-
-def port_counts(graph: LayerGraph, node_id: str) -> tuple[int, int]:
-    """How many input and output ports the canvas shows for a node, as far as the graph
-    tells (the canvas refines outputs from shape inference)."""
-    node = graph.nodes[node_id]
-    info = layer_info(node.layer_type)
-    used_in = max((e.dst_port for e in graph.in_edges(node_id)), default=-1) + 1
-    if info.is_variadic or info.is_operation:
-        inputs = max(info.min_inputs, used_in + (0 if info.is_operation else 1), 1)
-    elif info.state_inputs:
-        inputs = min(info.max_inputs, max(info.min_inputs, used_in + 1))
-    else:
-        inputs = info.max_inputs
-    outputs = max((e.src_port for e in graph.out_edges(node_id)), default=0) + 1
-    return inputs, outputs
-
-
-def graph_sizes(graph: LayerGraph, direction: Direction = TOP_TO_BOTTOM) -> dict[str, Size]:
-    return {nid: node_size(*port_counts(graph, nid), direction) for nid in graph.nodes}
-
-
-def flow_direction(
-    graph: LayerGraph, current: Direction = TOP_TO_BOTTOM, ids: Iterable[str] | None = None
-) -> Direction:
-    """Which way a drawing flows, read from its positions: the other direction only when its
-    edges clearly run that way (two thirds of their length), so ordinary edits never flip it."""
-    wanted = set(graph.nodes if ids is None else ids)
-    across = down = 0.0
-    for e in graph.edges:
-        if e.src in wanted and e.dst in wanted:
-            a, b = graph.nodes[e.src].position, graph.nodes[e.dst].position
-            across += abs(b[0] - a[0])
-            down += abs(b[1] - a[1])
-    if current == TOP_TO_BOTTOM and across > 2 * down:
-        return LEFT_TO_RIGHT
-    if current == LEFT_TO_RIGHT and down > 2 * across:
-        return TOP_TO_BOTTOM
-    return current
 
 
 # ----------------------------------------------------------------- the layered graph
@@ -506,96 +427,3 @@ def count_crossings(graph: LayerGraph, positions: dict[str, Point]) -> int:
                     if (a1 - a2) * (b1 - b2) < 0:
                         crossings += 1
     return crossings
-
-
-# ----------------------------------------------------------------- room while editing
-def splice_room(
-    graph: LayerGraph, edge_src: str, edge_dst: str, size: Size | None = None
-) -> tuple[Point, dict[str, tuple[Point, Point]]]:
-    """Where a layer spliced onto the edge src -> dst goes (one layer after src, in line with
-    it), and the moves that make room for it: when dst's row is too close, that row and every
-    row after it move along the flow, so nothing lands on top of anything."""
-    direction = flow_direction(graph)
-    size = size or node_size(1, 1, direction)
-    sizes = graph_sizes(graph, direction)
-    a = 1 if direction == TOP_TO_BOTTOM else 0  # the flow's axis
-    src, dst = graph.nodes[edge_src], graph.nodes[edge_dst]
-    start = src.position[a] + sizes[edge_src][a] + LAYER_GAP
-    across = src.position[1 - a] + (sizes[edge_src][1 - a] - size[1 - a]) / 2
-    position = (across, start) if a else (start, across)
-    needed = start + size[a] + LAYER_GAP - dst.position[a]
-    moves: dict[str, tuple[Point, Point]] = {}
-    if needed > 0:
-        line = dst.position[a] - 1.0
-        for nid, node in graph.nodes.items():
-            if node.position[a] >= line and nid != edge_src:
-                old = node.position
-                moves[nid] = (old, (old[0], old[1] + needed) if a else (old[0] + needed, old[1]))
-    return position, moves
-
-
-def free_spot(
-    boxes: Iterable[tuple[float, float, float, float]], want: Point, size: Size, step: float = 40.0
-) -> Point:
-    """The free place nearest `want` (a top-left corner) for a box of `size`, searched in
-    growing rings, so a new layer never lands on another one."""
-    taken = list(boxes)
-    margin = 16.0
-
-    def free(x: float, y: float) -> bool:
-        return all(
-            x + size[0] + margin <= bx or bx + bw + margin <= x
-            or y + size[1] + margin <= by or by + bh + margin <= y
-            for bx, by, bw, bh in taken
-        )  # fmt: skip
-
-    for ring in range(60):
-        spots = [
-            (want[0] + dx * step, want[1] + dy * step)
-            for dx in range(-ring, ring + 1)
-            for dy in range(-ring, ring + 1)
-            if max(abs(dx), abs(dy)) == ring
-        ]
-        spots.sort(key=lambda p: (p[0] - want[0]) ** 2 + (p[1] - want[1]) ** 2)
-        for x, y in spots:
-            if free(x, y):
-                return (x, y)
-    return want
-
-
-def expand_block(graph: LayerGraph, block_id: str) -> Macro:
-    """A block node (a group, or an imported nested model such as a keras.applications
-    backbone) replaced in place by its layers, laid out where it stood, with the layers after
-    it moved along the flow to make room: one undoable command (not yet done)."""
-    from backend.editing.blocks import ungroup  # blocks imports the shape inference
-    from backend.keras_bridge.shapes import block_graph
-
-    block = graph.node(block_id)
-    command = ungroup(graph, block_id)
-    direction = flow_direction(graph)
-    a = 1 if direction == TOP_TO_BOTTOM else 0
-    added = [c for c in command.commands if isinstance(c, AddNode)]
-    if not added:
-        return command
-    inner = block_graph(block.params, block.name)  # laid out afresh, whatever it held
-    laid = layered_layout(inner, direction=direction, origin=(0.0, 0.0))
-    by_name = {inner.nodes[nid].name: p for nid, p in laid.items()}
-    placed = [by_name[str(c.name)] for c in added if c.name in by_name]
-    if len(placed) == len(added):
-        x0, y0 = min(p[0] for p in placed), min(p[1] for p in placed)
-        for c in added:
-            p = by_name[str(c.name)]
-            c.position = (block.position[0] + p[0] - x0, block.position[1] + p[1] - y0)
-    spread = max(c.position[a] for c in added) - min(c.position[a] for c in added)
-    size = node_size(*port_counts(graph, block_id), direction)
-    extra = spread + NODE_HEIGHT - size[a] if a else spread + NODE_WIDTH - size[a]
-    moves: dict[str, tuple[Point, Point]] = {}
-    if extra > 0:
-        for nid, node in graph.nodes.items():
-            if nid != block_id and node.position[a] > block.position[a] + 1.0:
-                old = node.position
-                moves[nid] = (old, (old[0], old[1] + extra) if a else (old[0] + extra, old[1]))
-    steps: list[Any] = (
-        [MoveNodes(moves, "Make room"), *command.commands] if moves else [*command.commands]
-    )
-    return Macro(f"Expand '{block.name}' in place", steps)

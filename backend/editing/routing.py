@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from backend.document.graph import Edge, LayerGraph
-from backend.editing.layout import (
+from backend.editing.geometry import (
     TOP_TO_BOTTOM,
     Direction,
     Point,

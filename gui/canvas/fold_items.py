@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from backend.editing.folding import Fold
-from backend.editing.layout import TOP_TO_BOTTOM, Direction
+from backend.editing.geometry import TOP_TO_BOTTOM, Direction
 from gui.canvas.items import NAME_PIXELS
 from gui.runtime import theme
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from backend.analysis.summary import format_count
 from backend.document.graph import Edge, Node
 from backend.document.layer_table import layer_info
-from backend.editing.layout import (
+from backend.editing.geometry import (
     HEADER_HEIGHT,
     OUTPUT_LABEL_HEIGHT,
     TOP_TO_BOTTOM,

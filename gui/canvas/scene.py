@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -23,26 +23,22 @@ from backend.editing.commands import (
 from backend.editing.folding import (
     AUTO_FOLD_NODES,
     Fold,
-    compact,
     find_folds,
-    fold_box,
-    visible_fold,
 )
-from backend.editing.layout import (
+from backend.editing.geometry import (
     DIRECTIONS,
-    LAYER_GAP,
     TOP_TO_BOTTOM,
     Direction,
     flow_direction,
-    free_spot,
-    layout_command,
     node_size,
 )
-from backend.editing.layout import expand_block as expand_block_command
+from backend.editing.layout import layout_command
+from backend.editing.room import expand_block as expand_block_command
 from backend.editing.routing import route_edges
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
 from gui.canvas.fold_items import FoldItem
+from gui.canvas.folded_view import FoldedView
 from gui.canvas.items import EdgeItem, NodeItem, PortItem, flow_curve, short_shape
 from gui.runtime import theme
 
@@ -55,7 +51,7 @@ def preferred_direction() -> Direction:
     return value if value in DIRECTIONS else TOP_TO_BOTTOM  # type: ignore[return-value]
 
 
-class GraphScene(QGraphicsScene):
+class GraphScene(FoldedView, QGraphicsScene):
     """Canvas items for every node and edge of the graph, kept in step by its events.
 
     The drawing flows top to bottom or left to right (`direction`: where ports sit, how edges
@@ -295,92 +291,6 @@ class GraphScene(QGraphicsScene):
         for edge, route in routes.items():
             self.edge_items[edge].set_route(route)
 
-    # ----------------------------------------------------------------- folds (a way of reading)
-    def display_pos(self, node_id: str) -> QPointF:
-        """Where a node is drawn: its position in the model, moved up (or left) by the space
-        collapsed folds above it no longer take."""
-        x, y = self.graph.nodes[node_id].position
-        shift = self._offsets.get(node_id, 0.0)
-        return QPointF(x, y + shift) if self.direction == TOP_TO_BOTTOM else QPointF(x + shift, y)
-
-    def _place_folds(self) -> dict[str, str]:
-        """Show one box per collapsed fold, hide its layers, close the space they leave.
-        Returns the key of the fold that shows each hidden layer."""
-        alive = [f for f in self.folds if f.exit in self.graph.nodes]
-        hidden = visible_fold(alive, self.collapsed)
-        model = {
-            nid: (*self.graph.nodes[nid].position, *item.size)
-            for nid, item in self.node_items.items()
-        }
-        shown = {nid: box for nid, box in model.items() if nid not in hidden}
-        fold_boxes = {
-            f.key: fold_box(f, model, self.direction) for f in alive if f.key in hidden.values()
-        }
-        holes = [box for nid, box in model.items() if nid in hidden]
-        offsets = compact({**shown, **fold_boxes}, holes, self.direction)
-        for key in [k for k in self.fold_items if k not in fold_boxes]:
-            self.removeItem(self.fold_items.pop(key))
-        for fold in alive:
-            if fold.key in fold_boxes:
-                x, y, w, h = fold_boxes[fold.key]
-                item = self.fold_items.get(fold.key)
-                if item is None:
-                    item = FoldItem(fold, (w, h), self.expand, self.direction)
-                    self.fold_items[fold.key] = item
-                    self.addItem(item)
-                item.setPos(self._shifted(x, y, offsets[fold.key]))
-        drawn = {nid: self.display_pos(nid) for nid in self.node_items}
-        self._offsets = {nid: offsets.get(nid, 0.0) for nid in self.node_items}
-        for nid, item in self.node_items.items():
-            item.setVisible(nid not in hidden)
-            if item.pos() == drawn[nid]:  # not in the middle of a drag
-                item.setPos(self.display_pos(nid))
-        return hidden
-
-    def _shifted(self, x: float, y: float, shift: float) -> QPointF:
-        return QPointF(x, y + shift) if self.direction == TOP_TO_BOTTOM else QPointF(x + shift, y)
-
-    def expand(self, key: str) -> None:
-        """Open a collapsed fold in place: its layers appear, the rest moves to make room."""
-        self.collapsed.discard(key)
-        self.reroute()
-
-    def expand_all(self) -> None:
-        self.collapsed.clear()
-        self.reroute()
-
-    def collapse_blocks(self) -> int:
-        """Collapse the graph into its blocks (found again from its names and structure)."""
-        self.folds = find_folds(self.graph)
-        self.collapsed = {f.key for f in self.folds}
-        self.reroute()
-        return len(self.folds)
-
-    def collapse_around(self, node_id: str) -> str | None:
-        """Collapse the innermost open fold holding a node; its label, or None."""
-        holding = [f for f in self.folds if node_id in f.members and f.key not in self.collapsed]
-        if not holding:
-            return None
-        fold = min(holding, key=lambda f: len(f.members))
-        self.collapsed.add(fold.key)
-        self.reroute()
-        return fold.label
-
-    def reveal(self, node_id: str) -> None:
-        """Expand every fold hiding a node (selecting a layer by name, an error's layer)."""
-        hiding = {f.key for f in self.folds if node_id in f.members} & self.collapsed
-        if hiding:
-            self.collapsed -= hiding
-            self.reroute()
-
-    def visible_rect(self) -> QRectF:
-        """What is shown of the graph: its visible layers and collapsed folds."""
-        rect = QRectF()
-        items: list[Any] = [i for i in self.node_items.values() if i.isVisible()]
-        for item in [*items, *self.fold_items.values()]:
-            rect = rect.united(item.sceneBoundingRect())
-        return rect
-
     def _at_rest(self, edge: Edge) -> bool:
         """Both ends' items stand where the model puts them (not in the middle of a drag)."""
         ends = (edge.src, edge.dst)
@@ -437,40 +347,6 @@ class GraphScene(QGraphicsScene):
             self.status_message.emit(str(exc))
             return None
         return self.graph.nodes[command.node_id]
-
-    def drop_spot(self, centre: QPointF) -> tuple[float, float]:
-        """The top-left corner of a new node centred at `centre`, moved to the nearest place
-        where it overlaps nothing (snapped to the grid)."""
-        w, h = node_size(1, 1, self.direction)
-        boxes = [(i.pos().x(), i.pos().y(), *i.size) for i in self.node_items.values()]
-        boxes += [(i.pos().x(), i.pos().y(), *i.size) for i in self.fold_items.values()]
-        snap = theme.GRID / 2
-        want = (
-            round((centre.x() - w / 2) / snap) * snap,
-            round((centre.y() - h / 2) / snap) * snap,
-        )
-        x, y = free_spot(boxes, want, (w, h))
-        shift = self._offsets_at(x, y)
-        return (x, y - shift) if self.direction == TOP_TO_BOTTOM else (x - shift, y)
-
-    def spot_after(self, node_id: str) -> QPointF:
-        """The centre of a free place one row after a node (below it, or right of it)."""
-        item = self.node_items[node_id]
-        w, h = item.size
-        if self.direction == TOP_TO_BOTTOM:
-            return item.pos() + QPointF(w / 2, h + LAYER_GAP + h / 2)
-        return item.pos() + QPointF(w + LAYER_GAP + w / 2, h / 2)
-
-    def _offsets_at(self, x: float, y: float) -> float:
-        """The display shift (folds) of the drawing where a new node lands: that of the nearest
-        shown node before it along the flow, so the model position comes out right."""
-        along = y if self.direction == TOP_TO_BOTTOM else x
-        best, shift = float("-inf"), 0.0
-        for nid, item in self.node_items.items():
-            at = item.pos().y() if self.direction == TOP_TO_BOTTOM else item.pos().x()
-            if item.isVisible() and best < at <= along:
-                best, shift = at, self._offsets.get(nid, 0.0)
-        return shift
 
     def connect_ports(self, a: PortItem, b: PortItem) -> Edge | None:
         """Connect two ports dragged onto each other (either direction)."""

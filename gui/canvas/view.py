@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from backend.editing.layout import Direction
+from backend.editing.geometry import Direction
 from gui.canvas.items import READABLE_ZOOM, NodeItem
 from gui.canvas.scene import GraphScene
 from gui.runtime import theme

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from backend.document.graph import LayerGraph
 from backend.editing.folding import compact, find_folds, fold_box, visible_fold
-from backend.editing.layout import graph_sizes, layered_layout
+from backend.editing.geometry import graph_sizes
+from backend.editing.layout import layered_layout
 from tests.named_graphs import resnet_like
 
 

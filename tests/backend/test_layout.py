@@ -9,13 +9,8 @@ import pytest
 
 from backend.document.graph import LayerGraph
 from backend.editing.commands import UndoStack
-from backend.editing.layout import (
-    count_crossings,
-    flow_direction,
-    graph_sizes,
-    layered_layout,
-    layout_command,
-)
+from backend.editing.geometry import flow_direction, graph_sizes
+from backend.editing.layout import count_crossings, layered_layout, layout_command
 from backend.editing.routing import crosses_a_box, port_points, route_edges
 
 
@@ -153,7 +148,7 @@ def test_a_spliced_layer_gets_room_and_one_undo_puts_everything_back() -> None:
 
 
 def test_a_new_layer_lands_beside_not_on_top() -> None:
-    from backend.editing.layout import free_spot
+    from backend.editing.room import free_spot
 
     taken = [(0.0, 0.0, 190.0, 78.0), (0.0, 130.0, 190.0, 78.0)]
     x, y = free_spot(taken, (10.0, 10.0), (190.0, 78.0))
@@ -166,7 +161,7 @@ def test_a_nested_model_block_expands_in_place_with_room_in_one_undo_step() -> N
     """A backbone brought in as one block node opens into its layers where it stood; the
     head after it moves down; one undo puts the block back."""
     from backend.document.layer_table import BLOCK_TYPE
-    from backend.editing.layout import expand_block
+    from backend.editing.room import expand_block
     from tests.named_graphs import resnet_like
 
     inner = resnet_like(stages=1, blocks=2)

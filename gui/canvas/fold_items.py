@@ -84,7 +84,7 @@ class FoldItem(QGraphicsItem):
         )
         painter.drawText(QRectF(8, 2, w - 16, h * 0.62), Qt.AlignmentFlag.AlignCenter, label)
         small = QFont()
-        small.setPixelSize(max(10, min(int(h * 0.25), int(0.8 * NAME_PIXELS / max(lod, 0.05)))))
+        small.setPixelSize(max(11, min(int(h * 0.3), int(NAME_PIXELS / max(lod, 0.05)))))
         painter.setFont(small)
         painter.setPen(theme.muted_text())
         text = f"▸ {len(self.fold.members)} layers"

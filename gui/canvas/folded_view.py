@@ -13,12 +13,15 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
 
-from backend.document.graph import LayerGraph
+from backend.document.graph import GraphError, LayerGraph
+from backend.document.layer_table import layer_info
 from backend.editing.folding import Fold, compact, find_folds, fold_box, visible_fold
 from backend.editing.geometry import LAYER_GAP, TOP_TO_BOTTOM, Direction, node_size
 from backend.editing.room import free_spot
+from backend.keras_bridge.shapes import block_graph
 from gui.canvas.fold_items import FoldItem
 from gui.canvas.items import NodeItem
+from gui.canvas.peek import PeekItem
 from gui.runtime import theme
 
 
@@ -31,6 +34,7 @@ class FoldedView:
     folds: list[Fold]
     collapsed: set[str]
     fold_items: dict[str, FoldItem]
+    peeks: dict[str, PeekItem]
     _offsets: dict[str, float]
 
     # Also from the scene: reroute() (places folds, then routes), addItem(), removeItem().
@@ -42,15 +46,21 @@ class FoldedView:
         shift = self._offsets.get(node_id, 0.0)
         return QPointF(x, y + shift) if self.direction == TOP_TO_BOTTOM else QPointF(x + shift, y)
 
-    def _place_folds(self) -> dict[str, str]:
-        """Show one box per collapsed fold, hide its layers, close the space they leave.
-        Returns the key of the fold that shows each hidden layer."""
+    def _place_folds(self) -> dict[str, Any]:
+        """Show one box per collapsed fold and hide its layers, open the blocks being read in
+        their frames, and move the rest along the flow: up into the space folds leave, down
+        out of the way of open blocks. Returns, for each layer not drawn itself, the item
+        that stands for it (a FoldItem, or the PeekItem of an open block)."""
+        self._close_stale_peeks()
         alive = [f for f in self.folds if f.exit in self.graph.nodes]
         hidden = visible_fold(alive, self.collapsed)
-        model = {
-            nid: (*self.graph.nodes[nid].position, *item.size)
-            for nid, item in self.node_items.items()
-        }
+        grow = self._peek_room()
+        model = {}
+        for nid, item in self.node_items.items():
+            x, y = self.graph.nodes[nid].position
+            peek = self.peeks.get(nid)
+            size = peek.size if peek is not None and nid not in hidden else item.size
+            model[nid] = self._box(x, y, grow.get(nid, 0.0), size)
         shown = {nid: box for nid, box in model.items() if nid not in hidden}
         fold_boxes = {
             f.key: fold_box(f, model, self.direction) for f in alive if f.key in hidden.values()
@@ -69,12 +79,64 @@ class FoldedView:
                     self.addItem(item)
                 item.setPos(self._shifted(x, y, offsets[fold.key]))
         drawn = {nid: self.display_pos(nid) for nid in self.node_items}
-        self._offsets = {nid: offsets.get(nid, 0.0) for nid in self.node_items}
+        self._offsets = {nid: grow.get(nid, 0.0) + offsets.get(nid, 0.0) for nid in self.node_items}
+        stand_in: dict[str, Any] = {n: self.fold_items[k] for n, k in hidden.items()}
+        for nid, peek in self.peeks.items():
+            peek.setVisible(nid not in hidden)
+            peek.setPos(self.display_pos(nid))
+            if nid not in hidden:
+                stand_in[nid] = peek
         for nid, item in self.node_items.items():
-            item.setVisible(nid not in hidden)
+            item.setVisible(nid not in stand_in)
             if item.pos() == drawn[nid]:  # not in the middle of a drag
                 item.setPos(self.display_pos(nid))
-        return hidden
+        return stand_in
+
+    def _box(self, x: float, y: float, shift: float, size: tuple[float, float]) -> Any:
+        if self.direction == TOP_TO_BOTTOM:
+            return (x, y + shift, *size)
+        return (x + shift, y, *size)
+
+    def _peek_room(self) -> dict[str, float]:
+        """How far each layer moves along the flow to make room for the blocks open for
+        reading before it."""
+        a = 1 if self.direction == TOP_TO_BOTTOM else 0
+        grow: dict[str, float] = {}
+        for block_id, peek in self.peeks.items():
+            end = self.graph.nodes[block_id].position[a] + self.node_items[block_id].size[a]
+            extra = peek.size[a] - self.node_items[block_id].size[a]
+            for nid, node in self.graph.nodes.items():
+                if nid != block_id and node.position[a] >= end - 1.0:
+                    grow[nid] = grow.get(nid, 0.0) + extra
+        return grow
+
+    def open_block(self, node_id: str) -> bool:
+        """Show a block node's layers in place for reading (the model keeps its block)."""
+        node = self.graph.nodes.get(node_id)
+        if node is None or node_id in self.peeks or not layer_info(node.layer_type).is_block:
+            return False
+        try:
+            inner = block_graph(node.params, f"block '{node.name}'")
+        except GraphError:
+            return False
+        peek = PeekItem(node_id, node.name, inner, self.direction, self.close_block)
+        self.peeks[node_id] = peek
+        self.addItem(peek)
+        self.reroute()
+        return True
+
+    def close_block(self, node_id: str) -> None:
+        peek = self.peeks.pop(node_id, None)
+        if peek is not None:
+            self.removeItem(peek)
+            self.reroute()
+
+    def _close_stale_peeks(self) -> None:
+        """Blocks deleted, changed or turned since they were opened are closed."""
+        for nid, peek in list(self.peeks.items()):
+            node = self.graph.nodes.get(nid)
+            if node is None or peek.direction != self.direction:
+                self.removeItem(self.peeks.pop(nid))
 
     def _shifted(self, x: float, y: float, shift: float) -> QPointF:
         return QPointF(x, y + shift) if self.direction == TOP_TO_BOTTOM else QPointF(x + shift, y)

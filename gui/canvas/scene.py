@@ -40,6 +40,7 @@ from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
 from gui.canvas.fold_items import FoldItem
 from gui.canvas.folded_view import FoldedView
 from gui.canvas.items import EdgeItem, NodeItem, PortItem, flow_curve, short_shape
+from gui.canvas.peek import PeekItem
 from gui.runtime import theme
 
 DIRECTION_KEY = "canvas/direction"
@@ -80,6 +81,7 @@ class GraphScene(FoldedView, QGraphicsScene):
         self.folds: list[Fold] = []
         self.collapsed: set[str] = set()
         self.fold_items: dict[str, FoldItem] = {}
+        self.peeks: dict[str, PeekItem] = {}
         self._offsets: dict[str, float] = {}
         self._undo_state: tuple[int, Any] = (0, None)
         self._reroute = QTimer(self)
@@ -271,21 +273,22 @@ class GraphScene(FoldedView, QGraphicsScene):
             big = len(self.graph.nodes) >= AUTO_FOLD_NODES
             self.folds = find_folds(self.graph) if big else []
             self.collapsed = {f.key for f in self.folds}
-        hidden = self._place_folds()
+            for peek in self.peeks.values():
+                self.removeItem(peek)
+            self.peeks.clear()
+        stand_in = self._place_folds()
         boxes, ends = {}, {}
         for nid, item in self.node_items.items():
-            fold = self.fold_items.get(hidden.get(nid, ""))
-            size = fold.size if fold is not None else item.size
-            at = fold.pos() if fold is not None else item.pos()
-            boxes[nid] = (at.x(), at.y(), *size)
+            shown = stand_in.get(nid, item)
+            boxes[nid] = (shown.pos().x(), shown.pos().y(), *shown.size)
         for edge, edge_item in self.edge_items.items():
-            src, dst = hidden.get(edge.src), hidden.get(edge.dst)
-            edge_item.setVisible(src is None or src != dst)
+            src, dst = stand_in.get(edge.src), stand_in.get(edge.dst)
+            edge_item.setVisible(src is None or src is not dst)
             points = edge_item.port_points()
             if not edge_item.isVisible() or points is None or not self._at_rest(edge):
                 continue
-            p = self.fold_items[src].out_point() if src else points[0]
-            q = self.fold_items[dst].in_point() if dst else points[1]
+            p = src.out_point() if src is not None else points[0]
+            q = dst.in_point() if dst is not None else points[1]
             ends[edge] = ((p.x(), p.y()), (q.x(), q.y()))
         routes = route_edges(ends, boxes, ends.__getitem__, self.direction)
         for edge, route in routes.items():
@@ -463,18 +466,19 @@ class GraphScene(FoldedView, QGraphicsScene):
         self._commit_moves()
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        """Double-click a block node (a group, an imported nested model) to expand it in
-        place: an edit of the model, undone in one step."""
+        """Double-click a block node (a group, an imported nested model, a pretrained
+        backbone) to read its layers in place; the model keeps its block."""
         item = next((i for i in self.items(event.scenePos()) if isinstance(i, NodeItem)), None)
-        if item is None or not item.info.is_block:
+        if item is None or item.node.id not in self.node_items or not item.info.is_block:
             super().mouseDoubleClickEvent(event)
             return
-        self.expand_block(item.node.id)
+        self.open_block(item.node.id)
         event.accept()
 
     def expand_block(self, node_id: str) -> list[str]:
-        """Replace a block node by its layers where it stood (the rest makes room); a large
-        one's layers are shown folded by their names. Returns the new layers' ids."""
+        """The edit: replace a block node by its layers where it stood (the rest makes room,
+        one undo step; Ctrl+Shift+G); a large one's layers are shown folded by their names.
+        Returns the new layers' ids. (Double-click only opens a block for reading.)"""
         before = set(self.graph.nodes)
         try:
             self.undo.push(expand_block_command(self.graph, node_id))

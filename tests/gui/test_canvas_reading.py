@@ -178,26 +178,53 @@ def test_fold_items_say_what_they_hold() -> None:
     assert "layers" in item.toolTip() and "unchanged" in item.toolTip()
 
 
-def test_double_click_expands_a_nested_model_block_in_place(canvas: Any) -> None:
+def _backbone_graph() -> tuple[LayerGraph, str]:
     from backend.document.layer_table import BLOCK_TYPE
 
-    inner = resnet_like(stages=4, blocks=3)  # big enough to be shown folded once expanded
+    inner = resnet_like(stages=4, blocks=3)
     g = LayerGraph()
     image = g.add_node("Input", {"shape": [8, 8, 3]}, position=(0.0, 0.0), name="image")
-    block = g.add_node(BLOCK_TYPE, {"graph": inner.to_dict()}, (0.0, 130.0), "backbone")
+    block = g.add_node(
+        BLOCK_TYPE, {"graph": inner.to_dict(), "trainable": False}, (0.0, 130.0), "backbone"
+    )
     head = g.add_node("GlobalAveragePooling2D", position=(0.0, 260.0), name="head")
     g.connect(image.id, block.id)
     g.connect(block.id, head.id)
+    return g, block.id
+
+
+def test_double_click_opens_a_nested_model_for_reading_in_place(canvas: Any) -> None:
+    """A backbone block (frozen, as a pretrained one is) opens in place: its layers drawn in
+    a frame, the head moved out of the way, the model untouched; double-click closes it."""
+    g, block_id = _backbone_graph()
     c = canvas(g, laid_out=False)
-    at = c.view.mapFromScene(c.scene.node_items[block.id].sceneBoundingRect().center())
+    before = g.to_dict()
+    head_y = c.item("head").pos().y()
+    at = c.view.mapFromScene(c.scene.node_items[block_id].sceneBoundingRect().center())
     QTest.mouseDClick(c.view.viewport(), Qt.MouseButton.LeftButton, pos=at)
-    assert block.id not in g.nodes
+    peek = c.scene.peeks[block_id]
+    names = {item.node.name for item in peek.nodes.values()}
+    assert {"conv2_block1_1_conv", "conv5_block3_out"} <= names
+    assert not c.scene.node_items[block_id].isVisible()
+    frame = peek.sceneBoundingRect()
+    assert c.item("head").pos().y() >= frame.bottom() > head_y, "the head made room"
+    assert g.to_dict() == before and not c.undo.can_undo, "reading is not an edit"
+    top = c.view.mapFromScene(QPointF(frame.center().x(), frame.top() + 10))
+    QTest.mouseDClick(c.view.viewport(), Qt.MouseButton.LeftButton, pos=top)
+    assert not c.scene.peeks
+    assert c.item("head").pos().y() == head_y
+
+
+def test_ungrouping_a_block_in_place_is_one_undoable_edit(canvas: Any) -> None:
+    g, block_id = _backbone_graph()
+    c = canvas(g, laid_out=False)
+    new = c.scene.expand_block(block_id)
+    assert block_id not in g.nodes and len(new) > 80
     assert c.undo.labels() == ["Expand 'backbone' in place"]
     assert {"conv2", "conv5"} <= {i.fold.label for i in c.scene.fold_items.values()}
-    assert c.item("head").pos().y() > c.item("conv1_conv").pos().y()
     c.undo.undo()
     QApplication.processEvents()  # the scene re-places what is shown once events settle
-    assert block.id in g.nodes and not c.scene.fold_items
+    assert block_id in g.nodes and not c.scene.fold_items
 
 
 def test_a_layout_pushed_by_any_caller_turns_the_ports(canvas: Any) -> None:

@@ -251,13 +251,7 @@ class LayerGraph:
         return order
 
     def unique_name(self, base: str, exclude: str | None = None) -> str:
-        taken = {n.name for n in self.nodes.values() if n.id != exclude}
-        if base not in taken:
-            return base
-        i = 1
-        while f"{base}_{i}" in taken:
-            i += 1
-        return f"{base}_{i}"
+        return _first_free(base, {n.name for n in self.nodes.values() if n.id != exclude})
 
     # ----------------------------------------------------------------- edits
     def add_node(
@@ -455,6 +449,7 @@ class LayerGraph:
     def load_dict(self, data: dict[str, Any]) -> None:
         """Replace this graph's content by `data`, validating everything before changing."""
         staged = LayerGraph()
+        taken: set[str] = set()
         if not isinstance(data, dict):
             raise GraphError("the graph must be a JSON object")
         nodes = data.get("nodes", [])
@@ -483,7 +478,8 @@ class LayerGraph:
                 raise UnknownLayerError(node.layer_type, node.name) from None
             if node.id in staged.nodes:
                 raise GraphError(f"two nodes share the id {node.id!r}")
-            node.name = staged.unique_name(node.name)
+            node.name = _first_free(node.name, taken)  # a set: loading stays linear
+            taken.add(node.name)
             staged.nodes[node.id] = node
         for i, raw in enumerate(edges):
             if not isinstance(raw, dict):
@@ -525,6 +521,16 @@ class LayerGraph:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _first_free(base: str, taken: set[str]) -> str:
+    """`base`, or `base_1`, `base_2`... : the first not in `taken`."""
+    if base not in taken:
+        return base
+    i = 1
+    while f"{base}_{i}" in taken:
+        i += 1
+    return f"{base}_{i}"
 
 
 def _valid_name(name: str) -> str:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from backend.document.graph import GraphError
 from backend.document.layer_table import UnknownLayerError
 from backend.document.project import Project
+from backend.document.run_changes import run_names
 from backend.document.runs import (
     RunRecord,
     checkpoint_path,
@@ -45,7 +46,17 @@ from backend.training.trainer import TrainResult
 
 REFRESH_MS = 100
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
-COLUMNS = ("Started", "Status", "Epochs", *METRICS, "Wall time", "Samples/s", "Device", "Graph")
+COLUMNS = (
+    "Run (what changed)",
+    "Status",
+    "Epochs",
+    *METRICS,
+    "Wall time",
+    "Samples/s",
+    "Device",
+    "Started",
+    "Graph",
+)
 GRAPH_COLUMN = COLUMNS.index("Graph")
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 DIFFERS = "≠ current"
@@ -194,8 +205,9 @@ class RunsPanel(QWidget):
     def _fill(self, runs: list[RunRecord], selected: set[str]) -> None:
         self.table.blockSignals(True)
         self.table.setRowCount(len(runs))
+        names = run_names(self.project.runs)
         for row, run in enumerate(runs):
-            for col, text in enumerate(_cells(run)):
+            for col, text in enumerate(_cells(run, names[run.id])):
                 item = QTableWidgetItem(text)
                 if col == 1:
                     item.setToolTip(run.message)
@@ -241,6 +253,7 @@ class RunsPanel(QWidget):
         self.plot.clear()
         self.legend.clear()
         self.curves = {}
+        names = run_names(self.project.runs)
         for i, run in enumerate(runs):
             color = COLORS[i % len(COLORS)]
             for key, style in (("loss", Qt.PenStyle.SolidLine), ("val_loss", Qt.PenStyle.DashLine)):
@@ -254,7 +267,7 @@ class RunsPanel(QWidget):
                     symbol="o" if key == "loss" else "s",
                     symbolSize=5,
                     symbolBrush=color,
-                    name=f"{_label(run)} {key}",
+                    name=f"{names.get(run.id, _label(run))}: {key}",
                 )
                 self.curves[f"{run.id}:{key}"] = curve
 
@@ -332,16 +345,17 @@ def _finite(value: Any) -> float:
     return float(value) if value is not None and math.isfinite(value) else math.nan
 
 
-def _cells(run: RunRecord) -> list[str]:
+def _cells(run: RunRecord, name: str) -> list[str]:
     throughput = [v for v in run.history.get("samples_per_s", []) if v is not None]
     return [
-        _label(run),
+        name,
         run.status + (" (continued)" if run.parent_id else ""),
         str(run.epochs) + (f" (best {run.best_epoch + 1})" if run.best_epoch is not None else ""),
         *(_number(run.metrics.get(key)) for key in METRICS),
         f"{run.wall_time_s:.1f} s",
         f"{sum(throughput) / len(throughput):,.0f}" if throughput else "",
         _device(run),
+        _label(run),
         run.short_fingerprint,
     ]
 

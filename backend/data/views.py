@@ -52,9 +52,13 @@ def _same_target(dataset: Dataset, view: str) -> Dataset:
     if not count.isdigit() or not 1 <= int(count) <= 16:
         raise DatasetError(f"view {view!r}: give the number of heads, 1 to 16 (same_target:3)")
     heads = int(count)
+
+    def copies(y: np.ndarray) -> Any:  # a model with several outputs takes a list
+        return [y] * heads
+
     return replace(
         dataset,
-        y_train=[dataset.y_train] * heads,
-        y_val=[dataset.y_val] * heads,
-        y_test=[dataset.y_test] * heads,
+        y_train=copies(dataset.y_train),
+        y_val=copies(dataset.y_val),
+        y_test=copies(dataset.y_test),
     )

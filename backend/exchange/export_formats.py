@@ -270,13 +270,15 @@ def _tflite_bytes(model: Any, quantize: str, batch: int | None) -> bytes:
 def _write_onnx(model: Any, tmp: Path, quantize: str) -> None:
     """tf2onnx logs the operations it cannot convert and writes a graph ONNX Runtime cannot
     load: those logs become the error, naming the operations and their layers."""
-    from backend.exchange import onnx_ops  # noqa: F401  (operations tf2onnx lacks: Erfc)
+    from backend.exchange import onnx_ops  # operations tf2onnx lacks (Erfc), captured constants
 
     errors = _LogRecords()
     logger = logging.getLogger("tf2onnx")
     logger.addHandler(errors)
     try:
         model.export(str(tmp), format="onnx", verbose=False)
+        if onnx_ops.has_extra_inputs(tmp, model):  # a Normalization's mean became an input
+            onnx_ops.convert_from_saved_model(model, tmp)
     finally:
         logger.removeHandler(errors)
     text = "\n".join(errors.messages)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from backend.analysis.data_fit import DatasetMeta, dataset_meta
+from backend.analysis.data_fit import PASS_THROUGH, DatasetMeta, check_data_fit, dataset_meta
 from backend.analysis.errors import error_fixes
+from backend.analysis.findings import Finding
 from backend.analysis.fixes import Fix, change_type_fix, insert_fix, move_fix, set_params_fix
 from backend.analysis.summary import Summary, format_count
 from backend.document.graph import Edge, LayerGraph, Node
@@ -25,23 +26,6 @@ from backend.keras_bridge.shapes import NodeShape, format_shape
 HUGE_DENSE = 1_000_000
 """A Dense after Flatten with more parameters than this gets a warning."""
 
-PASS_THROUGH = {
-    "Dropout",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
-    "GaussianNoise",
-    "GaussianDropout",
-    "AlphaDropout",
-    "ActivityRegularization",
-    "Activation",
-    "ReLU",
-    "LeakyReLU",
-    "Softmax",
-    "BatchNormalization",
-    "LayerNormalization",
-}
-"""Layers that keep their input's shape: walked through to find where a tensor comes from."""
 
 _CLASS_LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
 _SQUASH = {
@@ -54,18 +38,6 @@ _REGRESSION_LOSSES = ("mean_squared_error", "mean_absolute_error", "huber")
 _LINEAR = (None, "linear")
 _ACTIVATION_FIXABLE = ("Dense", "Activation")
 _ACTIVATION_OF_TYPE = {"Softmax": "softmax", "ReLU": "relu", "LeakyReLU": "leaky_relu"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # "error" (training will fail or learn nothing) or "warning"
-    message: str
-    node_id: str | None = None
-    advice: str = ""
-    """What to try, in a few words."""
-    fixes: tuple[Fix, ...] = ()
-    kind: str = ""
-    """A stable name of the check, e.g. 'dense_on_image'."""
 
 
 @dataclass
@@ -311,46 +283,11 @@ def _judge_activation(
     return None
 
 
-def _output_vs_data(ctx: _Context) -> list[Finding]:
-    outputs = ctx.graph.outputs
-    shape = ctx.shape(outputs[0]) if len(outputs) == 1 else None
-    if ctx.meta is None or shape is None or len(shape) != 2:
+def _data_fit(ctx: _Context) -> list[Finding]:
+    """The Input and the output against the dataset (`backend.analysis.data_fit`)."""
+    if ctx.meta is None:
         return []
-    units, wanted, node = shape[-1], ctx.meta.target_units, ctx.graph.nodes[outputs[0]]
-    one_of_two = wanted == 2 and units == 1 and "categorical" not in loss_of(ctx, node)
-    binary = one_of_two and ctx.meta.task == "classification"
-    if units == wanted or binary or wanted < 1:
-        return []
-    what = "classes" if ctx.meta.task == "classification" else "targets"
-    severity = "error" if ctx.meta.task == "classification" and (units or 0) < wanted else "warning"
-    fixes: tuple[Fix, ...] = ()
-    dense = node if node.layer_type == "Dense" else ctx.source(node.id)
-    if dense is not None and dense.layer_type == "Dense":
-        label = f"Set units of '{dense.name}' to {wanted}"
-        fixes = (set_params_fix(ctx.graph, dense.id, {"units": wanted}, label),)
-    message = (
-        f"the output {ctx.label(node)} gives {units} values, "
-        f"but dataset '{ctx.dataset_name}' has {wanted} {what}"
-    )
-    advice = f"Give the last Dense {wanted} units."
-    return [Finding(severity, message, node.id, advice, fixes, "output_size")]
-
-
-def _input_vs_data(ctx: _Context) -> list[Finding]:
-    inputs = ctx.graph.input_nodes()
-    if ctx.meta is None or len(inputs) != 1:
-        return []
-    node, wanted = inputs[0], ctx.meta.input_shape
-    shape = ctx.shape(node.id)
-    if shape is None or tuple(shape[1:]) == wanted:
-        return []  # an Input without a valid shape is a compiler error, with this same fix
-    message = (
-        f"{ctx.label(node)} takes {format_shape(shape[1:])}, "
-        f"but dataset '{ctx.dataset_name}' gives {format_shape(wanted)}"
-    )
-    advice = "Set the Input's shape from the data."
-    fix = _input_shape_fix(ctx, node, ctx.meta)
-    return [Finding("error", message, node.id, advice, (fix,), "input_shape")]
+    return check_data_fit(ctx.graph, ctx.meta, ctx.config, ctx.shapes, ctx.dataset_name)
 
 
 def _input_shape_fix(ctx: _Context, node: Node, meta: DatasetMeta) -> Fix:
@@ -358,26 +295,10 @@ def _input_shape_fix(ctx: _Context, node: Node, meta: DatasetMeta) -> Fix:
     return set_params_fix(ctx.graph, node.id, {"shape": list(meta.input_shape)}, label)
 
 
-def _one_hot_loss(ctx: _Context) -> list[Finding]:
-    meta, outputs = ctx.meta, ctx.graph.outputs
-    if meta is None or meta.target_shape or len(outputs) != 1:
-        return []
-    if loss_of(ctx, ctx.graph.nodes[outputs[0]]) != "categorical_crossentropy":
-        return []
-    message = (
-        f"categorical cross-entropy expects one-hot labels, "
-        f"but dataset '{ctx.dataset_name}' labels each sample with a class number"
-    )
-    advice = "Choose sparse_categorical_crossentropy (or auto) as the loss in Training."
-    return [Finding("error", message, outputs[0], advice, (), "one_hot_loss")]
-
-
 _CHECKS = (
-    _input_vs_data,
+    _data_fit,
     _dense_on_image,
     _huge_dense_after_flatten,
     _bn_after_dropout,
     _activation_vs_loss,
-    _output_vs_data,
-    _one_hot_loss,
 )

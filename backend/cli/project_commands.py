@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from backend.analysis.data_fit import project_data_fit
 from backend.cli.output import count, print_json, say, table, warn
 from backend.data import DATASETS
 from backend.document.graph import CycleError, LayerGraph, Node
@@ -32,6 +33,10 @@ def run_validate(args: argparse.Namespace) -> int:
     graph = project.graph
     shapes = ShapeInference().infer(graph)
     problems = validate(graph, shapes)
+    if not any(p.severity == "error" for p in problems):  # a model that builds, against its
+        problems += [  # data: classes, target width, loss, input shape
+            Problem(f.message, f.node_id, f.severity) for f in project_data_fit(project, shapes)
+        ]
     failed = any(p.severity == "error" for p in problems)
     if args.json:
         report = validation_report(args.project, graph, shapes, problems)

@@ -34,6 +34,7 @@ from backend.training.setup import (
     resolve_loss,
 )
 from backend.training.shuffling import reshuffled_each_epoch
+from backend.training.tf_errors import error_reason
 
 __all__ = ["make_optimizer", "resolve_loss"]  # re-exported: callers import them from here
 
@@ -253,8 +254,7 @@ class Trainer:
 
 
 def _explain(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
+    first = error_reason(exc)  # never TensorFlow's "Graph execution error:" line
     name = type(exc).__name__
     if _is_out_of_memory(str(exc), exc):
         return f"out of memory: {first}. Try a smaller batch size or fewer units."

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.analysis.data_fit import first_data_error
 from backend.data import Dataset, DatasetError
 from backend.document.graph import LayerGraph
 from backend.document.project import DatasetChoice
@@ -105,6 +106,9 @@ class TrainingJob:
         dataset = self.dataset
         if self.on_data is not None:
             self.on_data(dataset)
+        refusal = first_data_error(self.graph_data, dataset, self.config)
+        if refusal is not None:  # it would "train" to meaningless numbers: say why instead
+            return TrainResult("failed", refusal.message, node_id=refusal.node_id)
         try:
             trainer = make_trainer(
                 LayerGraph.from_dict(self.graph_data),

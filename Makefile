@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench screenshots clean check-qt window-check
+.PHONY: run test test-exports lint bench screenshots clean check-qt window-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint
 # The app in a real X window (Xvfb), driven by xdotool: drop, wire, train, save, screenshots.
 window-check: $(STAMP)
 	$(PY) -m tests.window.check_real_window --out build/window-check
+
+# Every keras.applications architecture imported and exported to every format (~10 min on 2 cores;
+# `make test` runs the same journey on the models of tests/keras_models.py and MobileNetV2).
+test-exports: $(STAMP)
+	DEEPCANVAS_EXPORT_MATRIX=all QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/journeys/test_import_export.py
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks

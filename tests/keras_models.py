@@ -183,6 +183,21 @@ def keras_ops() -> Any:
     return keras.Model([a, b], layers.Dense(2, name="out")(joined), name="with_ops")
 
 
+def conv_autoencoder() -> Any:
+    """A convolutional autoencoder: the image squeezed through strided convolutions and
+    rebuilt with transposed ones (its output has the input's shape)."""
+    keras = import_keras()
+    layers = keras.layers
+    image = keras.Input((16, 16, 1), name="image")
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="down_1")(image)
+    code = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="code")(x)
+    x = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu", name="up_1")(
+        code
+    )
+    x = layers.Conv2DTranspose(1, 3, strides=2, padding="same", name="up_2")(x)
+    return keras.Model(image, layers.Activation("sigmoid", name="pixels")(x), name="autoencoder")
+
+
 def sequential_mlp() -> Any:
     keras = import_keras()
     layers = keras.layers

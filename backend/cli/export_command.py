@@ -80,7 +80,14 @@ def _add_weights_argument(sub: argparse.ArgumentParser) -> None:
         "--weights",
         metavar="FILE",
         help="other weights (.weights.npz) for this command; default: the project's current "
-        "weights (the last training's, an imported model's, else untrained)",
+        "weights (the last training's, an imported model's, else untrained). They must fit "
+        "the whole model",
+    )
+    sub.add_argument(
+        "--partial-weights",
+        action="store_true",
+        help="with --weights: set only the layers they fit, leave the others untrained (and say "
+        "which)",
     )
 
 
@@ -90,7 +97,8 @@ def snapshot(args: argparse.Namespace) -> ProjectSnapshot:
     snap = workflow.snapshot()
     if args.weights:
         seed = int(workflow.project.training.seed)
-        snap = replace(snap, weights=weights_from_file(args.weights, seed), model=None)
+        weights = weights_from_file(args.weights, seed, partial=args.partial_weights)
+        snap = replace(snap, weights=weights, model=None)
     return snap
 
 

@@ -50,9 +50,24 @@ def collect_weights(model: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
-def apply_weights(model: Any, arrays: dict[str, np.ndarray]) -> list[str]:
+def apply_weights(
+    model: Any, arrays: dict[str, np.ndarray], partial: bool = True, source: str = "the weights"
+) -> list[str]:
     """Set every layer's weights found in `arrays`; returns the paths of layers left as they
-    were because their weights are missing or no longer fit (an edited layer)."""
+    were because their weights are missing or no longer fit (an edited layer).
+
+    With `partial=False` the weights must fit the whole model: every layer's arrays there,
+    of its shapes, and none for a layer the model lacks; otherwise `WeightsError` names the
+    first layer that does not fit (`source`, the file, starts the message) and nothing is set.
+    """
+    if not partial:
+        problem = misfit(model, arrays)
+        if problem is not None:
+            raise WeightsError(
+                f"{source}: these weights do not fit the model: {problem}. Use this model's "
+                "weights, or ask for a partial load (--partial-weights) to set only the "
+                "layers that fit"
+            )
     skipped: list[str] = []
     for path, layer in leaf_layers(model):
         current = layer.get_weights()
@@ -67,6 +82,34 @@ def apply_weights(model: Any, arrays: dict[str, np.ndarray]) -> list[str]:
         else:
             skipped.append(path)
     return skipped
+
+
+def misfit(model: Any, arrays: dict[str, np.ndarray]) -> str | None:
+    """Why `arrays` are not exactly the weights of `model` (the first layer that differs, in
+    words), or None when they are."""
+    expected: set[str] = set()
+    for path, layer in leaf_layers(model):
+        for i, variable in enumerate(layer.weights):
+            key = f"{path}:{i}"
+            expected.add(key)
+            shape = tuple(int(d) for d in variable.shape)
+            stored = arrays.get(key)
+            if stored is None:
+                return f"there are none for layer '{path}' ({_what(variable)} {shape})"
+            if tuple(stored.shape) != shape:
+                return (
+                    f"layer '{path}' holds a {_what(variable)} of shape {shape}, the file has "
+                    f"{tuple(stored.shape)}"
+                )
+    extra = sorted(k for k in arrays if k not in expected)
+    if extra:
+        layer_path = extra[0].rsplit(":", 1)[0]
+        return f"the file holds weights for layer '{layer_path}', which this model does not have"
+    return None
+
+
+def _what(variable: Any) -> str:
+    return str(getattr(variable, "name", "") or "weight").split("/")[-1].split(":")[0]
 
 
 def weights_path_for(project_path: str | Path) -> Path:

@@ -75,7 +75,8 @@ def build_model(snap: ProjectSnapshot, dataset: Dataset | None = None) -> BuiltM
         model = compile_graph(graph, name=model_name(snap.name))
     skipped: list[str] = []
     if snap.weights.path is not None and (snap.weights.trained or snap.weights.source == FILE):
-        skipped = apply_weights(model, load_weights(snap.weights.path))
+        path = snap.weights.path
+        skipped = apply_weights(model, load_weights(path), snap.weights.partial, str(path))
     return BuiltModel(model, snap.weights, tuple(skipped))
 
 

@@ -42,6 +42,9 @@ class WeightsState:
     """The graph edits made since these weights were trained: empty while they fit."""
     missing: bool = False
     """The weights file is gone (moved or deleted): the model will be untrained."""
+    partial: bool = True
+    """Layers whose stored weights do not fit stay untrained (what an edited graph needs); a
+    file named for one command (FILE) must fit the whole model unless asked for."""
 
     @property
     def fits(self) -> bool:
@@ -121,7 +124,8 @@ def current_weights(project: Project, baseline: dict[str, Any] | None = None) ->
     return WeightsState(UNTRAINED, seed=seed)
 
 
-def weights_from_file(path: str | Path, seed: int = 0) -> WeightsState:
-    """Weights named for one use (`evaluate --weights FILE`), applied where they fit."""
+def weights_from_file(path: str | Path, seed: int = 0, partial: bool = False) -> WeightsState:
+    """Weights named for one use (`evaluate --weights FILE`): they must fit the whole model
+    (WeightsError naming the first layer that does not), or with `partial` where they fit."""
     path = Path(path)
-    return WeightsState(FILE, path, None, seed, (), not path.is_file())
+    return WeightsState(FILE, path, None, seed, (), not path.is_file(), partial)

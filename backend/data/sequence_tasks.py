@@ -20,7 +20,7 @@ import numpy as np
 from backend.data.base import CLASSIFICATION, ParamSpec
 
 SYMBOLS = ["A", "B", "C", "D"]
-TOKEN_A, TOKEN_B = 1, 2  # in token sequences: 0 is never used, 3.. are filler words
+TOKEN_START, TOKEN_A, TOKEN_B = 0, 1, 2  # in token sequences; 3.. are filler words
 
 
 def samples_param(default: int) -> ParamSpec:
@@ -97,15 +97,18 @@ def adding_problem(params: dict[str, Any]) -> Arrays:
 
 
 def token_order(params: dict[str, Any]) -> Arrays:
-    """Token ids: filler words with token 1 (A) and token 2 (B) once each. The class is
-    whether A came first. The same tokens in another order can change the answer."""
+    """Token ids: a start token (0), then filler words with token 1 (A) and token 2 (B) once
+    each. The class is whether A came first: the same tokens in another order can change
+    the answer."""
     rng, n, steps = _sizes(params, 3)
     vocabulary = int(params["vocabulary"])
     if vocabulary < 4:
         raise ValueError(f"the vocabulary needs at least 4 tokens, got {vocabulary}")
     x = rng.integers(3, vocabulary, size=(n, steps))
-    a, b = _two_positions(rng, n, steps)
+    a, b = _two_positions(rng, n, steps - 1)
+    a, b = a + 1, b + 1  # step 0 holds the start token: the place a classifier reads from
     rows = np.arange(n)
+    x[:, 0] = TOKEN_START
     x[rows, a] = TOKEN_A
     x[rows, b] = TOKEN_B
     return x.astype("int32"), (a < b).astype("int64"), ["B first", "A first"], CLASSIFICATION

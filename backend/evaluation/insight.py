@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from backend.data import Dataset
+from backend.evaluation.attention import AttentionMap, attention_maps
 from backend.evaluation.evaluate import CLASSIFICATION, REGRESSION, to_probabilities
+from backend.evaluation.neuron import NeuronReadout, single_neuron
 from backend.keras_env import import_keras, import_tensorflow
 
 GRID_STEPS = 60
@@ -237,20 +239,30 @@ def tile(images: np.ndarray, columns: int | None = None, normalise: bool = True)
 class SampleInsight:
     index: int
     activations: list[LayerActivation]
-    saliency: Saliency
+    saliency: Saliency | None  # None where the input has no gradient (token ids)
     filters: FirstLayerFilters | None
+    attention: list[AttentionMap] = field(default_factory=list)
+    """The scores of each MultiHeadAttention layer (none without one)."""
 
 
 def inspect_sample(
     model: Any, sample: np.ndarray, index: int = -1, classifier: bool | None = None
 ) -> SampleInsight:
-    """Activations, saliency and first-layer filters for one sample, in one call."""
+    """Activations, saliency, first-layer filters and attention for one sample, in one call."""
     return SampleInsight(
         index,
         layer_activations(model, sample),
-        saliency(model, sample, classifier=classifier),
+        _saliency_if_any(model, sample, classifier),
         first_layer_filters(model),
+        attention_maps(model, sample),
     )
+
+
+def _saliency_if_any(model: Any, sample: np.ndarray, classifier: bool | None) -> Saliency | None:
+    """Saliency, or None for an input that has no gradient (integer token ids)."""
+    if np.issubdtype(np.asarray(sample).dtype, np.integer):
+        return None
+    return saliency(model, sample, classifier=classifier)
 
 
 # ----------------------------------------------------------------- decision boundary
@@ -266,6 +278,8 @@ class DecisionGrid:
     ys: np.ndarray
     values: np.ndarray
     task: str
+    neuron: NeuronReadout | None = None
+    """The model's weights and bias when it is a single neuron (drawn over the grid)."""
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -310,7 +324,8 @@ def decision_grid(model: Any, dataset: Dataset, steps: int = GRID_STEPS) -> Deci
         task = CLASSIFICATION
     else:
         values, task = values[:, :1], REGRESSION
-    return DecisionGrid(xs, ys, values.reshape(steps, steps, -1), task)
+    neuron = single_neuron(model, dataset.feature_names)
+    return DecisionGrid(xs, ys, values.reshape(steps, steps, -1), task, neuron)
 
 
 # ----------------------------------------------------------------- helpers
@@ -320,4 +335,6 @@ def _single_input(model: Any) -> None:
 
 
 def _batch_of_one(sample: np.ndarray) -> np.ndarray:
-    return np.asarray(sample, dtype="float32")[None, ...]
+    values = np.asarray(sample)
+    integer = np.issubdtype(values.dtype, np.integer)  # token ids stay ids
+    return (values if integer else values.astype("float32"))[None, ...]

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from backend.evaluation.insight import DecisionGrid
+from gui.evaluation.neuron_overlay import NeuronOverlay
 
 CLASS_COLORS = np.array(
     [
@@ -68,6 +69,7 @@ class DecisionBoundaryView(pg.PlotWidget):
         item.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.5))
         item.addItem(self.points)
+        self.neuron = NeuronOverlay(item, self.image)  # drawn when the model is one neuron
         self.grid: DecisionGrid | None = None
         self.updates = 0
 
@@ -82,6 +84,7 @@ class DecisionBoundaryView(pg.PlotWidget):
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         if x is not None and y is not None:
             self._draw_points(grid, np.asarray(x), np.asarray(y))
+        self.neuron.show(grid)
         if first:
             self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.updates += 1
@@ -102,3 +105,4 @@ class DecisionBoundaryView(pg.PlotWidget):
         self.grid = None
         self.image.clear()
         self.points.clear()
+        self.neuron.hide()

@@ -30,12 +30,16 @@ from backend.evaluation.insight import (
     inspect_sample,
     tile,
 )
+from gui.evaluation.attention_view import AttentionView
 from gui.evaluation.decision_boundary import DecisionBoundaryView
 from gui.evaluation.predictions_view import is_image
 from gui.runtime.keras_job import KerasJob
 
 MAX_MAPS = 64  # feature maps shown per layer
 GREYS = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (20, 20, 20)])
+SIGNED = pg.ColorMap(  # negative red, zero white, positive blue
+    [0.0, 0.5, 1.0], [(192, 57, 43), (255, 255, 255), (31, 95, 180)]
+)
 HEAT = pg.ColorMap(  # transparent where the gradient is small, so the sample shows through
     [0.0, 0.5, 1.0], [(255, 60, 0, 0), (255, 60, 0, 150), (255, 230, 0, 230)]
 )
@@ -77,7 +81,8 @@ class ValuesView(QStackedWidget):
         self.addWidget(self.image_plot)
         self.addWidget(self.bar_plot)
 
-    def show_image(self, pixels: np.ndarray, title: str) -> None:
+    def show_image(self, pixels: np.ndarray, title: str, colors: Any = GREYS) -> None:
+        self.image.setColorMap(colors)
         self.image.setImage(pixels, levels=(0.0, 1.0))
         self.image_plot.getPlotItem().setTitle(title, color="#333333")
         self.image_plot.getPlotItem().autoRange()
@@ -85,7 +90,19 @@ class ValuesView(QStackedWidget):
 
     def show_bars(self, values: np.ndarray, title: str) -> None:
         values = np.asarray(values, dtype="float64").ravel()
-        self.bars.setOpts(x=np.arange(len(values)), height=values, width=0.8)
+        self.bars.setOpts(x=np.arange(len(values)), height=values, width=0.8, brushes=None)
+        self.bar_plot.getPlotItem().getAxis("bottom").setTicks(None)
+        self.bar_plot.getPlotItem().setTitle(title, color="#333333")
+        self.bar_plot.getPlotItem().autoRange()
+        self.setCurrentWidget(self.bar_plot)
+
+    def show_signed_bars(self, values: np.ndarray, names: list[str], title: str) -> None:
+        """Bars above zero in blue, below in red, each named on the axis."""
+        values = np.asarray(values, dtype="float64").ravel()
+        brushes = [pg.mkBrush("#1f5fb4" if v >= 0 else "#c0392b") for v in values]
+        self.bars.setOpts(x=np.arange(len(values)), height=values, width=0.8, brushes=brushes)
+        ticks = [(i, name) for i, name in enumerate(names[: len(values)])]
+        self.bar_plot.getPlotItem().getAxis("bottom").setTicks([ticks])
         self.bar_plot.getPlotItem().setTitle(title, color="#333333")
         self.bar_plot.getPlotItem().autoRange()
         self.setCurrentWidget(self.bar_plot)
@@ -103,6 +120,8 @@ class InsightPanel(QWidget):
         self.is_training = is_training
         self.insight: SampleInsight | None = None
         self.sample: np.ndarray | None = None
+        self.feature_names: list[str] = []
+        """Names of the input features, for the weights of a Dense layer on them."""
         self.job: KerasJob | None = None
         self._done_job: KerasJob | None = None
         self._pending: Request | None = None
@@ -133,11 +152,13 @@ class InsightPanel(QWidget):
         self.saliency.addWidget(self.saliency_bars)
         self.filters = ValuesView("First-layer filters")
         self.boundary = DecisionBoundaryView()
+        self.attention = AttentionView()
         self.tabs = QTabWidget()
         self.tabs.addTab(activations, "Activations")
         self.tabs.addTab(self.saliency, "Saliency")
         self.tabs.addTab(self.filters, "Filters")
         self.tabs.addTab(self.boundary, "Decision boundary")
+        self.tabs.addTab(self.attention, "Attention")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
@@ -218,6 +239,7 @@ class InsightPanel(QWidget):
         self._draw_activation()
         self._draw_saliency(sample)
         self._draw_filters()
+        self.attention.show_maps(insight.attention)
         self._raise_dock()
         self.shown.emit(insight)
 
@@ -249,6 +271,10 @@ class InsightPanel(QWidget):
     def _draw_saliency(self, sample: np.ndarray) -> None:
         assert self.insight is not None
         sal = self.insight.saliency
+        if sal is None:
+            self.saliency_bars.show_bars(np.zeros(0), "No saliency: token ids have no gradient")
+            self.saliency.setCurrentWidget(self.saliency_bars)
+            return
         title = "Saliency" + (f" of class {sal.class_index}" if sal.class_index is not None else "")
         if not is_image(sample[None]):
             self.saliency_bars.show_bars(sal.values, title + " per input feature")
@@ -271,10 +297,29 @@ class InsightPanel(QWidget):
         if filters is None:
             self.filters.show_bars(np.zeros(0), "No Conv or Dense layer with a kernel")
             return
-        title = f"{filters.layer_name} ({filters.layer_type}): {len(filters.images)} filters"
+        count = len(filters.images)
+        if filters.images.shape[1:2] == (1,):  # a Dense layer on features: signed weights
+            self._draw_unit_weights(filters.layer_name, filters.images[:, 0, :])
+            return
+        title = f"{filters.layer_name} ({filters.layer_type}): {count} filter{_s(count)}"
         self.filters.show_image(tile(filters.images[:MAX_MAPS]), title)
+
+    def _draw_unit_weights(self, layer: str, weights: np.ndarray) -> None:
+        """One unit: its signed weight per input feature; several: units x inputs, signed."""
+        names = self.feature_names or [f"x{i + 1}" for i in range(weights.shape[1])]
+        if len(weights) == 1:
+            self.filters.show_signed_bars(weights[0], names, f"{layer}: the weight of each input")
+            return
+        limit = float(np.abs(weights).max()) or 1.0
+        title = f"{layer}: {len(weights)} units x {weights.shape[1]} input weights (signed)"
+        self.filters.show_image((weights / limit + 1) / 2, title, SIGNED)
 
     def clear(self) -> None:
         self.insight = None
+        self.attention.show_maps([])
         self.layer_combo.clear()
         self.caption.setText("Evaluate, then choose a test sample to look inside the network.")
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"

@@ -102,11 +102,11 @@ def test_gradients_are_judged_against_the_layers_own_weights() -> None:
     assert (
         Diagnostics().begin(0.7, probe({"first": 1e-7, "middle": 2e-7, "out": 1e-7}, weights)) == []
     )
-    # a gradient of 40 explodes on weights of norm 2, not on weights of norm 100
-    (alert,) = Diagnostics().begin(0.7, probe({"first": 40.0, "out": 0.3}, weights))
-    assert (alert.kind, alert.layer) == ("exploding", "first") and "20x" in alert.message
+    # a gradient of 4000 explodes on weights of norm 2, not on weights of norm 100
+    (alert,) = Diagnostics().begin(0.7, probe({"first": 4000.0, "out": 0.3}, weights))
+    assert (alert.kind, alert.layer) == ("exploding", "first") and "2e+03x" in alert.message
     big = {"first": 100.0, "out": 1.5}
-    assert Diagnostics().begin(0.7, probe({"first": 40.0, "out": 0.3}, big)) == []
+    assert Diagnostics().begin(0.7, probe({"first": 4000.0, "out": 0.3}, big)) == []
 
 
 def test_dead_units_are_one_alert_naming_the_layers_and_explain_zero_gradients() -> None:

@@ -72,7 +72,7 @@ def test_the_adding_problem_needs_both_marked_numbers() -> None:
 
 def test_token_order_is_invisible_to_a_bag_of_tokens() -> None:
     x, y, _, _ = token_order({**SETTINGS, "vocabulary": 10})
-    assert x.dtype == np.int32 and x.min() >= 1 and x.max() < 10
+    assert x.dtype == np.int32 and np.all(x[:, 0] == 0) and x[:, 1:].min() >= 1 and x.max() < 10
     assert np.all((x == TOKEN_A).sum(axis=1) == 1) and np.all((x == TOKEN_B).sum(axis=1) == 1)
     swapped = np.where(x == TOKEN_A, TOKEN_B, np.where(x == TOKEN_B, TOKEN_A, x))
     a_first = (swapped == TOKEN_A).argmax(axis=1) < (swapped == TOKEN_B).argmax(axis=1)

@@ -1,0 +1,103 @@
+"""Insight views that teach: a single neuron drawn as on a blackboard (its line, its 0.5
+contour, the bias and the signed weights) and the attention scores of a Transformer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from backend.evaluation.insight import decision_grid
+from backend.keras_bridge.compiler import compile_graph
+from backend.templates.gallery import load_template
+from gui.evaluation.decision_boundary import DecisionBoundaryView
+from gui.evaluation.insight_panel import InsightPanel
+
+WAIT_MS = 30_000
+
+
+def neuron_model(w1: float, w2: float, b: float) -> tuple[Any, Any]:
+    project = load_template("perceptron")
+    model = compile_graph(project.graph)
+    model.get_layer("neuron").set_weights([np.array([[w1], [w2]], "float32"), np.array([b])])
+    return model, project.load_data()
+
+
+def test_the_single_neuron_view_draws_its_line_contour_bias_and_weights(qtbot: Any) -> None:
+    model, data = neuron_model(2.0, -1.0, 0.5)
+    grid = decision_grid(model, data)
+    assert grid.neuron is not None and grid.neuron.formula() == "z = +2.00·x1 - 1.00·x2 + 0.50"
+    view = DecisionBoundaryView()
+    qtbot.addWidget(view)
+    view.show_grid(grid, data.x_train, data.y_train)
+    overlay = view.neuron
+    assert overlay.line.isVisible() and overlay.contour.isVisible()
+    fx, fy = overlay.line.pos().x(), overlay.line.pos().y()
+    assert 2.0 * fx - 1.0 * fy + 0.5 == pytest.approx(0.0, abs=1e-6)  # the foot is on the line
+    assert (fx, fy) == pytest.approx((-0.2, 0.1))  # -b w / |w|^2
+    assert overlay.line.angle % 180 == pytest.approx((np.degrees(np.arctan2(-1, 2)) + 90) % 180)
+    # the white 0.5 contour of the grid follows the line: every point of it has z near 0
+    overlay.contour.boundingRect()  # builds the path, as painting does
+    path = overlay.contour.path
+    assert path is not None and path.elementCount() > 10
+    box = view.getPlotItem().vb
+    x0, x1, y0, y1 = grid.bounds
+    cell = max(x1 - x0, y1 - y0) / len(grid.xs)
+    for i in range(0, path.elementCount(), 5):
+        element = path.elementAt(i)
+        point = overlay.contour.mapToItem(box.childGroup, QPointF(element.x, element.y))
+        assert abs(2.0 * point.x() - point.y() + 0.5) / np.hypot(2, 1) < cell
+    title = view.getPlotItem().titleLabel.text
+    assert "+2.00" in title and "-1.00" in title and "#c0392b" in title  # negative in red
+    assert overlay.labels[1].textItem.toPlainText().startswith("b = +0.50")
+    view.show_grid(decision_grid(compile_graph(load_template("moons_mlp").graph), data))
+    assert not overlay.line.isVisible()  # not a single neuron: nothing drawn
+
+
+def test_one_unit_shows_its_signed_weight_per_input_not_1_filters(qtbot: Any) -> None:
+    model, data = neuron_model(1.5, -0.75, 0.0)
+    panel = InsightPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.shown, timeout=WAIT_MS):
+        panel.show_sample(model, data.x_test, 0, "", classifier=True)
+    bars = panel.filters.bars.opts
+    assert list(bars["height"]) == pytest.approx([1.5, -0.75])
+    colours = [b.color().name() for b in bars["brushes"]]
+    assert colours == ["#1f5fb4", "#c0392b"]
+    title = panel.filters.bar_plot.getPlotItem().titleLabel.text
+    assert "filters" not in title and "weight of each input" in title
+    ticks = panel.filters.bar_plot.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [name for _, name in ticks] == ["x1", "x2"]
+    panel.shutdown()
+
+
+def test_the_attention_tab_shows_each_heads_scores_over_the_tokens(qtbot: Any) -> None:
+    project = load_template("transformer_classifier")
+    model = compile_graph(project.graph)
+    data = project.load_data()
+    panel = InsightPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.shown, timeout=WAIT_MS):
+        panel.show_sample(model, data.x_test, 0, "", classifier=True)
+    view = panel.attention
+    assert [view.choice.itemText(i) for i in range(view.choice.count())] == [
+        "attention: mean of the heads",
+        "attention: head 1",
+        "attention: head 2",
+    ]
+    scores = view.image.image
+    assert scores.shape == (12, 12)
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)  # a softmax per query
+    ticks = view.plot.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [label for _, label in ticks] == [str(int(t)) for t in data.x_test[0]]
+    view.choice.setCurrentIndex(2)
+    chosen = view.current()
+    assert chosen is not None
+    layer, scores, which = chosen
+    np.testing.assert_allclose(view.image.image, layer.scores[1])
+    np.testing.assert_allclose(scores, layer.scores[1])
+    assert which == "head 2" and not view.note.isVisible()
+    assert panel.insight is not None and panel.insight.saliency is None  # token ids
+    panel.shutdown()

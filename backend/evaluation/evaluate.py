@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from backend.data import Dataset
+from backend.keras_bridge.model_inputs import as_declared
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -149,7 +150,7 @@ def evaluate(model: Any, dataset: Dataset, batch_size: int = BATCH_SIZE) -> Eval
     notes: list[str] = []
     metrics = _compiled_metrics(model, x, targets, batch_size, notes)
     try:
-        raw = model.predict(x, batch_size=batch_size, verbose=0)
+        raw = model.predict(as_declared(model, x), batch_size=batch_size, verbose=0)
     except Exception as exc:
         raise EvaluationError(f"the model could not predict the test split: {_first(exc)}") from exc
     outputs = _as_list(raw, names)
@@ -214,7 +215,9 @@ def _compiled_metrics(
         return {}
     y = targets[0] if len(targets) == 1 else list(targets)
     try:
-        logs = model.evaluate(x, y, batch_size=batch_size, return_dict=True, verbose=0)
+        logs = model.evaluate(
+            as_declared(model, x), y, batch_size=batch_size, return_dict=True, verbose=0
+        )
     except Exception as exc:
         raise EvaluationError(
             f"Keras could not evaluate the model on the test split: {_first(exc)}"

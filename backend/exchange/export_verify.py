@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from backend.keras_bridge.model_inputs import as_declared
 from backend.keras_bridge.weights import leaf_layers
 from backend.keras_env import import_keras, import_tensorflow
 
@@ -114,11 +115,7 @@ def _as_list(samples: Any, count: int) -> list[Any] | None:
 
 def reference_outputs(model: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
     """The in-app model's outputs in inference mode (dropout off, batch norm frozen)."""
-    return _listed(model(_call_arg(inputs), training=False), len(model.outputs))
-
-
-def _call_arg(inputs: list[np.ndarray]) -> Any:
-    return inputs[0] if len(inputs) == 1 else inputs
+    return _listed(model(as_declared(model, inputs), training=False), len(model.outputs))
 
 
 def _listed(outputs: Any, count: int) -> list[np.ndarray]:
@@ -151,7 +148,7 @@ def _by_output_index(named: dict[str, Any]) -> list[np.ndarray]:
 def run_keras(path: Path, model: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
     keras = import_keras()
     loaded = keras.models.load_model(path, safe_mode=True, compile=False)
-    return _listed(loaded(_call_arg(inputs), training=False), len(model.outputs))
+    return _listed(loaded(as_declared(loaded, inputs), training=False), len(model.outputs))
 
 
 def run_savedmodel(path: Path, model: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:

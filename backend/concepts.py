@@ -15,53 +15,68 @@ _DOC_SECTIONS = {
     "Merging": "merging_layers",
     "Activations": "activation_layers",
     "Preprocessing": "preprocessing_layers",
+    "Augmentation": "preprocessing_layers/image_augmentation",
 }
 
 CONCEPTS: dict[str, str] = {
     "Core": (
-        "A neuron multiplies each input by a weight, adds them up with a bias, and passes the "
-        "sum through an activation. A Dense layer is a row of such neurons, each seeing every "
-        "input. Training (backpropagation) nudges every weight a little against the gradient "
-        "of the loss, batch after batch, so the network's mistakes shrink. The Input layer "
-        "only says what one sample looks like."
+        "A neuron computes a weighted sum of its inputs plus a bias, z = w·x + b, and passes z "
+        "through an activation. A Dense layer is a row of such neurons, each seeing every "
+        "input. Training repeats three steps for each batch: the forward pass computes the "
+        "loss; backpropagation applies the chain rule backwards through the layers to get the "
+        "gradient of the loss for every weight; the optimizer then moves each weight a small "
+        "step against its gradient. The Input layer only says what one sample looks like."
     ),
     "Activations": (
-        "Without a non-linear activation, stacked layers collapse into one linear map. ReLU "
-        "(max(0, x)) is the usual choice inside a network; sigmoid squashes to 0..1 for a yes/no "
-        "output; softmax turns a vector of scores into class probabilities that sum to one."
+        "Without a non-linear activation, stacked layers collapse into one linear map, however "
+        "deep. ReLU, max(0, x), is the usual choice inside a network: cheap, and its gradient "
+        "does not shrink for positive inputs (a unit stuck below zero is 'dead'). tanh squashes "
+        "to -1..1 and is centred on zero; sigmoid squashes to 0..1 and suits a yes/no output. "
+        "Both saturate: for large inputs their slope, and so the gradient, nearly vanishes. "
+        "Softmax turns a vector of scores into class probabilities that sum to one."
     ),
     "Convolution": (
         "A convolution slides a small filter (say 3x3) over an image and computes the same "
         "weighted sum at every position, so it finds a pattern wherever it appears and needs "
-        "far fewer weights than a Dense layer. Early filters find edges; deeper ones combine "
-        "them into textures and parts. `filters` is how many patterns a layer learns."
+        "far fewer weights than a Dense layer. Early filters tend to find edges; deeper ones "
+        "combine them into textures and parts. `filters` is how many patterns a layer learns, "
+        "`kernel_size` how large each one is."
     ),
     "Pooling": (
         "Pooling shrinks feature maps by summarising each small window (its maximum or its "
-        "mean). The network becomes cheaper and less sensitive to exactly where a feature is. "
+        "mean). The network becomes cheaper and less sensitive to small shifts of a feature. "
         "Global pooling keeps one number per feature map, a compact way into a classifier."
     ),
     "Recurrent": (
-        "A recurrent layer reads a sequence one step at a time and carries a hidden state "
-        "forward, like a memory. LSTM and GRU add gates that decide what to keep and what to "
-        "forget, so they can learn dependencies across long spans. `return_sequences` keeps "
-        "the output of every step (to stack another recurrent layer) instead of the last one."
+        "A recurrent layer reads a sequence one step at a time with the same weights, and "
+        "carries a hidden state from step to step: its memory. A plain RNN forgets quickly, "
+        "because the gradient shrinks (or explodes) over many steps; LSTM and GRU add gates, "
+        "learned switches that decide what to store, keep and forget, so they can carry "
+        "information across long spans. `return_sequences` returns every step's output (to "
+        "stack another recurrent layer) instead of the last one only."
     ),
     "Attention": (
-        "Attention lets every position of a sequence look at every other one and take a "
-        "weighted mix of what it finds; the weights come from how well a query matches each "
-        "key. Multi-head attention does this several times in parallel. Stacked with a "
-        "feed-forward layer, residual connections and normalisation, it is a Transformer."
+        "Attention lets each position of a sequence take a weighted mix of all positions: its "
+        "query is compared with every key, a softmax turns the scores into weights that sum "
+        "to one, and the weights mix the values. Multi-head attention does this several times "
+        "in parallel, each head free to look for something else. Attention alone ignores "
+        "order (shuffle the tokens and each gets the same mix), so a Transformer adds a "
+        "positional encoding to each token's embedding: a learned vector per position, or sines "
+        "and cosines. With a feed-forward layer, residual connections and normalisation, that "
+        "is a Transformer encoder layer."
     ),
     "Normalization": (
-        "Normalisation rescales activations to a steady mean and spread. BatchNormalization "
-        "does it per feature over the batch (common in CNNs); LayerNormalization per sample "
-        "over its features (Transformers). Training becomes faster and less fragile."
+        "Normalisation rescales activations to zero mean and unit variance, then applies a "
+        "learned scale and shift. BatchNormalization does it per feature over the batch (CNNs; "
+        "at test time it uses averages kept from training); LayerNormalization per sample over "
+        "its features (Transformers, RNNs). Training becomes faster and less fragile."
     ),
     "Regularization": (
-        "Regularisation fights overfitting, when a network memorises its training data instead "
-        "of learning what generalises. Dropout switches off a random fraction of inputs at each "
-        "training step, so no single neuron can be relied upon; it does nothing at test time."
+        "Regularisation fights overfitting: a network that fits the noise of its training data "
+        "does worse on new data, and its validation loss rises while its training loss still "
+        "falls. Dropout switches off a random fraction of its inputs at each training step (and "
+        "scales up the rest), so no unit can rely on another; at test time it passes "
+        "everything. Weight penalties and early stopping also regularise; more data helps most."
     ),
     "Reshaping": (
         "Reshaping layers change how the numbers of each sample are arranged without changing "
@@ -69,27 +84,43 @@ CONCEPTS: dict[str, str] = {
         "shape with the same size, padding and cropping change borders."
     ),
     "Merging": (
-        "Merging layers join branches. Add sums same-shaped tensors: that is a residual (skip) "
-        "connection, which lets very deep networks train because the gradient can flow "
-        "straight through. Concatenate puts tensors side by side (Inception-style branches)."
+        "Merging layers join branches. Concatenate puts tensors side by side (several inputs, "
+        "Inception-style branches). Add sums same-shaped tensors; when one of them is a "
+        "block's own input carried around the block (a skip connection), the sum is a residual "
+        "connection: the block only learns a correction to its input, and the gradient has a "
+        "direct path back, which lets very deep networks train. Multiply gates one tensor by "
+        "another."
     ),
     "Preprocessing": (
         "Preprocessing layers run inside the model, so an exported model takes raw data: "
         "Rescaling maps pixels from 0..255 to 0..1, Normalization standardises features, "
         "StringLookup and TextVectorization turn words into ids by a vocabulary (from an Input "
-        "of dtype string), and random flips and rotations augment images while training only."
+        "of dtype string)."
+    ),
+    "Augmentation": (
+        "Augmentation layers change each training image at random (flip, rotate, zoom, shift "
+        "the contrast), so the network sees new variants every epoch and learns what does not "
+        "matter to the label. They are active only while training; at inference they pass the "
+        "image unchanged."
+    ),
+    "Blocks": (
+        "A block is a small network used as one layer: a residual block, a Transformer "
+        "encoder, an Inception module. Ctrl+Shift+G ungroups it into its layers."
     ),
     "Losses": (
-        "The loss measures how wrong the predictions are. Classification uses cross-entropy "
-        "(sparse when labels are class numbers, binary for yes/no); regression uses mean "
-        "squared or absolute error. The output activation must fit the loss: softmax with "
-        "categorical cross-entropy, sigmoid with binary cross-entropy, none for regression."
+        "The loss measures how wrong the predictions are; training minimises its average. "
+        "Classification uses cross-entropy: binary for one sigmoid output, categorical for a "
+        "softmax over classes (sparse when the labels are class numbers, not one-hot vectors). "
+        "Regression uses mean squared error (punishes big errors most) or mean absolute error. "
+        "The output activation must fit the loss, or the loss must be told it gets logits."
     ),
     "Optimizers": (
-        "An optimizer turns gradients into weight updates. SGD steps straight down the "
-        "gradient by the learning rate (momentum smooths the path); Adam adapts the step of "
-        "every weight from its recent gradients and is a good default. Too high a learning "
-        "rate makes the loss jump or explode; too low makes training crawl."
+        "An optimizer turns gradients into weight updates. SGD steps against the gradient, "
+        "scaled by the learning rate; momentum keeps a running direction that smooths the "
+        "path. Adam scales each weight's step by running averages of its gradient and squared "
+        "gradient: a robust default. The learning rate matters most: too high and the loss "
+        "jumps or grows (diverges); too low and it crawls. A schedule lowers it as training "
+        "goes on."
     ),
 }
 

@@ -194,7 +194,7 @@ _add("Dense", "Core", "Fully connected layer: every output neuron sees every inp
 _add("EinsumDense", "Core", "A dense layer over any axes, written as an einsum equation.",
      required={"equation": "ab,bc->ac", "output_shape": 8, "bias_axes": "c"},
      key=("equation",))  # fmt: skip
-_add("Activation", "Core", "Applies a non-linearity (ReLU, sigmoid, softmax...) element-wise.",
+_add("Activation", "Core", "Applies a non-linearity (ReLU, tanh, sigmoid...) element-wise.",
      required={"activation": "relu"}, key=("activation",))  # fmt: skip
 _add("Embedding", "Core", "Turns integer token ids into dense trainable vectors.",
      required={"input_dim": 1000, "output_dim": 32}, key=("input_dim", "output_dim"),
@@ -264,9 +264,9 @@ _RNN_KW: dict[str, Any] = {
 _add("SimpleRNN", "Recurrent", "The plainest recurrent layer: a state updated at each step.",
      required={"units": 16}, inputs=_ONE_STATE, max_inputs=2, **_RNN_KW)  # fmt: skip
 _add("LSTM", "Recurrent",
-     "Long short-term memory: a recurrent layer with gates that remember over long spans.",
+     "Long short-term memory: gates decide what its cell state keeps, across long spans.",
      required={"units": 16}, inputs=_TWO_STATES, max_inputs=3, **_RNN_KW)  # fmt: skip
-_add("GRU", "Recurrent", "Gated recurrent unit: a lighter LSTM with two gates.",
+_add("GRU", "Recurrent", "Gated recurrent unit: a lighter LSTM with two gates and no cell.",
      required={"units": 16}, inputs=_ONE_STATE, max_inputs=2, **_RNN_KW)  # fmt: skip
 _CONV_LSTM_EXAMPLE = {"1": ((4, 8, 2),), "2": ((4, 8, 8, 2),), "3": ((2, 4, 4, 4, 1),)}
 for _d in "123":
@@ -288,7 +288,8 @@ _add("Bidirectional", "Recurrent",
 _attention("Attention", "Dot-product attention of a query sequence over a value sequence.")
 _attention("AdditiveAttention", "Additive (Bahdanau) attention of a query over a value sequence.")
 _attention("MultiHeadAttention",
-           "Several attention heads in parallel: each position looks at every other (Transformer).",
+           "Attention heads in parallel: each position looks at every other. Blind to order "
+           "unless positions are added to the inputs (Transformer).",
            required={"num_heads": 2, "key_dim": 16}, key=("num_heads", "key_dim"),
            positional_inputs=True)  # fmt: skip
 _attention("GroupQueryAttention",
@@ -332,7 +333,8 @@ _add("SpectralNormalization", "Normalization",
 
 # ----------------------------------------------------------------- regularization
 _add("Dropout", "Regularization",
-     "Randomly zeroes a fraction of inputs while training, against overfitting.",
+     "Zeroes a random fraction of inputs while training (scaling up the rest), against "
+     "overfitting; passes everything at test time.",
      required={"rate": 0.5}, key=("rate",))  # fmt: skip
 for _d in "123":
     _add(f"SpatialDropout{_d}D", "Regularization",
@@ -376,7 +378,11 @@ for _d in "123":
          key=("size",), example=_ex)  # fmt: skip
 
 # ----------------------------------------------------------------- merging
-_merge("Add", "Adds its inputs element-wise: the join of a residual (skip) connection.")
+_merge(
+    "Add",
+    "Adds its inputs element-wise; with a block's own input as one of them, the "
+    "join of a residual (skip) connection.",
+)
 _merge("Subtract", "Subtracts the second input from the first.", max_inputs=2)
 _merge("Multiply", "Multiplies its inputs element-wise (gating).")
 _merge("Average", "Averages its inputs element-wise (ensembles).")
@@ -507,7 +513,7 @@ _block("ResidualBlock",
        block_library.residual_block(), _IMG)  # fmt: skip
 _block("TransformerEncoderBlock",
        "Self-attention and a feed-forward net, each with Add and LayerNormalization "
-       "(inputs of width 32; edit the inner layers for other widths).",
+       "(inputs of width 32; no positional encoding: add one before it for order).",
        block_library.transformer_encoder_block(), ((10, 32),))  # fmt: skip
 _block("InceptionBlock", "Parallel 1x1, 3x3, 5x5 and pooling branches, concatenated.",
        block_library.inception_block(), _IMG)  # fmt: skip

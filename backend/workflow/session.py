@@ -134,12 +134,22 @@ class Workflow:
     # ----------------------------------------------------------------- training
     def problems(self) -> list[Problem]:
         """Everything that stops the project from training now: graph errors (an unconnected
-        layer, a shape mismatch, ...) and missing data. Empty when it can train."""
-        problems = [p for p in validate(self.project.graph) if p.severity == "error"]
-        if self.project.dataset is None:
+        layer, a shape mismatch, ...), missing data, and a model that does not fit its data
+        when that is known without loading it (built-in and generated sets; other data is
+        checked by the job once loaded). Empty when it can train."""
+        from backend.analysis.data_fit import check_data_fit, dataset_meta
+
+        project = self.project
+        problems = [p for p in validate(project.graph) if p.severity == "error"]
+        if project.dataset is None:
             from backend.document.project import NO_DATASET
 
-            problems.append(Problem(NO_DATASET))
+            return [*problems, Problem(NO_DATASET)]
+        meta = dataset_meta(project.resolved_dataset()) if not problems else None
+        if meta is not None:
+            name = project.dataset.name
+            findings = check_data_fit(project.graph, meta, project.training, dataset_name=name)
+            problems += [Problem(f.message, f.node_id) for f in findings if f.severity == "error"]
         return problems
 
     def prepare_training(

@@ -110,3 +110,5 @@ def test_export_checks_on_the_project_data_only_when_it_fits(cli: Cli, tmp_path:
     assert run.training["initial_weights"].endswith("two.weights.npz")
     refused = cli("train", tmp_path / "mlp.dcproj.json", "--epochs", "1")
     assert refused.code == 1 and "Traceback" not in refused.err
+    assert "cannot train: Input 'features' takes (12,), but dataset 'moons'" in refused.err
+    assert load_project(tmp_path / "mlp.dcproj.json").runs == []  # refused before a run

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.document.graph import GraphError, LayerGraph, Node, output_entry
+from backend.document.json_text import JsonShapeError, non_finite_path, parse
 from backend.document.layer_table import (
     BLOCK_TYPE,
     INPUT_TYPE,
@@ -75,7 +76,15 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
     own = config.get("config") if path.suffix.lower() == ".keras" else None
     layers_config = own if isinstance(own, dict) else model.get_config()
     layers_config = with_adapted_vocabularies(layers_config, model)
-    graph = model_graph(layers_config, _model_class(model), str(path))
+    try:
+        graph = model_graph(layers_config, _model_class(model), str(path))
+    except ModelImportError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, GraphError) as exc:
+        # Keras loaded the file, so its config is odd rather than broken: say what is odd
+        raise ModelImportError(
+            f"{path}: its model configuration is malformed ({type(exc).__name__}: {exc})"
+        ) from exc
     project = Project(graph, name=model.name)
     project.description = f"Imported from {path.name}"
     project.training = training_from(config.get("compile_config"), project.training)
@@ -154,9 +163,11 @@ def read_model_config(path: Path) -> dict[str, Any]:
                         f"{path}: holds weights only, no model (save it with model.save)"
                     )
                 text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        config = json.loads(text)
+        config = parse(text)
     except ModelImportError:
         raise
+    except JsonShapeError as exc:
+        raise ModelImportError(f"{path}: its model configuration: {exc}") from None
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, UnicodeDecodeError) as exc:
         raise ModelImportError(
             f"{path}: not a readable Keras model file (damaged or truncated?): {exc}"
@@ -165,6 +176,12 @@ def read_model_config(path: Path) -> dict[str, Any]:
         raise ModelImportError(f"{path}: its model configuration is not valid JSON") from exc
     if not isinstance(config, dict):
         raise ModelImportError(f"{path}: its model configuration is not a JSON object")
+    where = non_finite_path(config)
+    if where is not None:
+        raise ModelImportError(
+            f"{path}: its model configuration holds NaN or infinity at {where}, which no "
+            "setting takes"
+        )
     return config
 
 

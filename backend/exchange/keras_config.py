@@ -35,17 +35,55 @@ class ModelImportError(ModelFileError):
 
 # ----------------------------------------------------------------- the safety check
 def check_layers(config: dict[str, Any], source: str) -> None:
-    """Refuse, by name, any layer DeepCanvas cannot show or must not run (Lambda, custom)."""
+    """Refuse, by name, any layer DeepCanvas cannot show or must not run (Lambda, custom),
+    and a model config whose shape is not a Keras model's (names the entry)."""
     class_name = str(config.get("class_name", ""))
     inner = config.get("config", {})
-    if class_name not in MODEL_CLASSES or "layers" not in inner:
+    if class_name not in MODEL_CLASSES or not isinstance(inner, dict) or "layers" not in inner:
         what = f"'{class_name}'" if class_name else "this file's model"
         raise ModelImportError(
             f"{source}: {what} is not a Functional or Sequential model (a subclassed model's "
             "code is not in the file, so it cannot be opened)"
         )
-    for entry in inner.get("layers", []):
+    check_structure(inner, source)
+    for entry in inner["layers"]:
         _check_layer(entry, source)
+
+
+def check_structure(inner: dict[str, Any], source: str) -> None:
+    """The parts of a model config the importer reads have the types Keras writes: `layers`
+    a list of objects with a `class_name` and a `config` object, `inbound_nodes` a list,
+    `input_layers` and `output_layers` lists of [name, call, tensor] (indices >= 0)."""
+    layers = inner["layers"]
+    if not isinstance(layers, list):
+        raise ModelImportError(
+            f"{source}: the model's 'layers' must be a list of layer objects, "
+            f"got {type(layers).__name__}"
+        )
+    for i, entry in enumerate(layers):
+        where = f"{source}: layers[{i}]"
+        if not isinstance(entry, dict):
+            raise ModelImportError(f"{where} is not an object (got {json.dumps(entry)[:40]})")
+        if not isinstance(entry.get("class_name"), str):
+            raise ModelImportError(f"{where} has no 'class_name'")
+        if not isinstance(entry.get("config", {}), dict):
+            raise ModelImportError(f"{where} ('{entry.get('name')}'): 'config' is not an object")
+        nested = entry.get("config", {}) or {}
+        dtype = nested.get("dtype")
+        if isinstance(dtype, dict) and not isinstance(dtype.get("config", {}), dict):
+            raise ModelImportError(f"{where} ('{entry.get('name')}'): 'dtype' is malformed")
+        if not isinstance(entry.get("inbound_nodes", []), list):
+            raise ModelImportError(
+                f"{where} ('{entry.get('name')}'): 'inbound_nodes' is not a list"
+            )
+    for key in ("input_layers", "output_layers"):
+        refs = inner.get(key, [])
+        try:
+            found = tensor_refs(refs)
+        except (TypeError, ValueError, KeyError, IndexError):
+            found = [("", -1, -1)]
+        if any(call < 0 or tensor < 0 for _name, call, tensor in found):
+            raise ModelImportError(f"{source}: the model's {key!r} are not [name, call, tensor]")
 
 
 def _check_layer(entry: dict[str, Any], source: str) -> None:

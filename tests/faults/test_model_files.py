@@ -1,0 +1,114 @@
+"""Hostile or broken Keras model files: every one is a one-line refusal naming the file, never
+a traceback, and leaves nothing behind. The `config.json` inside a `.keras` is JSON anyone can
+write: layers that are strings, a dict, nesting thousands deep, infinity, a bad tensor index.
+
+Covered elsewhere and kept (the fault suite's index, see README.md here): Lambda layers, custom
+layers, module paths and pickles in configs, zip traversal (tests/backend/test_import_errors.py).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.exchange.importer import ModelImportError, import_model
+from tests import keras_models
+from tests.faults.conftest import fingerprint, run_cli
+
+
+@pytest.fixture(scope="module")
+def mlp_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "mlp.keras"
+    keras_models.mlp().save(path)
+    return path
+
+
+def with_config(source: Path, target: Path, config: Any) -> Path:
+    """A copy of `source` whose config.json is `config` (a value, or raw text)."""
+    with zipfile.ZipFile(source) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    text = config if isinstance(config, str) else json.dumps(config)
+    members["config.json"] = text.encode("utf-8")
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+    return target
+
+
+def config_of(path: Path) -> Any:
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("config.json"))
+
+
+def set_at(config: Any, where: str, value: Any) -> Any:
+    keys = [int(k) if k.isdigit() else k for k in where.split("/")]
+    node = config
+    for key in keys[:-1]:
+        node = node[key]
+    node[keys[-1]] = value
+    return config
+
+
+def refused(path: Path, *needles: str) -> str:
+    folder = path.parent
+    before = fingerprint(folder)
+    result = run_cli("import", path, "-o", folder / "out.dcproj.json")
+    assert result.code == 1, (result.out, result.err)
+    message = result.error
+    assert str(path) in message, message
+    for needle in needles:
+        assert needle in message, message
+    assert "Traceback" not in result.err
+    assert fingerprint(folder) == before, "a refused import left files behind"
+    return message
+
+
+def test_layers_that_are_strings_or_a_dict_are_named(mlp_file: Path, tmp_path: Path) -> None:
+    config = config_of(mlp_file)
+    strings = set_at(config_of(mlp_file), "config/layers", ["Dense", "Dense"])
+    refused(with_config(mlp_file, tmp_path / "s.keras", strings), "layers[0]", "not an object")
+    as_dict = set_at(config, "config/layers", {"a": {"class_name": "Dense"}})
+    refused(with_config(mlp_file, tmp_path / "d.keras", as_dict), "'layers'", "a list")
+
+
+def test_a_config_nested_thousands_deep_is_refused(mlp_file: Path, tmp_path: Path) -> None:
+    deep = with_config(mlp_file, tmp_path / "deep.keras", "[" * 100_000 + "]" * 100_000)
+    refused(deep, "nested")
+    inner: Any = 0
+    for _ in range(500):
+        inner = {"a": inner}
+    config = set_at(config_of(mlp_file), "config/layers/1/config/kernel_initializer", inner)
+    refused(with_config(mlp_file, tmp_path / "deep2.keras", config), "nested more than")
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("config", "x"),
+        ("config", [1]),
+        ("config/layers/0", "x"),
+        ("config/layers/1", 1),
+        ("config/layers/1/config", "x"),
+        ("config/layers/1/config", [1]),
+        ("config/layers/1/config/dtype/config", None),
+        ("config/layers/1/config/use_bias", 1e400),
+        ("config/layers/2/inbound_nodes/0/kwargs/training", 1e400),
+        ("config/output_layers/1", -1),
+        ("config/output_layers/2", -1),
+    ],
+)
+def test_a_malformed_config_is_a_refusal(
+    mlp_file: Path, tmp_path: Path, where: str, value: Any
+) -> None:
+    """Each of these gave an AttributeError, KeyError, TypeError, GraphError or a project
+    that could not be saved (the fault sweep's mutations of a real model's config)."""
+    path = with_config(mlp_file, tmp_path / "m.keras", set_at(config_of(mlp_file), where, value))
+    before = fingerprint(tmp_path)
+    with pytest.raises(ModelImportError) as info:
+        import_model(path, tmp_path / "out.dcproj.json")
+    assert str(info.value).startswith(str(path)), info.value
+    assert fingerprint(tmp_path) == before

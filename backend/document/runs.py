@@ -55,6 +55,9 @@ class RunRecord:
     settings keep the best epoch (`checkpoint`); None when it holds the last epoch's."""
     parent_id: str | None = None
     """The run whose checkpoint this one continued from, if any."""
+    execution: dict[str, Any] = field(default_factory=dict)
+    """How it ran: batches per call (`steps_per_execution`), XLA, who chose them and on what
+    step time, and what its calls measured (`backend.training.execution`); {} before."""
 
     @property
     def epochs(self) -> int:
@@ -114,7 +117,7 @@ def _checked(run: str, key: str, value: Any) -> Any:
     elif key == "versions":
         ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
         what = "an object of strings"
-    else:  # training, dataset, graph
+    else:  # training, dataset, graph, execution
         ok, what = isinstance(value, dict), "an object"
     if not ok:
         raise RunError(f"run {run!r}: {key!r} must be {what}, got {type(value).__name__}")

@@ -336,12 +336,24 @@ class TrainingConfig:
         group=ADVANCED,
         section="Execution",
     )
-    jit_compile: bool = setting(
-        False,
+    jit_compile: bool | None = setting(
+        None,
         label="XLA (jit_compile)",
-        help="Compiles each step with XLA: often faster on GPUs, slower to start.",
+        help="Compiles each step with XLA. Auto: only where it measured faster for this "
+        "model on this machine (on CPU it measured slower, its compile time included).",
         group=ADVANCED,
         section="Execution",
+        choices=((None, "auto"), (True, "on"), (False, "off")),
+    )
+    steps_per_execution: int = setting(
+        0,
+        label="Batches per call",
+        help="Batches TensorFlow trains per call from Python (Keras' steps_per_execution): "
+        "more is faster for small models; curves, Pause and Stop act between calls. "
+        "Auto: as many as fit in about 16 ms, from the model's measured speed.",
+        group=ADVANCED,
+        section="Execution",
+        choices=((0, "auto"), *((n, str(n)) for n in (1, 2, 4, 8, 16, 32, 64, 128))),
     )
     histograms: bool = setting(
         False,
@@ -387,14 +399,16 @@ class TrainingConfig:
             raise ValueError(f"learning rate must be positive, got {self.learning_rate}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
+        if self.steps_per_execution < 0:
+            raise ValueError("batches per call must be 0 (auto) or more")
 
     def _check_types(self) -> None:
         """Each setting has the type of its default (a hand-edited file may say otherwise)."""
         for f in fields(self):
             value = getattr(self, f.name)
             default = TrainingConfig().__getattribute__(f.name)
-            if default is None:
-                ok = value is None or isinstance(value, str)
+            if default is None:  # optional: None or the annotated type (str or bool)
+                ok = value is None or isinstance(value, bool if "bool" in str(f.type) else str)
             elif isinstance(default, bool):
                 ok = isinstance(value, bool)
             elif isinstance(default, float):

@@ -125,6 +125,7 @@ def record_run(
         checkpoint=checkpoint,
         best_epoch=result.best_epoch,
         parent_id=parent_id,
+        execution=dict(result.execution),
     )
     project.add_run(record)
     return record

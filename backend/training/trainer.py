@@ -24,6 +24,7 @@ from backend.keras_bridge.compiler import CompileError, compile_graph
 from backend.keras_bridge.weights import apply_weights, load_weights
 from backend.keras_env import import_keras
 from backend.training.diagnostics import Alert, Diagnostics, Probe
+from backend.training.execution import BatchLosses, RunExecution, batched_validation
 from backend.training.optimizers import make_optimizer
 from backend.training.setup import (
     BestWeights,
@@ -96,6 +97,8 @@ class TrainResult:
     alerts: list[Alert] = field(default_factory=list)
     best_epoch: int | None = None
     wall_time_s: float = 0.0
+    execution: dict[str, Any] = field(default_factory=dict)
+    """Batches per call and XLA as used, why, and the calls as measured (`RunExecution`)."""
 
 
 def _floats(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -127,6 +130,8 @@ class Trainer:
         self._running.set()
         self._started = 0.0
         self._best_epoch: int | None = None
+        self.execution: dict[str, Any] = {}
+        self._batch_losses: BatchLosses | None = None
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -189,16 +194,21 @@ class Trainer:
         except RuntimeError as exc:
             return self._finish("failed", str(exc), history, model)
         arguments = reshuffled_each_epoch(arguments, int(self.config.seed))
+        arguments = batched_validation(arguments, int(self.config.batch_size))
         try:
+            steps = math.ceil(self.dataset.size("train") / int(self.config.batch_size))
+            execution = RunExecution(model, self.config, self.graph, arguments, steps)
+            self._batch_losses = execution.batch_losses
             model.fit(
                 **arguments,
                 epochs=int(self.config.epochs),
-                callbacks=[*callbacks, callback],
+                callbacks=[*callbacks, execution.clock, callback],
                 class_weight=class_weights(self.config, self.dataset),
                 verbose=0,
             )
         except Exception as exc:
             return self._finish("failed", _explain(exc), history, model)
+        self.execution = execution.record()
         best = callback.best
         if self.config.checkpoint and best.weights is not None:
             model.set_weights(best.weights)  # the best epoch, not the last one
@@ -250,6 +260,7 @@ class Trainer:
             list(self.diagnostics.alerts),
             self._best_epoch,
             wall,
+            dict(self.execution),
         )
 
 
@@ -289,7 +300,11 @@ class _BatchLoss:
         self._seen = 0
         self._total = 0.0
 
-    def add(self, batch: int, mean: Any) -> float | None:
+    def add(
+        self, batch: int, mean: Any, each: list[tuple[int, float]] | None = None
+    ) -> float | None:
+        """`each`: (step, loss) of the call's batches when it trained several and measured
+        them one by one (`BatchLosses`); the first loss is returned."""
         if mean is None or np.ndim(mean) != 0:
             return None
         seen = (batch + 1) * self.batch_size
@@ -300,6 +315,9 @@ class _BatchLoss:
             return None
         loss = (total - self._total) / (seen - self._seen)
         self._seen, self._total = seen, total
+        if each:
+            self.pending.extend(each)
+            return each[0][1]
         self.pending.append((batch, loss))
         return loss
 
@@ -341,7 +359,9 @@ class _EventCallback:
                 self._batch_loss.new_epoch()
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                measured = self._batch_loss.add(batch, (logs or {}).get("loss"))
+                each = trainer._batch_losses.read(batch) if trainer._batch_losses else None
+                batch = min(batch, self._steps - 1) if self._steps else batch  # a short last call
+                measured = self._batch_loss.add(batch, (logs or {}).get("loss"), each)
                 if measured is not None and trainer.diagnostics.start_loss is None:
                     trainer.diagnostics.begin(measured)  # no probe: the first batch's loss
                 now = time.monotonic()

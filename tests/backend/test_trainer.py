@@ -30,7 +30,9 @@ JOIN_TIMEOUT_S = 60
 
 
 def moons_trainer(dataset: Dataset, events: list[TrainingEvent], **config: object) -> Trainer:
-    settings = {"learning_rate": 1e-2, "epochs": 2, "batch_size": 32, **config}
+    # one batch a call: every batch is an event (calls of several: tests/backend/test_execution)
+    settings = {"learning_rate": 1e-2, "epochs": 2, "batch_size": 32, "steps_per_execution": 1}
+    settings.update(config)
     return Trainer(
         moons_mlp().graph,
         dataset,
@@ -102,7 +104,7 @@ def test_a_stop_from_another_thread_ends_training_within_one_batch(moons: Datase
     trainer = Trainer(
         moons_mlp().graph,
         moons,
-        TrainingConfig(epochs=3, batch_size=16),
+        TrainingConfig(epochs=3, batch_size=16, steps_per_execution=1),
         on_event=on_event,
         batch_interval_s=0.0,
     )

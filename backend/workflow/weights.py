@@ -103,12 +103,11 @@ def current_weights(project: Project, baseline: dict[str, Any] | None = None) ->
     graph the starting weights were made for when known in memory (a session that imported or
     opened the project), to name the edits; the file keeps only its fingerprint."""
     seed = int(project.training.seed)
-    fingerprint = graph_fingerprint(project.graph)
     run = project.run(project.weights.run)
     if run is not None and run.checkpoint:
         path = checkpoint_path(run, project.path)
         changes: tuple[str, ...] = ()
-        if run.fingerprint != fingerprint:
+        if run.fingerprint != graph_fingerprint(project.graph):
             changes = tuple(graph_changes(run.graph, project.graph)) or (
                 "the graph differs from the one the run trained",
             )
@@ -117,7 +116,7 @@ def current_weights(project: Project, baseline: dict[str, Any] | None = None) ->
     if initial is not None:
         changes = ()
         made_for = project.weights.initial_fingerprint
-        if made_for is not None and made_for != fingerprint:
+        if made_for is not None and made_for != graph_fingerprint(project.graph):
             found = graph_changes(baseline, project.graph) if baseline is not None else []
             changes = tuple(found) or ("the graph was edited since these weights were made",)
         return WeightsState(INITIAL, initial, None, seed, changes, not initial.is_file())

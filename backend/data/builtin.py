@@ -91,8 +91,8 @@ def xor(params: dict[str, Any]) -> Arrays:
     return x, y, ["0", "1"], CLASSIFICATION
 
 
-BLOB_CENTRES = np.array([[0.0, 2.0], [2.0, 1.0]], dtype="float32")
-BLOB_PARAMS = (samples_param(400), noise_param(0.6), seed_param())
+BLOB_CENTRES = np.array([[1.0, 4.0], [3.0, 1.0]], dtype="float32")
+BLOB_PARAMS = (samples_param(400), noise_param(0.9), seed_param())
 
 
 def blobs(params: dict[str, Any]) -> Arrays:

@@ -32,14 +32,14 @@ class NeuronOverlay:
         self.line_label = pg.InfLineLabel(
             self.line, "w·x + b = 0", position=0.9, color=INK, anchors=[(0.5, 1), (0.5, 1)]
         )
-        self.contour = pg.IsocurveItem(level=0.5, pen=pg.mkPen("w", width=3), axisOrder="row-major")
+        self.contour = pg.IsocurveItem(level=0.5, pen=pg.mkPen("w", width=6), axisOrder="row-major")
         self.contour.setParentItem(image)  # in the image's pixels, so it sits on the grid
         self.contour.setPos(0.5, 0.5)  # grid values sit at pixel centres
         self.weight = pg.PlotCurveItem(pen=pg.mkPen(INK, width=2))
         self.tip = pg.ArrowItem(headLen=14, tipAngle=30, brush=INK, pen=None)
         self.bias = pg.PlotCurveItem(pen=pg.mkPen(INK, width=1, style=Qt.PenStyle.DotLine))
         self.origin = pg.ScatterPlotItem([0.0], [0.0], symbol="+", size=12, pen=pg.mkPen(INK))
-        self.labels = [pg.TextItem(color=INK, anchor=(0, 1)) for _ in range(2)]
+        self.labels = [pg.TextItem(color=INK, anchor=anchor) for anchor in ((0, 0), (0, 1))]
         self.items = [self.line, self.weight, self.tip, self.bias, self.origin, *self.labels]
         for item in self.items:
             plot.addItem(item, ignoreBounds=True)
@@ -62,22 +62,24 @@ class NeuronOverlay:
         self.plot.setTitle(title_html(neuron), color=INK)
 
     def _vectors(self, neuron: NeuronReadout, grid: DecisionGrid) -> None:
+        """w as an arrow standing on the line (beside the bias' dotted path to the origin)."""
         x0, x1, y0, y1 = grid.bounds
         length = 0.2 * min(x1 - x0, y1 - y0)
         fx, fy = neuron.foot
-        if neuron.norm == 0:
-            ux, uy = 0.0, 0.0
-        else:
-            ux, uy = neuron.weights[0] / neuron.norm, neuron.weights[1] / neuron.norm
-        tip = (fx + length * ux, fy + length * uy)
-        self.weight.setData([fx, tip[0]], [fy, tip[1]])
+        ux, uy = (0.0, 0.0) if neuron.norm == 0 else np.divide(neuron.weights, neuron.norm)
+        along = np.array([-uy, ux])  # the line's direction: step along it towards the middle
+        middle = np.array([(x0 + x1) / 2 - fx, (y0 + y1) / 2 - fy])
+        side = 1.0 if float(along @ middle) >= 0 else -1.0
+        base = np.array([fx, fy]) + side * 1.5 * length * along
+        tip = base + length * np.array([ux, uy])
+        self.weight.setData([base[0], tip[0]], [base[1], tip[1]])
         self.tip.setPos(*tip)
         self.tip.setStyle(angle=180 - math.degrees(math.atan2(uy, ux)))
         self.bias.setData([0.0, fx], [0.0, fy])
         w1, w2 = neuron.weights
         self.labels[0].setText(f"w = ({w1:+.2f}, {w2:+.2f})")
         self.labels[0].setPos(*tip)
-        self.labels[1].setText(f"b = {neuron.bias:+.2f}: line at {neuron.offset:+.2f} along w")
+        self.labels[1].setText(f"b = {neuron.bias:+.2f}: the line is -b/|w| = {neuron.offset:+.2f}")
         self.labels[1].setPos(fx / 2, fy / 2)
 
     def hide(self) -> None:

@@ -8,17 +8,23 @@ the memory TensorFlow may use on the first GPU, or with the machine's free RAM o
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from backend.analysis.summary import Analysis, Totals, format_bytes
 from backend.document.project import Project
 from backend.document.training_config import TrainingConfig
+from backend.keras_bridge.device_memory import (
+    DeviceMemory,
+    gpu_limits,
+    gpu_memory,
+    gpu_name,
+    ram_memory,
+)
 from backend.keras_bridge.shapes import NodeShape
+
+__all__ = ["DeviceMemory", "gpu_limits", "gpu_memory", "gpu_name", "ram_memory"]
+"""Re-exported: the device readings live in `backend.keras_bridge.device_memory`, below the
+compiler that refuses weights too big for them."""
 
 OPTIMIZER_SLOTS = {
     "adam": 2,
@@ -59,17 +65,6 @@ class TrainingMemory:
         return f"{format_bytes(self.total)} at batch {self.batch_size} ({', '.join(parts)})"
 
 
-@dataclass(frozen=True)
-class DeviceMemory:
-    kind: str  # "GPU" or "RAM"
-    name: str
-    total: int
-    available: int
-    """What training can still take now: free RAM, or the GPU's limit less TensorFlow's use."""
-    replicas: int = 1
-    """Devices that share the batch (mirrored training on every GPU), each of this size."""
-
-
 def optimizer_slots(config: TrainingConfig) -> int:
     slots = OPTIMIZER_SLOTS.get(config.optimizer, 2)
     if config.optimizer in ("sgd", "rmsprop") and config.momentum > 0:
@@ -93,64 +88,6 @@ def training_memory(totals: Totals, config: TrainingConfig, replicas: int = 1) -
         optimizer=optimizer_slots(config) * totals.trainable_bytes,
         activations=activations,
     )
-
-
-def ram_memory(meminfo: Path = Path("/proc/meminfo")) -> DeviceMemory | None:
-    """The machine's RAM from `os.sysconf`; free memory from /proc/meminfo where there is one."""
-    try:
-        page = os.sysconf("SC_PAGE_SIZE")
-        total = page * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
-        return None
-    available = total
-    try:
-        found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
-        if found:
-            available = int(found.group(1)) * 1024
-    except OSError:
-        with contextlib.suppress(ValueError, OSError):
-            available = page * os.sysconf("SC_AVPHYS_PAGES")
-    return DeviceMemory("RAM", "system memory", int(total), int(available))
-
-
-@cache
-def gpu_limits() -> tuple[tuple[str, int], ...]:
-    """(name, bytes TensorFlow may use) of each GPU; asked once, they do not change."""
-    from backend.keras_env import import_tensorflow
-
-    tf = import_tensorflow()
-    if not tf.config.list_physical_devices("GPU"):
-        return ()
-    from tensorflow.python.client import device_lib
-
-    config = tf.compat.v1.ConfigProto()
-    config.gpu_options.allow_growth = True  # listing must not reserve the GPU's memory
-    return tuple(
-        (gpu_name(str(device.physical_device_desc)), int(device.memory_limit))
-        for device in device_lib.list_local_devices(session_config=config)
-        if device.device_type == "GPU"
-    )
-
-
-def gpu_name(description: str) -> str:
-    """`NVIDIA H100 80GB HBM3` from TensorFlow's 'device: 0, name: ..., pci bus id: ...'."""
-    found = re.search(r"name: ([^,]+)", description)
-    return found.group(1).strip() if found else "GPU"
-
-
-def gpu_memory(index: int = 0, replicas: int = 1) -> DeviceMemory | None:
-    limits = gpu_limits()
-    if not 0 <= index < len(limits):
-        return None
-    name, total = limits[index]
-    from backend.keras_env import import_tensorflow
-
-    tf = import_tensorflow()
-    try:
-        used = int(tf.config.experimental.get_memory_info(f"GPU:{index}")["current"])
-    except (ValueError, RuntimeError):
-        used = 0
-    return DeviceMemory("GPU", name, total, max(0, total - used), replicas)
 
 
 def device_memory(device: str = "auto") -> DeviceMemory | None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -35,23 +34,11 @@ from backend.keras_bridge.shapes import (
     port_shape,
     shared_owner,
 )
+from backend.keras_bridge.weight_budget import deferred_weights, itemsize
 from backend.keras_env import import_keras
 
 MAX_CACHED = 20_000
 """Distinct layers remembered; beyond that the oldest are forgotten (and rebuilt if needed)."""
-_ITEMSIZE = {"bfloat16": 2, "float16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1}
-
-
-def itemsize(dtype: str) -> int:
-    """Bytes per element of a Keras dtype name."""
-    if dtype in _ITEMSIZE:
-        return _ITEMSIZE[dtype]
-    import numpy as np
-
-    try:
-        return int(np.dtype(dtype).itemsize)
-    except TypeError:
-        return 4
 
 
 def elements(shape: Sequence[int | None]) -> int:
@@ -115,27 +102,6 @@ class Summary:
     @cached_property
     def _by_id(self) -> dict[str, SummaryRow]:
         return {row.node_id: row for row in self.rows}
-
-
-@contextmanager
-def deferred_weights(keras: Any) -> Iterator[None]:
-    """Create Keras variables with their shapes only: no memory, no initialiser run.
-
-    Keras registers such variables to be initialised when the outermost stateless scope ends;
-    the registry is swapped for a private list so these orphan variables never are.
-    """
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:  # pragma: no cover - a Keras without the private module: build for real
-        yield
-        return
-    saved = global_state.get_global_attribute("uninitialized_variables")
-    global_state.set_global_attribute("uninitialized_variables", [])
-    try:
-        with keras.StatelessScope(initialize_variables=False):
-            yield
-    finally:
-        global_state.set_global_attribute("uninitialized_variables", saved)
 
 
 def build_stats(

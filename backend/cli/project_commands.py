@@ -21,6 +21,7 @@ from backend.document.graph import CycleError, LayerGraph, Node
 from backend.document.project import FILE_SUFFIX, NO_DATASET, DatasetChoice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
+from backend.keras_bridge.weight_budget import weight_memory_problem
 from backend.templates.gallery import templates
 from backend.workflow.session import Workflow, new_project
 
@@ -33,6 +34,9 @@ def run_validate(args: argparse.Namespace) -> int:
     graph = project.graph
     shapes = ShapeInference().infer(graph)
     problems = validate(graph, shapes)
+    too_big = weight_memory_problem(graph, shapes)  # what the build would crash on
+    if too_big is not None:
+        problems.append(Problem(*too_big))
     if not any(p.severity == "error" for p in problems):  # a model that builds, against its
         problems += [  # data: classes, target width, loss, input shape
             Problem(f.message, f.node_id, f.severity) for f in project_data_fit(project, shapes)

@@ -35,6 +35,7 @@ from backend.keras_bridge.shapes import (
     output_list,
     shared_owner,
 )
+from backend.keras_bridge.weight_budget import weight_memory_problem
 from backend.keras_env import import_keras
 
 
@@ -209,9 +210,13 @@ def compile_graph(
 
     Call it in the thread that will use the model: Keras naming state is per thread.
     """
+    shapes = shapes if shapes is not None else ShapeInference().infer(graph)
     errors = [p for p in validate(graph, shapes) if p.severity == "error"]
     if errors:
         raise CompileError(errors[0].message, errors[0].node_id)
+    too_big = weight_memory_problem(graph, shapes)  # before TensorFlow allocates (and crashes)
+    if too_big is not None:
+        raise CompileError(*too_big)
     keras = import_keras()
     with deep_graph_recursion(len(graph.nodes)):
         inputs, outputs = _Builder(keras).build(graph)

@@ -63,7 +63,7 @@ def run_app(
     if error:
         print(f"DeepCanvas: {error}", file=sys.stderr)
         if not screenshot and not train_and_exit:
-            QTimer.singleShot(0, lambda: window.show_error("Cannot open project", error))
+            QTimer.singleShot(0, lambda: window.prompts.show_error("Cannot open project", error))
     exit_code = {"value": 0}
 
     def grab() -> None:
@@ -73,8 +73,13 @@ def run_app(
         if not window.grab().save(screenshot):
             print(f"DeepCanvas: cannot write {screenshot}", file=sys.stderr)
             exit_code["value"] = 1
-        window.project.dirty = False
-        window.close()
+        quit_without_asking()
+
+    def quit_without_asking() -> None:
+        """A scripted run ends: nothing to ask (no autosave to keep, nothing to save)."""
+        window.shutdown()
+        window.files.closed()
+        window.hide()
         app.exit(exit_code["value"])
 
     def finished(result: TrainResult) -> None:
@@ -83,13 +88,11 @@ def run_app(
         if screenshot:
             QTimer.singleShot(300, grab)
             return
-        window.project.dirty = False
-        window.close()
-        app.exit(exit_code["value"])
+        quit_without_asking()
 
     if train_and_exit:
-        window.training_finished.connect(finished)
-        window.keras_ready.connect(window.start_training)
+        window.training.finished.connect(finished)
+        window.keras_ready.connect(window.training.start)
     elif screenshot:
         window.keras_ready.connect(lambda: QTimer.singleShot(300, grab))
     if screenshot:

@@ -2,14 +2,17 @@
 
 Editors are built from each source's `ParamSpec`s (`backend.data.registry.DATASETS`). Every
 change previews the source (bounded: a big file is never read whole here) and, when the
-preview succeeds, becomes the project's dataset through `Project.set_dataset`; when it fails,
-the message names the file, row or column and the project keeps its previous choice. File
+preview succeeds, becomes the project's dataset through `choose` (the workflow's undoable
+`choose_dataset`); when it fails, the message names the file, row or column and the project
+keeps its previous choice. A project may have no data yet (a new or imported one): the panel
+says so until a source is picked. File
 dialogs only call the dialog-free methods (`choose_source`, `set_param`, `set_split`...) that
 tests call directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,7 @@ from backend.editing.data_wiring import DataTarget, augmentation_macro, fit_grap
 from gui.data.data_preview import DataPreviewView
 
 REFRESH_MS = 250
+NO_SOURCE = "— choose the data —"
 GROUPS = (
     ("built-in", "Built-in"),
     (GENERATED, "Generated"),
@@ -62,12 +66,19 @@ class DataPanel(QWidget):
 
     previewed = Signal(object)  # DataPreview
 
-    def __init__(self, project: Project, undo: UndoStack, parent: Any = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        undo: UndoStack,
+        choose: Callable[[DatasetChoice | None], Any] | None = None,
+        parent: Any = None,
+    ) -> None:
         super().__init__(parent)
         self.project = project
         self.undo = undo
-        self.name = project.dataset.name
-        self.params: dict[str, Any] = dict(project.dataset.params)
+        self.choose = choose or project.set_dataset
+        self.name: str | None = project.dataset.name if project.dataset is not None else None
+        self.params: dict[str, Any] = dict(project.dataset.params) if project.dataset else {}
         self.preview: DataPreview | None = None
         self.error = ""
         self.editors: dict[str, QWidget] = {}
@@ -145,6 +156,7 @@ class DataPanel(QWidget):
         """The source menu, grouped; Keras datasets not in the cache say they need a download."""
         self.source.blockSignals(True)
         self.source.clear()
+        self.source.addItem(NO_SOURCE, None)
         for kind, heading in GROUPS:
             self.source.addItem(f"— {heading} —", None)
             item = self.source.model().item(self.source.count() - 1)
@@ -163,7 +175,8 @@ class DataPanel(QWidget):
         if name not in DATASETS:
             raise KeyError(name)
         self.name = name
-        self.params = dict(self.project.dataset.params) if name == self.project.dataset.name else {}
+        current = self.project.dataset
+        self.params = dict(current.params) if current is not None and name == current.name else {}
         self._sync_source()
         self._build_editors()
         return self.refresh()
@@ -185,7 +198,9 @@ class DataPanel(QWidget):
             spin.blockSignals(False)
         return self.refresh()
 
-    def current_choice(self) -> DatasetChoice:
+    def current_choice(self) -> DatasetChoice | None:
+        if self.name is None:
+            return None
         return normal(
             DatasetChoice(
                 self.name,
@@ -201,6 +216,9 @@ class DataPanel(QWidget):
         self._timer.stop()
         self._stale = False
         choice = self.current_choice()
+        if choice is None:
+            self._show_no_data()
+            return False
         try:
             DatasetChoice.from_dict(asdict(choice))  # fractions and paths are sane
             preview = preview_dataset(
@@ -214,8 +232,8 @@ class DataPanel(QWidget):
         self.view.show_preview(preview)
         self._show_notes(preview)
         self.augment_button.setVisible(preview.kind == "images")
-        if choice != normal(self.project.dataset):
-            self.project.set_dataset(choice)
+        if choice != normal_or_none(self.project.dataset):
+            self.choose(choice)
         self.previewed.emit(preview)
         return True
 
@@ -252,9 +270,10 @@ class DataPanel(QWidget):
         return True
 
     def load_from_project(self) -> None:
-        choice = self.project.dataset
-        self.name = choice.name if choice.name in DATASETS else "digits"
-        self.params = dict(choice.params)
+        chosen = self.project.dataset
+        choice = chosen if chosen is not None else DatasetChoice()  # its split's defaults
+        self.name = None if chosen is None else choice.name if choice.name in DATASETS else "digits"
+        self.params = dict(choice.params) if chosen is not None else {}
         self._sync_source()
         for spin, value in (
             (self.val, choice.val_fraction),
@@ -278,7 +297,7 @@ class DataPanel(QWidget):
             QTimer.singleShot(0, self.refresh)
 
     def _on_project_changed(self) -> None:
-        if normal(self.project.dataset) != self.current_choice():
+        if normal_or_none(self.project.dataset) != self.current_choice():
             self.load_from_project()
 
     def _on_source_picked(self) -> None:
@@ -291,9 +310,10 @@ class DataPanel(QWidget):
 
     def _sync_source(self) -> None:
         self.source.blockSignals(True)
-        self.source.setCurrentIndex(max(0, self.source.findData(self.name)))
+        index = self.source.findData(self.name) if self.name is not None else 0
+        self.source.setCurrentIndex(max(0, index))
         self.source.blockSignals(False)
-        self.description.setText(DATASETS[self.name].description)
+        self.description.setText(DATASETS[self.name].description if self.name else "")
 
     def _target(self, preview: DataPreview) -> DataTarget:
         if preview.complete:
@@ -306,6 +326,16 @@ class DataPanel(QWidget):
             choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
         )
         return DataTarget.of(data)
+
+    def _show_no_data(self) -> None:
+        self.error = ""
+        self.preview = None
+        self.view.clear()
+        self.augment_button.setVisible(False)
+        self.status.setText(
+            "<b>This project has no data yet.</b> Choose a source above: training, "
+            "evaluation and the export check use it."
+        )
 
     def _show_error(self, message: str) -> None:
         self.error = message
@@ -328,6 +358,8 @@ class DataPanel(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.editors = {}
+        if self.name is None:
+            return
         merged = {**DATASETS[self.name].defaults, **self.params}
         for spec in DATASETS[self.name].params:
             editor = self._editor(spec, merged.get(spec.name, spec.default))
@@ -473,6 +505,10 @@ class DataPanel(QWidget):
             )
         if path:
             self.set_param(spec.name, path)
+
+
+def normal_or_none(choice: DatasetChoice | None) -> DatasetChoice | None:
+    return normal(choice) if choice is not None else None
 
 
 def normal(choice: DatasetChoice) -> DatasetChoice:

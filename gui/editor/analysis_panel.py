@@ -168,7 +168,7 @@ class AnalysisPanel(QWidget):
         once per setting; the checks that need them appear on the refresh after."""
         choice = self.project.dataset
         key = repr(choice)
-        if is_known(choice) or key in self._loading:
+        if choice is None or is_known(choice) or key in self._loading:
             return
         self._loading.add(key)
         thread = threading.Thread(
@@ -184,7 +184,8 @@ class AnalysisPanel(QWidget):
     @property
     def learning_dataset(self) -> bool:
         """True while the dataset's shapes are being read in the background."""
-        return not is_known(self.project.dataset)
+        choice = self.project.dataset
+        return choice is not None and not is_known(choice)
 
     def _show_totals(self) -> None:
         totals = self.summary.totals

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from backend.document.session_files import Autosave, pending_autosaves, recent_projects
-from backend.templates.examples import EXAMPLES
+from backend.templates.gallery import templates
 
 DATA_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -27,7 +27,7 @@ class StartPanel(QWidget):
 
     recover_requested = Signal(object)  # Autosave
     open_requested = Signal(str)  # a project path
-    template_requested = Signal(str)  # an EXAMPLES key
+    template_requested = Signal(str)  # a template id (backend.templates.gallery)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -45,11 +45,10 @@ class StartPanel(QWidget):
         self.recent_list.setObjectName("recent_list")
         self.templates = QListWidget()
         self.templates.setObjectName("template_list")
-        for name, factory in EXAMPLES.items():
-            project = factory()
-            item = QListWidgetItem(project.name, self.templates)
-            item.setData(DATA_ROLE, name)
-            item.setToolTip(project.description)
+        for info in templates():
+            item = QListWidgetItem(info.title, self.templates)
+            item.setData(DATA_ROLE, info.id)
+            item.setToolTip(f"{info.description}\n\n{info.teaches}".strip())
         layout.addWidget(self.recover_title)
         layout.addWidget(self.recover_list)
         layout.addLayout(row)

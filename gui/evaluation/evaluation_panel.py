@@ -1,7 +1,8 @@
 """Evaluation of the trained model on the test split, and the linked predictions browser.
 
-**Evaluate** loads the project's data and runs `backend.evaluation.evaluate.evaluate` on a
-`KerasJob` thread (never while a training run is going). The results show as a metric list, a
+**Evaluate** evaluates the project's model with its current weights (the last run's, after
+reopening too: `backend.workflow`) on the test split, on a `KerasJob` thread (never while a
+training run is going). The results show as a metric list, a
 confusion matrix, per-class precision/recall/F1 and a ROC curve (classification) or
 predicted-vs-true and residual plots (regression). Clicking a confusion-matrix cell filters the
 browser to exactly those samples; choosing a sample asks the insight panel to look inside.
@@ -30,14 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.data import Dataset, DatasetError, load_dataset
-from backend.document.project import Project
+from backend.data import Dataset, DatasetError
 from backend.evaluation.evaluate import (
     CLASSIFICATION,
     EvaluationError,
     EvaluationReport,
     HeadReport,
-    evaluate,
 )
 from backend.evaluation.insight import (
     DecisionGrid,
@@ -45,6 +44,9 @@ from backend.evaluation.insight import (
     decision_grid,
     supports_decision_grid,
 )
+from backend.workflow import model_use
+from backend.workflow.model_use import ProjectSnapshot
+from backend.workflow.session import Workflow
 from gui.evaluation.evaluation_plots import ConfusionMatrixView, RegressionView, RocView
 from gui.evaluation.insight_panel import InsightPanel
 from gui.evaluation.predictions_view import PredictionsBrowser
@@ -61,17 +63,16 @@ class Evaluation:
     dataset: Dataset
     model: Any
     grid: DecisionGrid | None
+    weights: str = ""
+    """Which weights the model had, in words."""
 
 
-def run_evaluation(model: Any, project: Project) -> Evaluation:
-    """The worker's job: load the project's data, evaluate, and the boundary of 2-D data."""
-    choice = project.dataset
-    dataset = load_dataset(
-        choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-    )
-    report = evaluate(model, dataset)
+def run_evaluation(snap: ProjectSnapshot) -> Evaluation:
+    """The worker's job: the current weights on the test split, and the boundary of 2-D data."""
+    done = model_use.evaluate(snap)
+    model, dataset = done.built.model, done.dataset
     grid = decision_grid(model, dataset) if supports_decision_grid(dataset) else None
-    return Evaluation(report, dataset, model, grid)
+    return Evaluation(done.report, dataset, model, grid, done.built.note)
 
 
 def table(columns: tuple[str, ...], name: str) -> QTableWidget:
@@ -101,16 +102,14 @@ class EvaluationPanel(QWidget):
 
     def __init__(
         self,
-        project: Project,
-        get_model: Callable[[], Any],
+        workflow: Workflow,
         is_training: Callable[[], bool],
         insight: InsightPanel | None = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("evaluation_panel")
-        self.project = project
-        self.get_model = get_model
+        self.workflow = workflow
         self.is_training = is_training
         self.insight = insight
         self.evaluation: Evaluation | None = None
@@ -172,13 +171,16 @@ class EvaluationPanel(QWidget):
             return False
         if self.busy:
             return False
-        model = self.get_model()
-        if model is None:
-            self.status.setText("No trained model yet: train first (Run > Train), then evaluate.")
+        weights = self.workflow.weights
+        if not weights.trained:
+            self.status.setText("No trained weights yet: train first (Run > Train), then evaluate.")
             return False
-        project = self.project
+        if self.workflow.project.dataset is None:
+            self.status.setText("No data chosen yet: pick it in the Data tab, then evaluate.")
+            return False
+        snap = self.workflow.snapshot()
         self.job = KerasJob(
-            lambda: run_evaluation(model, project),
+            lambda: run_evaluation(snap),
             (EvaluationError, DatasetError, InsightError),
         )
         self.job.succeeded.connect(self._on_evaluated)
@@ -206,7 +208,9 @@ class EvaluationPanel(QWidget):
         self.evaluation = evaluation
         report = evaluation.report
         notes = f" ({'; '.join(report.notes)})" if report.notes else ""
-        self.status.setText(f"Evaluated on {report.size} test samples{notes}.")
+        self.status.setText(
+            f"Evaluated on {report.size} test samples{notes}. Weights: {evaluation.weights}."
+        )
         fill(self.metrics, [(k, f"{v:.4f}") for k, v in report.metrics.items()])
         self.head_combo.blockSignals(True)
         self.head_combo.clear()

@@ -7,9 +7,8 @@ it shows the one-line install command and disables Export. The verification resu
 absolute difference) is shown when the export ends. The last folder and format are remembered in
 `QSettings`.
 
-The export runs on the main thread, under a busy cursor: for the models DeepCanvas builds it
-takes one to three seconds. In a `QThread`, the TFLite converter deadlocked with the main
-thread's garbage collector freeing TensorFlow objects: a frozen app is worse than a short wait.
+The export runs as a job of the window's `JobRunner` (`ExportController.export`): the dialog
+stays responsive and says what runs; TFLite and ONNX convert in a process of their own.
 """
 
 from __future__ import annotations
@@ -18,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -64,15 +61,16 @@ class ExportDialog(QDialog):
 
     def __init__(
         self,
-        model: Any,
-        project: Any,
-        weights_note: str,
+        exporter: Any,
         parent: QWidget | None = None,
         settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export model")
-        self.model, self.project = model, project
+        self.exporter = exporter
+        """An `ExportController`: `project`, `weights_note()`, `export(...)`."""
+        self.project = exporter.project
+        weights_note = exporter.weights_note()
         self.settings = settings if settings is not None else app_settings()
         self.busy = False
         self.report: Any = None
@@ -171,29 +169,12 @@ class ExportDialog(QDialog):
         self.busy = True
         self.export_button.setEnabled(False)
         self._show_result(f"Exporting and verifying {Path(path).name}…", ok=True)
-        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
-        QApplication.processEvents()  # paint the message before the converter takes over
-        try:
-            self._export(path, fmt, quantize)
-        finally:
-            QApplication.restoreOverrideCursor()
-            self.busy = False
-            self._format_changed()
+        self.exporter.export(path, fmt, quantize, self._done, self._failed)
+
+    def _ended(self) -> None:
+        self.busy = False
+        self._format_changed()
         self.attempted.emit()
-
-    def _export(self, path: str, fmt: str, quantize: str) -> None:
-        from backend.exchange.export_formats import ExportError, export_model
-        from backend.exchange.export_verify import project_samples
-
-        try:
-            samples, source = project_samples(self.project)
-            report = export_model(self.model, path, fmt, quantize, samples, source)
-        except ExportError as exc:
-            self._failed(str(exc))
-        except Exception as exc:  # a converter bug: still the user's to see, never a crash
-            self._failed(f"{path}: export failed: {type(exc).__name__}: {exc}")
-        else:
-            self._done(report)
 
     def _done(self, report: Any) -> None:
         self.report = report
@@ -209,40 +190,14 @@ class ExportDialog(QDialog):
             f"{verdict}, max abs difference {report.max_abs_diff:.3g} ({tolerance}).",
             ok=True,
         )
+        self._ended()
         self.exported.emit(report)
 
     def _failed(self, message: str) -> None:
         self.report = None
         self._show_result(message, ok=False)
+        self._ended()
 
     def _show_result(self, text: str, ok: bool) -> None:
         self.result_label.setText(text)
         self.result_label.setStyleSheet("" if ok else "color: #c0392b;")
-
-
-def open_export_dialog(window: Any, settings: QSettings | None = None) -> ExportDialog | None:
-    """File > Export…: the trained model, or the project's (with its stored weights) before."""
-    from backend.keras_bridge.compiler import CompileError
-    from backend.keras_bridge.weights import WeightsError, compile_project
-
-    if not window.ready:
-        window.show_error("Export", "TensorFlow is still loading; try again in a moment.")
-        return None
-    if window.is_training:
-        window.show_error("Export", "Stop the training run before exporting.")
-        return None
-    try:
-        model = window.trained_model or compile_project(window.project)
-    except (CompileError, WeightsError) as exc:
-        window.show_error("Cannot export", str(exc))
-        return None
-    if window.trained_model is not None:
-        note = "trained in this session"
-    elif window.project.training.initial_weights:
-        note = f"the project's stored weights ({window.project.training.initial_weights})"
-    else:
-        note = "untrained (no training run yet): train first to export a useful model"
-    dialog = ExportDialog(model, window.project, note, window, settings)
-    dialog.exported.connect(lambda report: window.statusBar().showMessage(report.summary(), 10000))
-    dialog.open()
-    return dialog

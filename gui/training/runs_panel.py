@@ -2,16 +2,17 @@
 
 One row per `backend.document.runs.RunRecord` (newest first). Selecting rows draws their loss and
 validation loss in one plot. "Restore graph" puts a run's graph back as one undo step;
-"Continue training" starts a run from the selected run's checkpoint, and refuses when the
-current graph is no longer the one that checkpoint was trained for. Graph edits come in bursts,
-so the "graph differs" marks refresh at most once per `REFRESH_MS`.
+"Use weights" makes a run's checkpoint the project's current weights (the one marked ●);
+"Continue training" starts a run from the selected run's checkpoint, and refuses (the
+workflow's `cannot_continue`) when the current graph is no longer the one that checkpoint was
+trained for. Graph edits come in bursts, so the "graph differs" marks refresh at most once per
+`REFRESH_MS`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pyqtgraph as pg
@@ -32,17 +33,13 @@ from PySide6.QtWidgets import (
 
 from backend.document.graph import GraphError
 from backend.document.layer_table import UnknownLayerError
-from backend.document.project import Project
 from backend.document.run_changes import run_names
 from backend.document.runs import (
     RunRecord,
-    checkpoint_path,
     graph_fingerprint,
 )
-from backend.document.training_config import TrainingConfig
-from backend.editing.commands import ReplaceGraph, UndoStack
-from backend.training.recording import RunClock, record_run
-from backend.training.trainer import TrainResult
+from backend.editing.commands import ReplaceGraph
+from backend.workflow.session import Workflow, WorkflowError
 
 REFRESH_MS = 100
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -60,6 +57,7 @@ COLUMNS = (
 GRAPH_COLUMN = COLUMNS.index("Graph")
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 DIFFERS = "≠ current"
+CURRENT = "● "
 
 
 class RunsPanel(QWidget):
@@ -70,20 +68,19 @@ class RunsPanel(QWidget):
 
     def __init__(
         self,
-        project: Project,
-        undo: UndoStack,
-        start_training: Callable[[], bool],
+        workflow: Workflow,
+        continue_run: Callable[[str], bool],
         show_error: Callable[[str, str], None],
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("runs_panel")
-        self.project = project
-        self.undo = undo
-        self.start_training = start_training
+        self.workflow = workflow
+        self.project = project = workflow.project
+        self.undo = workflow.undo
+        self.continue_run = continue_run
+        """Starts a run continuing run `id` from its checkpoint; False if it did not start."""
         self.show_error = show_error
-        self._clock: RunClock | None = None
-        self._parent_id: str | None = None  # the run a starting run continues from
         self._shown_ids: list[str] = []
         self._build()
         self._timer = QTimer(self)
@@ -91,6 +88,8 @@ class RunsPanel(QWidget):
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         project.changed.connect(self._timer.start)
+        workflow.weights_changed.connect(lambda _state: self._timer.start())
+        workflow.run_recorded.connect(self.show_recorded)
         self.refresh()
 
     def _build(self) -> None:
@@ -114,11 +113,18 @@ class RunsPanel(QWidget):
         self.continue_button.setObjectName("runs_continue")
         self.continue_button.setToolTip("Train the current graph from the run's checkpoint")
         self.continue_button.clicked.connect(self.continue_selected)
+        self.use_button = QPushButton("Use weights")
+        self.use_button.setObjectName("runs_use")
+        self.use_button.setToolTip(
+            "Make this run's weights the current ones: Evaluate, Export and the script use them"
+        )
+        self.use_button.clicked.connect(self.use_selected)
         self.status = QLabel("No runs yet: press Train.")
         self.status.setObjectName("runs_status")
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.restore_button)
+        buttons.addWidget(self.use_button)
         buttons.addWidget(self.continue_button)
         buttons.addWidget(self.status, 1)
         left = QWidget()
@@ -146,32 +152,18 @@ class RunsPanel(QWidget):
         self._update_buttons()
 
     # ----------------------------------------------------------------- recording
-    def run_started(self) -> None:
-        """Call as a training run starts: the record's start time and wall time count from here."""
-        self._clock = RunClock.start()
-
-    def record(
-        self,
-        result: TrainResult,
-        graph_data: dict[str, Any],
-        dataset: Any,
-        config: TrainingConfig,
-    ) -> RunRecord:
-        """Record a finished run (any status) in the project, with its checkpoint."""
-        clock = self._clock or RunClock.start()
-        parent, self._clock, self._parent_id = self._parent_id, None, None
-        run = record_run(
-            self.project,
-            result,
-            clock,
-            graph_data=graph_data,
-            dataset=dataset,
-            config=config,
-            parent_id=parent,
-        )
+    def show_recorded(self, run: RunRecord) -> None:
+        """A run was just recorded in the project: show it at the top."""
         self.refresh()
         self.status.setText(f"Recorded run {_label(run)}: {run.status}, {run.epochs} epoch(s).")
-        return run
+
+    def reset(self) -> None:
+        """Another project: its runs, no selection, no message of the previous one."""
+        self.table.clearSelection()
+        self.status.setText("")
+        self.refresh()
+        if self.project.runs:
+            self.status.setText(f"{len(self.project.runs)} run(s). Select one or more to compare.")
 
     # ----------------------------------------------------------------- table
     @property
@@ -189,7 +181,9 @@ class RunsPanel(QWidget):
             self._fill(runs, selected)
             self._shown_ids = ids
         current = graph_fingerprint(self.project.graph) if runs else ""
+        weights = self.workflow.weights.run
         for row, run in enumerate(runs):
+            self._mark_weights(row, run, weights is not None and run.id == weights.id)
             differs = run.fingerprint != current
             item = self.table.item(row, GRAPH_COLUMN)
             item.setText(f"{run.short_fingerprint} {DIFFERS}" if differs else run.short_fingerprint)
@@ -201,6 +195,17 @@ class RunsPanel(QWidget):
         if not runs:
             self.status.setText("No runs yet: press Train.")
         self._update_buttons()
+
+    def _mark_weights(self, row: int, run: RunRecord, current: bool) -> None:
+        """● and bold on the run whose weights are the project's current ones."""
+        item = self.table.item(row, 0)
+        label = item.text().removeprefix(CURRENT)
+        item.setText(CURRENT + label if current else label)
+        font = item.font()
+        font.setBold(current)
+        item.setFont(font)
+        note = "\nits weights are the current ones (Evaluate, Export use them)" if current else ""
+        item.setToolTip(f"run {run.id}\n{run.started_at}{note}")
 
     def _fill(self, runs: list[RunRecord], selected: set[str]) -> None:
         self.table.blockSignals(True)
@@ -247,6 +252,7 @@ class RunsPanel(QWidget):
         one = len(self.selected_runs()) == 1
         self.restore_button.setEnabled(one)
         self.continue_button.setEnabled(one)
+        self.use_button.setEnabled(one)
 
     def _plot(self, runs: list[RunRecord]) -> None:
         """Loss (solid) and validation loss (dashed) of each run, one colour per run."""
@@ -279,6 +285,19 @@ class RunsPanel(QWidget):
             return None
         return runs[0]
 
+    def use_selected(self) -> bool:
+        """Make the selected run's checkpoint the project's current weights."""
+        run = self._one_selected("use")
+        if run is None:
+            return False
+        try:
+            state = self.workflow.use_run(run.id)
+        except WorkflowError as exc:
+            self.show_error("Cannot use these weights", str(exc))
+            return False
+        self.status.setText(f"Current weights: {state.describe()}.")
+        return True
+
     def restore_selected(self) -> bool:
         """Replace the graph by the selected run's, as one undo step."""
         run = self._one_selected("restore")
@@ -299,41 +318,16 @@ class RunsPanel(QWidget):
         run = self._one_selected("continue")
         if run is None:
             return False
-        problem = self._cannot_continue(run)
+        problem = self.workflow.cannot_continue(run.id)
         if problem:
             self.show_error("Cannot continue training", problem)
             return False
-        path = checkpoint_path(run, self.project.path)
-        assert path is not None  # _cannot_continue checked it
-        settings = self.project.training
-        # The run starts from the checkpoint; the project's own settings stay as they were.
-        self.project.training = replace(settings, initial_weights=str(path.resolve()))
-        self._parent_id = run.id
-        try:
-            started = self.start_training()
-        finally:
-            self.project.training = settings
-        if not started:
-            self._parent_id = None
+        if not self.continue_run(run.id):
             self.status.setText("Training could not start: see the Training panel.")
             return False
         self.status.setText(f"Continuing from run {_label(run)}…")
         self.training_started.emit()
         return True
-
-    def _cannot_continue(self, run: RunRecord) -> str | None:
-        path = checkpoint_path(run, self.project.path)
-        if path is None:
-            why = "it failed" if run.status == "failed" else "its weights were not saved"
-            return f"Run {_label(run)} has no checkpoint ({why}). Pick another run."
-        if not path.is_file():
-            return f"The checkpoint of run {_label(run)} is missing: {path}"
-        if run.fingerprint != graph_fingerprint(self.project.graph):
-            return (
-                f"Run {_label(run)} was trained on a different graph than the current one, so "
-                "its checkpoint does not fit it. Restore its graph first, or train from scratch."
-            )
-        return None
 
 
 def _label(run: RunRecord) -> str:

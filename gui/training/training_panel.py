@@ -1,4 +1,4 @@
-"""The training monitor: settings, Train / Pause / Stop, progress, throughput and ETA, live
+"""The training monitor: Train / Pause / Stop, progress, throughput and ETA, live
 curves of every loss and metric (train per batch smoothed and per epoch, validation per epoch,
 per output head), the learning rate, alerts, and weight/gradient histograms."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -23,13 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.data import DATASETS
-from backend.document.project import Project
-from backend.training.trainer import BatchEnd, EpochEnd, TrainAlert, TrainBegin, TrainEnd
+from backend.training.trainer import (
+    BatchEnd,
+    EpochEnd,
+    TrainAlert,
+    TrainBegin,
+    TrainEnd,
+    TrainResult,
+)
 from gui.training.loss_curves import RAW, Smoother, anchor, batch_pens, is_rate
-from gui.training.training_settings import TrainingSettings
 
 REDRAW_MS = 250  # each plot redraws at most this often, the three plots in turn
+READY = "Ready: press Train."
+LEFT_WIDTH = 240
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 
 
@@ -64,9 +70,9 @@ class TrainingPanel(QWidget):
     pause_toggled = Signal(bool)
     alert_clicked = Signal(str)  # the layer (node) name an alert points at
 
-    def __init__(self, project: Project, parent: Any = None) -> None:
+    def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.project = project
+        self._problem = False
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.histograms: dict[str, list[Any]] = {}
@@ -85,10 +91,6 @@ class TrainingPanel(QWidget):
 
     # ----------------------------------------------------------------- widgets
     def _build(self) -> None:
-        self.settings = TrainingSettings(self.project, self)
-        self.data_label = QLabel()
-        self.data_label.setObjectName("train_data")
-        self.data_label.setWordWrap(True)
         self.train_button = QPushButton("▶ Train")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
@@ -106,36 +108,34 @@ class TrainingPanel(QWidget):
         self.progress.setObjectName("train_progress")
         self.speed = QLabel("")
         self.speed.setObjectName("train_speed")
-        self.status = QLabel("Ready.")
+        self.status = QLabel(READY)
         self.status.setObjectName("train_status")
         self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        status_box = QScrollArea()  # a long message wraps and scrolls here, never over the rest
+        status_box.setObjectName("train_status_box")
+        status_box.setWidgetResizable(True)
+        status_box.setFrameShape(QScrollArea.Shape.NoFrame)
+        status_box.setWidget(self.status)
         buttons = QGridLayout()
         buttons.addWidget(self.train_button, 0, 0)
         buttons.addWidget(self.pause_button, 0, 1)
         buttons.addWidget(self.stop_button, 1, 0)
         buttons.addWidget(self.stop_epoch_button, 1, 1)
         left = QVBoxLayout()
-        left.addWidget(self.data_label)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.settings)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumHeight(200)
-        left.addWidget(scroll, 1)
         left.addLayout(buttons)
         self.epoch_progress.setFormat("epoch %p%")
         self.progress.setFormat("run %p%")
         for bar in (self.epoch_progress, self.progress):
             bar.setValue(0)  # "epoch 0%" before a run, not a blank bar
-        bars = QHBoxLayout()
-        bars.addWidget(self.epoch_progress)
-        bars.addWidget(self.progress)
-        left.addLayout(bars)
+        left.addWidget(self.epoch_progress)
+        left.addWidget(self.progress)
         left.addWidget(self.speed)
-        left.addWidget(self.status)
+        left.addWidget(status_box, 1)
         left_box = QWidget()
         left_box.setLayout(left)
-        left_box.setMaximumWidth(330)
+        left_box.setFixedWidth(LEFT_WIDTH)
 
         pg.setConfigOptions(antialias=True)
         self.plots = pg.GraphicsLayoutWidget()
@@ -153,10 +153,11 @@ class TrainingPanel(QWidget):
         self.loss_plot.addLegend(offset=(-10, 10))
         self.metric_plot.addLegend(offset=(-10, -10))
         self.lr_plot.setLogMode(y=True)  # rates span decades
-        self._anchor_axes()
         self.plots.ci.layout.setColumnStretchFactor(2, 0)
         self.alerts = QListWidget()
         self.alerts.setObjectName("train_alerts")
+        self.alerts.setWordWrap(True)  # an alert quotes its numbers: read it whole
+        self.alerts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.alerts.itemClicked.connect(
             lambda item: item.data(256) and self.alert_clicked.emit(item.data(256))
         )
@@ -182,18 +183,6 @@ class TrainingPanel(QWidget):
         layout.addWidget(left_box)
         layout.addWidget(self.tabs, 1)
         self.set_running(False)
-        self.load_from_project()
-
-    # ----------------------------------------------------------------- settings <-> project
-    def load_from_project(self) -> None:
-        self.settings.load()
-        self.show_data_choice()
-
-    def show_data_choice(self) -> None:
-        choice = self.project.dataset
-        info = DATASETS.get(choice.name)
-        title = info.title if info is not None else choice.name
-        self.data_label.setText(f"Data: <b>{title}</b> (choose in the Data panel)")
 
     # ----------------------------------------------------------------- run display
     def set_running(self, running: bool) -> None:
@@ -205,12 +194,39 @@ class TrainingPanel(QWidget):
             self.pause_button.setChecked(False)
             self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
-        self.settings.set_enabled(not running)
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def show_problem(self, text: str) -> None:
+        """Why a run did not start; `clear_problem` takes it back once it is fixed."""
+        self.status.setText(text)
+        self._problem = True
+
+    def clear_problem(self) -> None:
+        if self._problem:
+            self.status.setText(READY)
+            self._problem = False
+
+    def show_result(self, result: TrainResult) -> None:
+        """The run ended (any status): its final values, and the plots drawn completely."""
+        self.set_running(False)
+        self.on_event(TrainEnd(result.status, result.message, result.history))
+        final = {k: v[-1] for k, v in result.history.items() if v and k != "samples_per_s"}
+        summary = ", ".join(f"{k} {v:.4f}" for k, v in final.items())
+        self.status.setText(f"{result.status.capitalize()}: {result.message}. {summary}")
 
     def _on_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         self.status.setText("Paused." if paused else "Training…")
         self.pause_toggled.emit(paused)
+
+    def reset(self) -> None:
+        """Another project: nothing of the previous one's runs stays."""
+        self.reset_plots()
+        self.set_running(False)
+        self.status.setText(READY)
+        self._problem = False
 
     def reset_plots(self) -> None:
         for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
@@ -224,9 +240,9 @@ class TrainingPanel(QWidget):
         self.histograms.clear()
         self.hist_layer.clear()
         self._smoother = Smoother()
-        self._anchor_axes()
         self._color = 0
         self.alerts.clear()
+        self.tabs.setTabText(1, "Alerts")
         self.progress.setValue(0)
         self.epoch_progress.setValue(0)
         self.speed.setText("")
@@ -242,6 +258,7 @@ class TrainingPanel(QWidget):
         else:
             plot = self.loss_plot if family(base) == "loss" else self.metric_plot
             color = PALETTE[hash(base) % len(PALETTE)]
+            anchor(plot, 0.0)  # value axes include zero: honest scales (an empty plot stays 0..1)
             if plot is self.metric_plot and is_rate(base):
                 anchor(plot, 1.0)  # accuracy is read against its whole 0..1 scale
         batches = "(batches" in key
@@ -309,11 +326,6 @@ class TrainingPanel(QWidget):
             self.tabs.setTabText(1, f"Alerts ({self.alerts.count()})")
         elif isinstance(event, TrainEnd):
             self._redraw(everything=True)
-
-    def _anchor_axes(self) -> None:
-        """Zero on every value axis, one on the metrics' when they are rates: honest scales."""
-        anchor(self.loss_plot, 0.0)
-        anchor(self.metric_plot, 0.0)
 
     def _add_histograms(self, epoch: int, hist: dict[str, Any]) -> None:
         for layer in hist.get("weights", {}):

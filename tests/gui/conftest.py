@@ -16,7 +16,9 @@ KERAS_TIMEOUT_MS = 90_000
 
 
 class Dialogs:
-    """Stands in for modal dialogs: records errors, answers 'discard' to unsaved-changes."""
+    """Stands in for modal dialogs: records errors and questions, answers 'discard' to
+    unsaved changes (or 'cancel' with `discard_answer = False`) and `confirm_answer` to the
+    rest."""
 
     def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
@@ -27,8 +29,9 @@ class Dialogs:
     def show_error(self, title: str, text: str) -> None:
         self.errors.append((title, text))
 
-    def confirm_discard(self) -> bool:
-        return self.discard_answer
+    def ask_unsaved(self, name: str) -> str:
+        self.questions.append(f"Save changes to '{name}' first?")
+        return "discard" if self.discard_answer else "cancel"
 
     def confirm(self, title: str, text: str) -> bool:
         self.questions.append(text)
@@ -37,14 +40,19 @@ class Dialogs:
 
 def make_window(qtbot: Any, project: Project, dialogs: Dialogs) -> MainWindow:
     window = MainWindow(project)
-    window.show_error = dialogs.show_error  # type: ignore[method-assign]
-    window.confirm_discard = dialogs.confirm_discard  # type: ignore[method-assign]
-    window.confirm = dialogs.confirm  # type: ignore[method-assign]
+    window.prompts.show_error = dialogs.show_error  # type: ignore[method-assign]
+    window.prompts.ask_unsaved = dialogs.ask_unsaved  # type: ignore[method-assign]
+    window.prompts.confirm = dialogs.confirm  # type: ignore[method-assign]
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.keras_ready, timeout=KERAS_TIMEOUT_MS):
         window.start_loading_keras()
     return window
+
+
+def finish_jobs(qtbot: Any, window: MainWindow, timeout_ms: int = 120_000) -> None:
+    """Wait until the window's background job (export, import...) has ended."""
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=timeout_ms)
 
 
 @pytest.fixture
@@ -60,6 +68,7 @@ def window(qtbot: Any, dialogs: Dialogs) -> Iterator[MainWindow]:
     win = make_window(qtbot, project, dialogs)
     yield win
     win.shutdown()
+    assert not win.jobs.busy
     assert not win.is_training
 
 

@@ -188,7 +188,7 @@ def test_a_batch_that_will_not_fit_turns_the_memory_line_into_a_warning(
         refreshed(qtbot, panel, 0)
         assert "✓" in panel.memory_label.text()
         count = panel.refresh_count
-        spin = window.training.settings.batch_size
+        spin = window.settings_panel.editor("batch_size")
         spin.setFocus()
         spin.selectAll()
         qtbot.keyClicks(spin, "65536")

@@ -11,7 +11,6 @@ from backend.document.graph import LayerGraph
 from backend.document.layer_table import BLOCK_TYPE
 from backend.document.project import Project
 from gui.editor.inner_layer_editor import BlockEditor, InnerLayerEditor
-from gui.export import keras_actions
 from gui.main_window import MainWindow
 from tests.gui.conftest import Dialogs, make_window
 
@@ -48,7 +47,7 @@ def test_group_and_ungroup_the_selection_from_the_edit_menu(qtbot: Any, dialogs:
     assert window.ungroup_action.shortcut().toString() == "Ctrl+Shift+G"
     select(window, "dense", "dense_1")
 
-    assert keras_actions.group_selection(window, "mlp_block")
+    assert window.editing.group_selection("mlp_block")
 
     block = graph.node_by_name("mlp_block")
     assert block.layer_type == BLOCK_TYPE
@@ -65,9 +64,9 @@ def test_group_and_ungroup_the_selection_from_the_edit_menu(qtbot: Any, dialogs:
         "dense_1",
         "dense_2",
     }
-    window.undo_last()
+    window.editing.undo_last()
     assert graph.node_by_name("mlp_block").layer_type == BLOCK_TYPE
-    window.undo_last()
+    window.editing.undo_last()
     assert BLOCK_TYPE not in {n.layer_type for n in graph.nodes.values()}
     window.shutdown()
 
@@ -76,7 +75,7 @@ def test_a_selection_that_cannot_be_a_block_says_why(qtbot: Any, dialogs: Dialog
     window = make_window(qtbot, chain_project(), dialogs)
     select(window, "input", "bidirectional")
     before = window.project.graph.to_dict()
-    assert not keras_actions.group_selection(window, "x")
+    assert not window.editing.group_selection("x")
     assert "Input 'input' cannot go into a block" in window.statusBar().currentMessage()
     assert window.project.graph.to_dict() == before
     window.shutdown()
@@ -122,7 +121,7 @@ def test_the_inspector_edits_a_wrappers_inner_layer(qtbot: Any, dialogs: Dialogs
     sequences = editor.findChild(QCheckBox, "inner_return_sequences")
     assert sequences is not None and not sequences.isChecked()
 
-    window.undo_last()
+    window.editing.undo_last()
     assert bi.params["layer"] == {"type": "GRU", "params": {"units": 16}}
     assert editor.findChild(QLineEdit, "inner_units").text() == "16"
     window.shutdown()
@@ -150,7 +149,7 @@ def test_the_inspector_edits_a_layer_inside_a_block(qtbot: Any, dialogs: Dialogs
     assert inner["reduce"]["params"]["units"] == 2
     model_units = window.live.results[se.id].shape
     assert model_units == (None, 8, 8, 32)
-    window.undo_last()
+    window.editing.undo_last()
     inner = {n["id"]: n for n in se.params["graph"]["nodes"]}
     assert inner["reduce"]["params"]["units"] == 8
     window.shutdown()

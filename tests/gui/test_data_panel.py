@@ -230,8 +230,8 @@ def test_the_window_has_a_data_dock_that_follows_open_and_trains_on_a_csv(
     assert panel.view.kind == "table" and panel.preview.num_classes == 3
     assert not window.project.dirty
     window.project.training.epochs = 1
-    with qtbot.waitSignal(window.training_finished, timeout=60_000) as finished:
-        assert window.start_training()
+    with qtbot.waitSignal(window.training.finished, timeout=60_000) as finished:
+        assert window.training.start()
     result: TrainResult = finished.args[0]
     assert result.status == "completed", result.message
     assert np.isfinite(result.history["loss"][-1])

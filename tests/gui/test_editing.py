@@ -63,7 +63,7 @@ def test_cut_then_paste_and_duplicate(qtbot: Any, window: MainWindow) -> None:
 def test_foreign_clipboard_text_is_a_message_not_a_crash(qtbot: Any, window: MainWindow) -> None:
     QApplication.clipboard().setText("just some text")
     count = len(window.project.graph.nodes)
-    assert window.paste() == []
+    assert window.editing.paste() == []
     assert len(window.project.graph.nodes) == count
     assert "Cannot paste" in window.statusBar().currentMessage()
 
@@ -79,7 +79,7 @@ def test_drop_on_edge_inserts_layer(qtbot: Any, window: MainWindow) -> None:
     pairs = {(e.src, e.dst) for e in graph.edges}
     assert (dense.id, bn.id) in pairs and (bn.id, dropout.id) in pairs
     assert (dense.id, dropout.id) not in pairs
-    window.undo_last()
+    window.editing.undo_last()
     assert (dense.id, dropout.id) in {(e.src, e.dst) for e in graph.edges}
     assert bn.id not in graph.nodes
 
@@ -105,8 +105,8 @@ def test_drag_edge_end_to_reconnect_and_off_to_cut(qtbot: Any, window: MainWindo
     qtbot.mouseMove(viewport, pos=empty)
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=empty)
     assert not graph.in_edges(extra.id)
-    window.undo_last()
-    window.undo_last()
+    window.editing.undo_last()
+    window.editing.undo_last()
     assert (dropout.id, out.id) in {(e.src, e.dst) for e in graph.edges}
 
 
@@ -116,8 +116,8 @@ def test_auto_layout_then_undo(qtbot: Any, window: MainWindow) -> None:
     key(qtbot, window, Qt.Key.Key_L, CTRL)
     after = {n: node.position for n, node in graph.nodes.items()}
     assert after != before
-    xs = [after[e.src][0] < after[e.dst][0] for e in graph.edges]
-    assert all(xs)
+    downward = [after[e.src][1] < after[e.dst][1] for e in graph.edges]  # top to bottom
+    assert all(downward)
     key(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert {n: node.position for n, node in graph.nodes.items()} == before
 
@@ -191,5 +191,5 @@ def test_teacher_warnings_show_as_badges_on_nodes(qtbot: Any, window: MainWindow
     item = window.scene.node_items[out.id]
     qtbot.waitUntil(lambda: bool(item.warnings), timeout=10_000)
     assert "10" in " ".join(item.warnings) and "⚠" in item.toolTip()
-    window.undo_last()
+    window.editing.undo_last()
     qtbot.waitUntil(lambda: not item.warnings, timeout=10_000)

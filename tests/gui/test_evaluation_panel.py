@@ -4,6 +4,7 @@ predictions browser, and the Insight dock for the chosen sample."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from backend.document.graph import LayerGraph
 from backend.document.project import DatasetChoice, Project
 from backend.evaluation.evaluate import EvaluationReport
 from backend.templates.examples import moons_mlp
+from backend.workflow.session import import_project
 from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.main_window import MainWindow
 from tests import evaluation_models
@@ -40,6 +42,17 @@ def evaluate(qtbot: Any, window: MainWindow) -> EvaluationReport:
     return blocker.args[0].report
 
 
+def use_model(window: MainWindow, model: Any, dataset: str, folder: Path) -> None:
+    """Give the window `model` as an imported project, its weights the current ones, and
+    choose `dataset` for it (import -> choose data, as a user would)."""
+    model.save(folder / "model.keras")
+    project = import_project(folder / "model.keras", folder / "model.dcproj.json")
+    window.files.replace_project(project)
+    assert window.project.dataset is None  # an import has no data until one is chosen
+    window.workflow.choose_dataset(DatasetChoice(dataset))
+    assert window.workflow.weights.source == "initial"
+
+
 def click_cell(qtbot: Any, panel: EvaluationPanel, true: int, predicted: int) -> None:
     """A real left click in the middle of a confusion-matrix cell."""
     view = panel.confusion
@@ -53,10 +66,12 @@ def table_column(panel: EvaluationPanel, column: int) -> list[str]:
 
 
 @pytest.fixture
-def moons_window(qtbot: Any, dialogs: Dialogs) -> Iterator[MainWindow]:
+def moons_window(
+    qtbot: Any, dialogs: Dialogs, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MainWindow]:
     """The moons example with a model trained on the same data (shared across tests)."""
     window = make_window(qtbot, moons_mlp(), dialogs)
-    window.trained_model = evaluation_models.moons()[0]
+    use_model(window, evaluation_models.moons()[0], "moons", tmp_path_factory.mktemp("moons"))
     yield window
     window.shutdown()
 
@@ -66,9 +81,9 @@ def test_train_evaluate_click_a_cell_and_look_inside_a_sample(
 ) -> None:
     panel = window.evaluation_panel
     assert not panel.evaluate()
-    assert "No trained model yet" in panel.status.text()
-    with qtbot.waitSignal(window.training_finished, timeout=WAIT_MS):
-        assert window.start_training()
+    assert "No trained weights yet" in panel.status.text()
+    with qtbot.waitSignal(window.training.finished, timeout=WAIT_MS):
+        assert window.training.start()
     report = evaluate(qtbot, window)
     head = report.heads[0]
     result = head.classification
@@ -110,7 +125,7 @@ def test_train_evaluate_click_a_cell_and_look_inside_a_sample(
     sample = int(expected[0])
     assert shown.args[0].index == sample
     assert insight.insight is not None and insight.insight.saliency.values.shape == (8, 8, 1)
-    model = window.trained_model
+    model = panel.evaluation.model  # the last run's
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     assert insight.layer_combo.count() == len(layers)
     for act, layer in zip(insight.insight.activations, layers, strict=True):
@@ -128,10 +143,9 @@ def test_train_evaluate_click_a_cell_and_look_inside_a_sample(
 
 
 def test_evaluate_and_insight_are_refused_while_training(qtbot: Any, window: MainWindow) -> None:
-    window.trained_model = evaluation_models.digits()[0]
     window.project.training.epochs = 50
-    with qtbot.waitSignal(window.training_finished, timeout=WAIT_MS):
-        assert window.start_training()
+    with qtbot.waitSignal(window.training.finished, timeout=WAIT_MS):
+        assert window.training.start()
         qtbot.waitUntil(lambda: window.is_training, timeout=5_000)
         raise_dock(qtbot, window, "dock_evaluation")
         qtbot.mouseClick(window.evaluation_panel.evaluate_button, Qt.MouseButton.LeftButton)
@@ -140,7 +154,7 @@ def test_evaluate_and_insight_are_refused_while_training(qtbot: Any, window: Mai
         digits = evaluation_models.digits()
         assert not window.insight_panel.show_sample(digits[0], digits[1].x_test, 0)
         assert "Training is running" in window.insight_panel.caption.text()
-        window.stop_training()
+        window.training.stop()
 
 
 def test_binary_task_roc_most_wrong_sorting_and_decision_boundary(
@@ -191,11 +205,13 @@ def test_binary_task_roc_most_wrong_sorting_and_decision_boundary(
     assert boundary.grid is None
 
 
-def test_regression_shows_predicted_vs_true_and_residuals(qtbot: Any, dialogs: Dialogs) -> None:
-    project = Project(LayerGraph(), DatasetChoice("diabetes"), name="Diabetes")
-    window = make_window(qtbot, project, dialogs)
+def test_regression_shows_predicted_vs_true_and_residuals(
+    qtbot: Any, dialogs: Dialogs, tmp_path: Path
+) -> None:
+    window = make_window(qtbot, Project(LayerGraph(), name="Diabetes"), dialogs)
     try:
-        window.trained_model, dataset = evaluation_models.diabetes()
+        model, dataset = evaluation_models.diabetes()
+        use_model(window, model, "diabetes", tmp_path)
         report = evaluate(qtbot, window)
         head = report.heads[0]
         assert head.regression is not None
@@ -228,9 +244,9 @@ def test_regression_shows_predicted_vs_true_and_residuals(qtbot: Any, dialogs: D
 
 
 def test_data_that_does_not_fit_the_model_gives_a_message(
-    qtbot: Any, moons_window: MainWindow
+    qtbot: Any, moons_window: MainWindow, tmp_path: Path
 ) -> None:
-    moons_window.trained_model = evaluation_models.digits()[0]
+    use_model(moons_window, evaluation_models.digits()[0], "moons", tmp_path)
     panel = moons_window.evaluation_panel
     with qtbot.waitSignal(panel.failed, timeout=WAIT_MS) as failed:
         assert panel.evaluate()

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from gui.export import export_dialog
-from gui.export.export_dialog import CHOICES, FOLDER_KEY, ExportDialog, open_export_dialog
+from gui.export.export_dialog import CHOICES, FOLDER_KEY, ExportDialog
 from gui.main_window import MainWindow
 
 EXPORT_TIMEOUT_MS = 120_000
@@ -42,7 +42,7 @@ def test_the_menu_opens_the_dialog_and_each_format_exports_verified(
     assert any(
         "Export Keras model" in a.text() for a in window.menuBar().actions()[0].menu().actions()
     )
-    dialog = open_export_dialog(window, settings)
+    dialog = window.exports.export_dialog(settings)
     assert (
         dialog is not None and dialog.isVisible() and action.shortcut().toString() == "Ctrl+Shift+E"
     )
@@ -60,7 +60,7 @@ def test_the_menu_opens_the_dialog_and_each_format_exports_verified(
     assert settings.value(FOLDER_KEY) == str(tmp_path)
     dialog.close()
 
-    again = open_export_dialog(window, settings)  # remembers the folder and the last format
+    again = window.exports.export_dialog(settings)  # remembers the folder and the last format
     assert again is not None and again.choice() == ("tflite", "dynamic")
     assert Path(again.path_edit.text()).parent == tmp_path
     assert again.path_edit.text().endswith(".tflite")
@@ -72,7 +72,7 @@ def test_the_menu_opens_the_dialog_and_each_format_exports_verified(
 def test_a_failed_export_shows_the_reason_and_leaves_nothing(
     qtbot: Any, window: MainWindow, settings: QSettings, tmp_path: Path
 ) -> None:
-    dialog = open_export_dialog(window, settings)
+    dialog = window.exports.export_dialog(settings)
     assert dialog is not None
     choose(dialog, "keras")
     blocker = tmp_path / "file"
@@ -92,7 +92,7 @@ def test_a_missing_converter_is_listed_with_its_install_hint(
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "tf2onnx" else real(n, *a)
     )
-    dialog = open_export_dialog(window, settings)
+    dialog = window.exports.export_dialog(settings)
     assert dialog is not None
     choose(dialog, "onnx")
     assert "not installed" in dialog.format_combo.currentText()
@@ -108,6 +108,6 @@ def test_no_export_while_training(
 ) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(type(window), "is_training", property(lambda self: True))
-        assert open_export_dialog(window) is None
-    assert dialogs.errors[-1] == ("Export", "Stop the training run before exporting.")
+        assert window.exports.export_dialog() is None
+    assert dialogs.errors[-1] == ("Export", "Stop the training run first.")
     assert export_dialog.app_settings().applicationName() == "DeepCanvas"

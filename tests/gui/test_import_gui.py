@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 
 from backend.keras_env import import_keras
-from gui.export import keras_actions
 from gui.main_window import MainWindow
 from tests import keras_models
-from tests.gui.conftest import Dialogs
+from tests.gui.conftest import Dialogs, finish_jobs
 
 
 def menu_texts(window: MainWindow, title: str) -> list[str]:
@@ -29,13 +28,15 @@ def test_the_menus_offer_import_export_and_blocks(window: MainWindow) -> None:
 
 
 def test_import_opens_the_model_with_its_weights(
-    window: MainWindow, dialogs: Dialogs, tmp_path: Path
+    qtbot: Any, window: MainWindow, dialogs: Dialogs, tmp_path: Path
 ) -> None:
     original = keras_models.resnet_style()
     original.save(tmp_path / "resnet.keras")
     target = tmp_path / "resnet.dcproj.json"
 
-    assert keras_actions.import_keras_model(window, tmp_path / "resnet.keras", target)
+    assert window.exports.import_keras_model(tmp_path / "resnet.keras", target)
+    assert window.jobs.busy  # off the GUI thread
+    finish_jobs(qtbot, window)
 
     graph = window.project.graph
     assert not dialogs.errors
@@ -47,7 +48,8 @@ def test_import_opens_the_model_with_its_weights(
     assert (tmp_path / "resnet.weights.npz").exists()
 
     exported = tmp_path / "again.keras"
-    assert window.export_keras(exported)
+    assert window.exports.export(exported, "keras")
+    finish_jobs(qtbot, window)
     again = import_keras().models.load_model(exported)
     x = keras_models.sample_inputs(original)
     np.testing.assert_allclose(
@@ -56,13 +58,14 @@ def test_import_opens_the_model_with_its_weights(
 
 
 def test_a_bad_model_file_leaves_the_project_alone(
-    window: MainWindow, dialogs: Dialogs, tmp_path: Path
+    qtbot: Any, window: MainWindow, dialogs: Dialogs, tmp_path: Path
 ) -> None:
     before = window.project.graph.to_dict()
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a zip at all")
 
-    assert not keras_actions.import_keras_model(window, broken, tmp_path / "p.dcproj.json")
+    assert window.exports.import_keras_model(broken, tmp_path / "p.dcproj.json")
+    finish_jobs(qtbot, window)
 
     ((title, text),) = dialogs.errors
     assert title == "Cannot import model" and str(broken) in text
@@ -70,9 +73,12 @@ def test_a_bad_model_file_leaves_the_project_alone(
     assert not (tmp_path / "p.dcproj.json").exists()
 
 
-def test_export_python_writes_a_runnable_script(window: MainWindow, tmp_path: Path) -> None:
+def test_export_python_writes_a_runnable_script(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
     path = tmp_path / "digits.py"
-    assert keras_actions.export_python(window, path)
+    assert window.exports.export_python(path)
+    finish_jobs(qtbot, window)
     tree = ast.parse(path.read_text())
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert {"build_model", "compile_model", "load_data"} <= names

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
@@ -17,12 +18,12 @@ from backend.training.trainer import TrainResult
 from gui.canvas.items import NodeItem, PortItem
 from gui.canvas.view import LAYER_MIME
 from gui.main_window import MainWindow
-from tests.gui.conftest import Dialogs, make_window
+from tests.gui.conftest import Dialogs, finish_jobs, make_window
 
 
 def points(window: MainWindow, key: str) -> int:
     """How many points the training panel holds for a curve (0 before it exists)."""
-    series = window.training.series.get(key)
+    series = window.training_panel.series.get(key)
     return len(series.x) if series is not None else 0
 
 
@@ -145,43 +146,47 @@ def test_shape_error_marks_node_and_refuses_training(qtbot: Any, window: MainWin
     item = window.scene.node_items[conv.id]
     assert item.has_error
     assert "conv2d" in item.toolTip()
-    assert window.start_training() is False
-    assert "conv2d" in window.training.status.text()
+    assert window.training.start() is False
+    assert "conv2d" in window.training_panel.status.text()
     assert window.scene.selected_node_ids() == [conv.id]
 
 
 def test_train_plots_live_then_stop(qtbot: Any, window: MainWindow) -> None:
     window.project.training.epochs = 200
-    window.training.load_from_project()
-    qtbot.mouseClick(window.training.train_button, Qt.MouseButton.LeftButton)
+    window.settings_panel.load()
+    qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
     assert window.is_training
     qtbot.waitUntil(lambda: points(window, "loss") >= 1, timeout=60_000)
-    qtbot.waitUntil(lambda: window.training.curves["loss (batches)"].getData()[0] is not None)
+    qtbot.waitUntil(lambda: window.training_panel.curves["loss (batches)"].getData()[0] is not None)
     assert points(window, "loss (batches)") >= 1
     assert points(window, "learning_rate") >= 1
-    with qtbot.waitSignal(window.training_finished, timeout=30_000) as blocker:
-        qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.training.finished, timeout=30_000) as blocker:
+        qtbot.mouseClick(window.training_panel.stop_button, Qt.MouseButton.LeftButton)
     result: TrainResult = blocker.args[0]
     assert result.status == "stopped"
     assert 1 <= len(result.history["loss"]) < 200
-    assert window.training.train_button.isEnabled()
-    assert window.trained_model is not None
+    assert window.training_panel.train_button.isEnabled()
+    assert window.workflow.weights.run is not None  # the stopped run's weights are current
 
 
 def test_training_completes_and_exports_keras(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:
-    with qtbot.waitSignal(window.training_finished, timeout=60_000) as blocker:
-        assert window.start_training()
+    with qtbot.waitSignal(window.training.finished, timeout=60_000) as blocker:
+        assert window.training.start()
     assert blocker.args[0].status == "completed"
     assert points(window, "val_accuracy") == 2
-    assert "samples/s" in window.training.speed.text()
+    assert "samples/s" in window.training_panel.speed.text()
     out = tmp_path / "digits.keras"
-    assert window.export_keras(out)
+    assert window.exports.export(out, "keras")
+    finish_jobs(qtbot, window)
     from backend.exchange.keras_file import load_keras
 
     model = load_keras(out)
-    assert model.count_params() == window.trained_model.count_params()
+    trained = window.workflow.build_model()  # the run's checkpoint, the current weights
+    assert trained.weights.run is not None and trained.weights.run.id == window.project.runs[-1].id
+    for exported, kept in zip(model.get_weights(), trained.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(exported, kept)
 
 
 def test_save_and_reopen_gives_same_graph(
@@ -190,11 +195,11 @@ def test_save_and_reopen_gives_same_graph(
     graph = window.project.graph
     graph.move_node(graph.node_by_name("dense").id, (123.0, 456.0))
     path = tmp_path / "mine.dcproj.json"
-    assert window.save_to(path)
+    assert window.files.save_to(path)
     assert not window.project.dirty
     saved = graph.to_dict()
     other = make_window(qtbot, Project(name="Other"), dialogs)
-    assert other.open_project(path)
+    assert other.files.open_project(path)
     assert other.project.graph.to_dict() == saved
     assert set(other.scene.node_items) == {node["id"] for node in saved["nodes"]}
     pos = other.scene.node_items[graph.node_by_name("dense").id].pos()
@@ -219,7 +224,7 @@ def test_broken_project_file_changes_nothing(
     path = tmp_path / "broken.dcproj.json"
     path.write_text(content)
     before = window.project.graph.to_dict()
-    assert window.open_project(path) is False
+    assert window.files.open_project(path) is False
     assert dialogs.errors and expected in dialogs.errors[-1][1]
     assert str(path) in dialogs.errors[-1][1]
     assert window.project.graph.to_dict() == before
@@ -228,9 +233,9 @@ def test_broken_project_file_changes_nothing(
 
 def test_closing_mid_training_stops_cleanly(qtbot: Any, window: MainWindow) -> None:
     window.project.training.epochs = 500
-    assert window.start_training()
+    assert window.training.start()
     qtbot.waitUntil(lambda: points(window, "loss (batches)") > 0, timeout=60_000)
-    worker = window.worker
+    worker = window.training.worker
     assert worker is not None
     window.close()
     assert not worker.isRunning()
@@ -239,16 +244,16 @@ def test_closing_mid_training_stops_cleanly(qtbot: Any, window: MainWindow) -> N
 
 def test_second_train_press_while_running_is_refused(qtbot: Any, window: MainWindow) -> None:
     window.project.training.epochs = 500
-    assert window.start_training()
-    assert window.start_training() is False
-    with qtbot.waitSignal(window.training_finished, timeout=60_000):
-        window.stop_training()
+    assert window.training.start()
+    assert window.training.start() is False
+    with qtbot.waitSignal(window.training.finished, timeout=60_000):
+        window.training.stop()
 
 
 def test_autosave_writes_unsaved_work_atomically(window: MainWindow, private_home: Path) -> None:
-    assert window.autosave() is None  # nothing unsaved yet
+    assert window.files.autosave() is None  # nothing unsaved yet
     window.project.graph.rename_node(window.project.graph.node_by_name("dense").id, "hidden")
-    target = window.autosave()
+    target = window.files.autosave()
     assert target is not None and target.parent == private_home / "autosave"
     assert load_project(target).graph.node_by_name("hidden")
     window.close()  # a normal close (the test's dialog answers "discard"): nothing to recover

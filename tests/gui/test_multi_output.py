@@ -101,7 +101,7 @@ def test_ports_follow_the_configuration_and_a_missing_output_is_shown(
     assert "reads output 1 of LSTM 'enc', which has one output" in str(
         win.live.results[dec_id].error
     )
-    win.undo_last()
+    win.editing.undo_last()
     assert enc.inferred_outputs == 3 and not win.scene.node_items[dec_id].has_error
     win.undo.push(SetParams(enc_id, {"units": 3}))
     assert "initial state 1 must have the shape (None, 8), got (None, 3)" in str(

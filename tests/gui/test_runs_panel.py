@@ -19,7 +19,7 @@ TRAIN_TIMEOUT_MS = 60_000
 
 
 def train(qtbot: Any, window: MainWindow, start: Any) -> TrainResult:
-    with qtbot.waitSignal(window.training_finished, timeout=TRAIN_TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.training.finished, timeout=TRAIN_TIMEOUT_MS) as blocker:
         assert start()
     result: TrainResult = blocker.args[0]
     return result
@@ -36,7 +36,7 @@ def test_runs_are_recorded_reloaded_overlaid_and_continued(
     window.project.training.epochs = 1
     assert panel.table.rowCount() == 0
 
-    assert train(qtbot, window, window.start_training).status == "completed"
+    assert train(qtbot, window, window.training.start).status == "completed"
     [first] = window.project.runs
     assert panel.table.rowCount() == 1
     assert panel.table.item(0, 1).text() == "completed" and panel.table.item(0, 2).text() == "1"
@@ -62,7 +62,7 @@ def test_runs_are_recorded_reloaded_overlaid_and_continued(
     assert len(panel.legend.items) == 4
     assert not panel.continue_button.isEnabled()  # one run at a time
 
-    assert window.save_to(tmp_path / "digits.dcproj.json")
+    assert window.files.save_to(tmp_path / "digits.dcproj.json")
     assert load_project(tmp_path / "digits.dcproj.json").runs == window.project.runs
 
     dense = window.project.graph.node_by_name("dense")
@@ -80,14 +80,10 @@ def test_restore_brings_back_a_runs_graph_as_one_undo_step(
 ) -> None:
     panel = window.runs_panel
     graph = window.project.graph
-    project = window.project
     # A run that failed before training (its data could not load): recorded, no checkpoint.
-    panel.run_started()
-    run = panel.record(
-        TrainResult("failed", "could not load the data: no such file"),
-        graph.to_dict(),
-        project.dataset,
-        project.training,
+    job = window.workflow.prepare_training()
+    run = window.workflow.finish_training(
+        job, TrainResult("failed", "could not load the data: no such file")
     )
     assert run.status == "failed" and run.checkpoint is None and run.epochs == 0
 
@@ -105,7 +101,7 @@ def test_restore_brings_back_a_runs_graph_as_one_undo_step(
     assert set(window.scene.node_items) == set(graph.nodes)
     assert not panel.graph_differs(0)
 
-    window.undo_last()
+    window.editing.undo_last()
     assert graph_fingerprint(graph) == edited
     assert graph.node_by_name("dense").params["units"] == 7
 

@@ -34,7 +34,7 @@ def test_the_inspector_types_a_vocabulary_and_the_output_width_follows(
     assert window.live.results[colour.id].shape == (None, 5)
     mode = window.inspector.editors["output_mode"]
     assert isinstance(mode, QComboBox) and mode.currentData() == "one_hot"
-    window.undo_last()
+    window.editing.undo_last()
     assert colour.params["vocabulary"] == ["red", "green", "blue"]
     window.shutdown()
 

@@ -15,15 +15,15 @@ from tests.gui.test_main_window import points
 
 
 def test_settings_edit_the_project_and_preview_the_schedule(qtbot: Any, window: MainWindow) -> None:
-    settings = window.training.settings
-    settings.optimizer.setCurrentText("sgd")
-    settings.momentum.setValue(0.9)
-    settings.nesterov.setChecked(True)
-    settings.schedule.setCurrentText("step")
-    assert settings.schedule_boxes[0].isVisibleTo(settings)
-    settings.schedule_boxes[0].setValue(2)  # every 2 epochs
-    settings.schedule_boxes[1].setValue(0.5)
-    settings.epochs.setValue(6)
+    settings = window.settings_panel
+    settings.editor("optimizer").setCurrentText("sgd")
+    settings.editor("momentum").setValue(0.9)
+    settings.editor("nesterov").setChecked(True)
+    settings.editor("schedule").setCurrentText("step")
+    assert settings.schedule_box("every_epochs").isVisibleTo(settings)
+    settings.schedule_box("every_epochs").setValue(2)  # every 2 epochs
+    settings.schedule_box("factor").setValue(0.5)
+    settings.editor("epochs").setValue(6)
     t = window.project.training
     assert (t.optimizer, t.momentum, t.nesterov, t.schedule) == ("sgd", 0.9, True, "step")
     assert t.schedule_params == {"every_epochs": 2, "factor": 0.5}
@@ -40,18 +40,18 @@ def test_settings_edit_the_project_and_preview_the_schedule(qtbot: Any, window: 
 
 def test_pause_resume_and_stop_after_epoch(qtbot: Any, window: MainWindow) -> None:
     window.project.training.epochs = 50
-    window.training.load_from_project()
-    qtbot.mouseClick(window.training.train_button, Qt.MouseButton.LeftButton)
+    window.settings_panel.load()
+    qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: points(window, "loss (batches)") > 0, timeout=60_000)
-    qtbot.mouseClick(window.training.pause_button, Qt.MouseButton.LeftButton)
-    assert window.training.pause_button.text() == "Resume"
+    qtbot.mouseClick(window.training_panel.pause_button, Qt.MouseButton.LeftButton)
+    assert window.training_panel.pause_button.text() == "Resume"
     qtbot.wait(300)  # let a batch in flight finish
-    frozen = window.training.progress.value()
+    frozen = window.training_panel.progress.value()
     qtbot.wait(700)
-    assert window.training.progress.value() == frozen  # nothing moves while paused
-    qtbot.mouseClick(window.training.pause_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(window.training_finished, timeout=60_000) as blocker:
-        qtbot.mouseClick(window.training.stop_epoch_button, Qt.MouseButton.LeftButton)
+    assert window.training_panel.progress.value() == frozen  # nothing moves while paused
+    qtbot.mouseClick(window.training_panel.pause_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.training.finished, timeout=60_000) as blocker:
+        qtbot.mouseClick(window.training_panel.stop_epoch_button, Qt.MouseButton.LeftButton)
     result = blocker.args[0]
     assert result.status == "stopped"
     assert 1 <= len(result.history["loss"]) < 50
@@ -59,22 +59,22 @@ def test_pause_resume_and_stop_after_epoch(qtbot: Any, window: MainWindow) -> No
 
 
 def test_alerts_and_histograms_show_and_point_at_layers(qtbot: Any, window: MainWindow) -> None:
-    settings = window.training.settings
-    settings.histograms.setChecked(True)
-    settings.epochs.setValue(2)
+    settings = window.settings_panel
+    settings.editor("histograms").setChecked(True)
+    settings.editor("epochs").setValue(2)
     graph = window.project.graph
     dense = graph.node_by_name("dense")  # dead from the start: every unit's input is negative
     graph.set_params(dense.id, {"kernel_initializer": "zeros", "bias_initializer": "zeros"})
-    with qtbot.waitSignal(window.training_finished, timeout=90_000):
-        assert window.start_training()
-    alerts = window.training.alerts
+    with qtbot.waitSignal(window.training.finished, timeout=90_000):
+        assert window.training.start()
+    alerts = window.training_panel.alerts
     texts = [alerts.item(i).text() for i in range(alerts.count())]
     assert any("'dense'" in t and "ReLU" in t for t in texts), texts
     row = next(i for i, t in enumerate(texts) if "'dense'" in t)
     alerts.itemClicked.emit(alerts.item(row))
     assert window.scene.selected_node_ids() == [dense.id]
-    assert window.training.hist_layer.count() >= 2
-    assert window.training.histograms["dense_1"]
+    assert window.training_panel.hist_layer.count() >= 2
+    assert window.training_panel.histograms["dense_1"]
 
 
 def test_decision_boundary_is_drawn_live_on_2d_data(qtbot: Any, dialogs: Dialogs) -> None:
@@ -82,8 +82,8 @@ def test_decision_boundary_is_drawn_live_on_2d_data(qtbot: Any, dialogs: Dialogs
     project.training.epochs = 2
     win = make_window(qtbot, project, dialogs)
     start = time.perf_counter()
-    with qtbot.waitSignal(win.training_finished, timeout=90_000):
-        assert win.start_training()
+    with qtbot.waitSignal(win.training.finished, timeout=90_000):
+        assert win.training.start()
     assert time.perf_counter() - start < 90
     boundary = win.insight_panel.boundary
     assert boundary.grid is not None
@@ -94,18 +94,18 @@ def test_train_warns_before_a_run_that_will_not_fit(
     qtbot: Any, window: MainWindow, dialogs: Dialogs
 ) -> None:
     graph = window.project.graph
-    window.training.settings.batch_size.setValue(60000)  # activations x batch: far too big
+    window.settings_panel.editor("batch_size").setValue(60000)  # activations x batch: far too big
     graph.set_params(graph.node_by_name("conv2d").id, {"filters": 4096})
     dialogs.confirm_answer = False
-    assert window.start_training() is False
+    assert window.training.start() is False
     assert dialogs.questions and "more than the" in dialogs.questions[-1]
-    assert "Not started" in window.training.status.text()
+    assert "Not started" in window.training_panel.status.text()
 
 
 def test_device_list_is_what_tensorflow_sees(qtbot: Any, window: MainWindow) -> None:
     from backend.training.devices import list_devices
 
-    combo = window.training.settings.device
+    combo = window.settings_panel.editor("device")
     values = [combo.itemData(i) for i in range(combo.count())]
     gpus = [d for d in list_devices() if d["type"] == "GPU"]
     assert values[:2] == ["auto", "cpu"] and len(values) == 2 + len(gpus) + (len(gpus) > 1)
@@ -118,7 +118,7 @@ def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
     starved by another that keeps getting points, and everything drawn when the run ends."""
     from backend.training.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd
 
-    panel = window.training
+    panel = window.training_panel
     panel._timer.stop()  # tick by hand
     panel.reset_plots()
 

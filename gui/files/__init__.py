@@ -1,0 +1,1 @@
+"""Project files: new, open, save, autosave, recover, recent."""

@@ -245,12 +245,14 @@ class _History:
         near_start = recent[-1] >= SLOW_NEAR_START * self.start
         if not (falling and near_start and per_epoch < SLOW_RATE):
             return None
+        share = recent[-1] / self.start
+        where = "about where it started" if share >= 0.95 else f"still {share:.0%} of its start"
         return Alert(
             "slow",
             self.epoch,
             f"the loss falls every epoch but only {per_epoch:.2%} per epoch ({recent[0]:.4g} -> "
-            f"{recent[-1]:.4g} over {SLOW_EPOCHS} epochs), still {recent[-1] / self.start:.0%} of "
-            f"where it started ({self.start:.4g}): it is learning too slowly.",
+            f"{recent[-1]:.4g} over {SLOW_EPOCHS} epochs), {where} ({self.start:.4g}): it is "
+            "learning too slowly.",
             f"a learning rate 10x higher{self._rate_text()}.",
             evidence={"per_epoch": per_epoch, "loss": recent[-1], "start_loss": self.start},
         )

@@ -104,7 +104,9 @@ class MainWindow(QMainWindow):
         self.evaluation_panel = EvaluationPanel(
             self.workflow, lambda: self.is_training, self.insight_panel, self
         )
-        self.data_panel = DataPanel(project, self.undo, self.workflow.choose_dataset, self)
+        self.data_panel = DataPanel(
+            project, self.undo, self.workflow.choose_dataset, self.jobs, self
+        )
         self.start_panel = StartPanel(self)
         self.learn_panel = LearnPanel(self)
 

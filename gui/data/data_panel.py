@@ -1,7 +1,8 @@
 """The Data panel: choose a source, edit its settings and split, see a preview, fit the model.
 
 Editors are built from each source's `ParamSpec`s (`backend.data.registry.DATASETS`). Every
-change previews the source (bounded: a big file is never read whole here) and, when the
+change previews the source (bounded: a big file is never read whole here; in the window as a
+job of its `JobRunner`, off the GUI thread, the newest request replacing an older one) and, when the
 preview succeeds, becomes the project's dataset through `choose` (the workflow's undoable
 `choose_dataset`); when it fails, the message names the file, row or column and the project
 keeps its previous choice. A project may have no data yet (a new or imported one): the panel
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.data import DATASETS, DatasetError, ParamSpec, is_available, load_dataset
+from backend.data import DATASETS, DatasetError, ParamSpec, is_available
 from backend.data.arrays import array_names
 from backend.data.preview import DataPreview, preview_dataset
 from backend.data.registry import FILE, GENERATED, KERAS
@@ -46,9 +47,11 @@ from backend.document.project import DatasetChoice, Project
 from backend.editing.commands import UndoStack
 from backend.editing.data_wiring import DataTarget, augmentation_macro, fit_graph_to_data
 from gui.data.data_preview import DataPreviewView
+from gui.runtime.jobs import Job, JobRunner
 
 REFRESH_MS = 250
 NO_SOURCE = "— choose the data —"
+DATA_LANE = "data"
 GROUPS = (
     ("built-in", "Built-in"),
     (GENERATED, "Generated"),
@@ -65,18 +68,22 @@ class DataPanel(QWidget):
     """Source, settings, split, preview. `previewed` fires after each successful preview."""
 
     previewed = Signal(object)  # DataPreview
+    fitted = Signal(bool)  # "Fit model to data" ended: whether it changed the graph
 
     def __init__(
         self,
         project: Project,
         undo: UndoStack,
         choose: Callable[[DatasetChoice | None], Any] | None = None,
+        jobs: JobRunner | None = None,
         parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self.project = project
         self.undo = undo
         self.choose = choose or project.set_dataset
+        self.jobs = jobs
+        """Runs loading off the GUI thread; without one (tests of the panel alone), inline."""
         self.name: str | None = project.dataset.name if project.dataset is not None else None
         self.params: dict[str, Any] = dict(project.dataset.params) if project.dataset else {}
         self.preview: DataPreview | None = None
@@ -212,7 +219,8 @@ class DataPanel(QWidget):
         )
 
     def refresh(self) -> bool:
-        """Preview the current choice; on success it becomes the project's dataset."""
+        """Preview the current choice; on success it becomes the project's dataset. False when
+        it cannot (the reason shown); True when previewed, or started in the background."""
         self._timer.stop()
         self._stale = False
         choice = self.current_choice()
@@ -221,12 +229,42 @@ class DataPanel(QWidget):
             return False
         try:
             DatasetChoice.from_dict(asdict(choice))  # fractions and paths are sane
-            preview = preview_dataset(
-                choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-            )
-        except (DatasetError, ValueError, OSError) as exc:
+        except ValueError as exc:
             self._show_error(str(exc))
             return False
+        folder = self.project.path.parent if self.project.path is not None else None
+        where = choice.resolved(folder)
+
+        def work(_cancelled: Any) -> DataPreview:
+            return preview_dataset(
+                where.name, where.params, where.val_fraction, where.test_fraction, where.seed
+            )
+
+        return self._load(
+            f"Loading {DATASETS[choice.name].title}",
+            work,
+            lambda preview: self._previewed(choice, preview),
+        )
+
+    def _load(self, title: str, work: Callable[[Any], Any], done: Callable[[Any], Any]) -> bool:
+        """Run `work` as a job (or inline without a runner); errors show in the panel."""
+        if self.jobs is None:
+            try:
+                result = work(None)
+            except (DatasetError, ValueError, OSError) as exc:
+                self._show_error(str(exc))
+                return False
+            return bool(done(result))
+        self.status.setText(f"{title}…")
+        job = Job(title, work, done, self._show_error, (DatasetError, ValueError, OSError))
+        return self.jobs.run(job, lane=DATA_LANE, replace=True)
+
+    @property
+    def busy(self) -> bool:
+        """Data is being loaded in the background."""
+        return self.jobs is not None and self.jobs.busy_in(DATA_LANE)
+
+    def _previewed(self, choice: DatasetChoice, preview: DataPreview) -> bool:
         self.error = ""
         self.preview = preview
         self.view.show_preview(preview)
@@ -238,25 +276,45 @@ class DataPanel(QWidget):
         return True
 
     def fit_model_to_data(self) -> bool:
-        """Push one undo step: the Input takes the data's shape, a Dense output its classes."""
-        if self.preview is None and not self.refresh():
-            return False
-        assert self.preview is not None
-        if self.preview.view:
+        """Push one undo step: the Input takes the data's shape, a Dense output its classes.
+        A preview that did not read the whole file loads it first (in the background)."""
+        if self.preview is None:
+            if self.busy:
+                self.status.setText("The data is still loading: fit the model when it shows.")
+                return False
+            if not self.refresh() or self.preview is None:
+                return False
+        preview = self.preview
+        if preview.view:
             self.status.setText(
-                f"This project gives the data to its model as '{self.preview.view}': "
+                f"This project gives the data to its model as '{preview.view}': "
                 "set the Input and output shapes by hand."
             )
             return False
+        if preview.complete:
+            target = DataTarget(
+                preview.input_shape, preview.task, preview.num_classes, preview.target_shape
+            )
+            return self._fit(target)
+        choice = self.project.resolved_dataset()
+        return self._load(
+            "Reading the whole file", lambda _c: choice.load(), lambda d: self._fit_data(d)
+        )
+
+    def _fit_data(self, data: Any) -> bool:
         try:
-            target = self._target(self.preview)
+            target = DataTarget.of(data)
         except DatasetError as exc:
             self._show_error(str(exc))
             return False
+        return self._fit(target)
+
+    def _fit(self, target: DataTarget) -> bool:
         fit = fit_graph_to_data(self.project.graph, target)
         if fit.command is not None:
             self.undo.push(fit.command)
         self.status.setText("; ".join(fit.messages))
+        self.fitted.emit(fit.command is not None)
         return fit.command is not None
 
     def add_augmentation(self) -> bool:
@@ -284,6 +342,9 @@ class DataPanel(QWidget):
             spin.setValue(value)
             spin.blockSignals(False)
         self._build_editors()
+        self.preview, self.error = None, ""  # the previous data's preview goes with it
+        self.view.clear()
+        self.status.setText("")
         self._stale = True
         if self.isVisible():
             self.refresh()
@@ -314,18 +375,6 @@ class DataPanel(QWidget):
         self.source.setCurrentIndex(max(0, index))
         self.source.blockSignals(False)
         self.description.setText(DATASETS[self.name].description if self.name else "")
-
-    def _target(self, preview: DataPreview) -> DataTarget:
-        if preview.complete:
-            return DataTarget(
-                preview.input_shape, preview.task, preview.num_classes, preview.target_shape
-            )
-        self.status.setText("Reading the whole file…")
-        choice = self.current_choice()
-        data = load_dataset(
-            choice.name, choice.params, choice.val_fraction, choice.test_fraction, choice.seed
-        )
-        return DataTarget.of(data)
 
     def _show_no_data(self) -> None:
         self.error = ""

@@ -222,11 +222,14 @@ def test_the_window_has_a_data_dock_that_follows_open_and_trains_on_a_csv(
 ) -> None:
     dock = window.findChild(type(window.inspector_dock), "dock_data")
     assert dock is not None and dock.widget() is window.data_panel
-    window.open_example("penguins_csv")
     panel = window.data_panel
+    with qtbot.waitSignal(window.jobs.started, timeout=5_000) as started:
+        window.open_example("penguins_csv")
+        dock.raise_()  # the data loads as a job, off the GUI thread
+    assert started.args[0].startswith("Loading")
     assert panel.name == "csv" and panel.current_choice().params["target"] == ["species"]
-    dock.raise_()
     qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
+    assert not panel.busy
     assert panel.view.kind == "table" and panel.preview.num_classes == 3
     assert not window.project.dirty
     window.project.training.epochs = 1

@@ -143,7 +143,7 @@ class ImageDecoder:
 
     def __init__(self, params: dict[str, Any]) -> None:
         mode = params.get("color_mode", "rgb")
-        if mode not in COLOR_MODES:
+        if not isinstance(mode, str) or mode not in COLOR_MODES:
             raise DatasetError(f"color_mode must be one of {', '.join(COLOR_MODES)}, got {mode!r}")
         self.channels = COLOR_MODES[mode]
         self.size = (int(params.get("height", 64)), int(params.get("width", 64)))

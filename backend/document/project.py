@@ -16,7 +16,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +77,20 @@ class DatasetChoice:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetChoice:
+        if not isinstance(data, dict):
+            raise ValueError("'dataset' must be an object (or null: no data yet)")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"dataset: unknown setting {unknown[0]!r}")
         choice = cls(**data)
+        if not isinstance(choice.name, str):
+            raise ValueError(f"the dataset name must be text such as 'moons', got {choice.name!r}")
         if choice.name not in DATASETS:
             raise ValueError(f"unknown dataset {choice.name!r}")
+        for key in ("val_fraction", "test_fraction"):
+            value = getattr(choice, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"dataset {key} must be a number in [0, 1), got {value!r}")
         if not isinstance(choice.params, dict):
             raise ValueError(f"dataset {choice.name!r}: settings must be a JSON object")
         for key in PATH_PARAMS:

@@ -401,6 +401,8 @@ class TrainingConfig:
             raise ValueError("epochs and batch size must be at least 1")
         if self.steps_per_execution < 0:
             raise ValueError("batches per call must be 0 (auto) or more")
+        _check_schedule_params(self.schedule_params)
+        _check_heads(self.heads)
 
     def _check_types(self) -> None:
         """Each setting has the type of its default (a hand-edited file may say otherwise)."""
@@ -434,6 +436,39 @@ class TrainingConfig:
         config = cls(**data)
         config.validate()
         return config
+
+
+HEAD_KEYS = ("loss", "weight", "metrics", "from_logits")
+"""What `TrainingConfig.heads` may set for one output."""
+
+
+def _check_schedule_params(params: dict[str, Any]) -> None:
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(
+                f"training setting 'schedule_params': {key!r} must be a number, got {value!r}"
+            )
+
+
+def _check_heads(heads: dict[str, Any]) -> None:
+    """Each output's settings: {"loss": a LOSSES name, "weight": a number, "metrics": [names],
+    "from_logits": true/false}; a hand-edited file is told which one is wrong."""
+    for output, head in heads.items():
+        where = f"training setting 'heads', output {output!r}"
+        if not isinstance(head, dict):
+            raise ValueError(f'{where} must be an object such as {{"loss": "auto"}}')
+        unknown = sorted(set(head) - set(HEAD_KEYS))
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(HEAD_KEYS)})")
+        loss, weight, metrics = head.get("loss"), head.get("weight", 1.0), head.get("metrics", [])
+        if loss is not None and loss not in LOSSES:
+            raise ValueError(f"{where}: 'loss' must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise ValueError(f"{where}: 'weight' must be a number, got {weight!r}")
+        if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+            raise ValueError(f"{where}: 'metrics' must be a list of names, got {metrics!r}")
+        if not isinstance(head.get("from_logits", False), bool):
+            raise ValueError(f"{where}: 'from_logits' must be true or false")
 
 
 def setting_fields() -> list[tuple[str, Setting, Any]]:

@@ -97,6 +97,16 @@ _CHOICES_BY_LAYER: dict[tuple[str, str], tuple[Any, ...]] = {
 """Choices Keras documents for one layer's string argument (a callable is code: not offered)."""
 
 
+_NUMERIC_KINDS = (
+    "int",
+    "optional_int",
+    "float",
+    "optional_float",
+    "int_tuple",
+    "int_or_list",
+    "shape",
+    "bool",
+)
 _KIND_WORDS = {
     "int": "whole number",
     "optional_int": "whole number",
@@ -144,6 +154,20 @@ class ParamSpec:
         if self.kind == "int_or_list" and isinstance(value, list):
             return list(value)
         return value
+
+    def type_problem(self, value: Any) -> str | None:
+        """What is plainly wrong with the type of `value` (a hand-edited file's): text or an
+        object where a number (or yes/no) goes, or a number or list where a name goes. None
+        when Keras should judge it (kinds are read from defaults, so this stays loose: `axis`
+        may be a list, a name may be a serialized object)."""
+        numeric = self.kind in _NUMERIC_KINDS and isinstance(value, (str, dict))
+        named = self.kind in ("choice", "str") and not isinstance(value, (str, dict, type(None)))
+        listed = self.kind in ("str_list", "int_list") and not isinstance(value, (list, type(None)))
+        if not (numeric or named or listed):
+            return None
+        word = _KIND_WORDS[self.kind]
+        shown = f" ({', '.join(map(str, self.choices[:6]))}...)" if self.choices else ""
+        return f"{self.name} must be a {word}{shown}, got {json.dumps(value)[:60]}"
 
     def format_text(self, value: Any) -> str:
         """The value as typed in a text editor: `3, 3` for tuples, empty for None."""
@@ -427,6 +451,9 @@ def layer_kwargs(type_name: str, params: dict[str, Any], node_name: str) -> dict
                 f"(Keras knows: {', '.join(p.name for p in spec.params)})"
             )
         param = spec.param(key)
+        problem = param.type_problem(value)
+        if problem is not None:
+            raise LayerConfigError(f"{type_name} '{node_name}': {problem}")
         if param.kind == "layer":
             kwargs[key] = None if value is None else make_inner_layer(value, type_name, node_name)
         else:
@@ -467,8 +494,38 @@ def make_layer(type_name: str, params: dict[str, Any], node_name: str) -> Any:
     cls = layer_class(type_name)
     try:
         return cls(name=node_name, **kwargs)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise LayerConfigError(f"{type_name} '{node_name}': {exc}") from exc
+    except Exception as exc:  # Keras judging the user's arguments, in its own words
+        raise LayerConfigError(_refusal(type_name, node_name, cls, kwargs, exc)) from exc
+
+
+def _refusal(
+    type_name: str, node_name: str, cls: type[Any], kwargs: dict[str, Any], exc: Exception
+) -> str:
+    """Keras' reason for refusing a layer's arguments, naming the argument when Keras' words
+    are Python's own ("'NoneType' object has no attribute 'lower'"): found by building the
+    layer again without each argument in turn (only on this failure path)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, (AttributeError, TypeError, NotImplementedError)):
+        return f"{type_name} '{node_name}': {text}"
+    culprits = [key for key in kwargs if _builds_without(cls, node_name, kwargs, key)]
+    if not culprits and len(kwargs) == 1:
+        culprits = list(kwargs)
+    if not culprits:
+        return f"{type_name} '{node_name}': Keras cannot build it with these settings ({text})"
+    key = culprits[0]
+    spec = layer_spec(type_name)
+    default = spec.param(key).default if spec.has_param(key) else None
+    known = f" (its default is {json.dumps(default)})" if default is not None else ""
+    value = json.dumps(kwargs[key], default=str)[:60]
+    return f"{type_name} '{node_name}': {key} = {value} is not a value it takes{known}"
+
+
+def _builds_without(cls: type[Any], node_name: str, kwargs: dict[str, Any], key: str) -> bool:
+    try:
+        cls(name=node_name, **{k: v for k, v in kwargs.items() if k != key})
+    except Exception:
+        return False
+    return True
 
 
 EXCLUDED: dict[str, str] = {

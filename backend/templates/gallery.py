@@ -98,10 +98,10 @@ def write_template(project: Project, meta: dict[str, Any], path: str | Path) -> 
 
 
 def canonical_text(path: Path) -> str:
-    """What `write_template` writes for this file: a file equal to it diffs cleanly."""
-    data = _read_json(path)
-    project = project_from_dict(data, str(path))
-    return template_text(project, data[TEMPLATE_KEY])
+    """The file's JSON as the app writes it (two-space indents, its own key order), so a file
+    equal to it diffs cleanly. Settings added to the app later are not required: a template,
+    like any project file, gets their defaults when it opens."""
+    return json.dumps(_read_json(path), indent=2) + "\n"
 
 
 def _read_json(path: Path) -> Any:

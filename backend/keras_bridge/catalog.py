@@ -160,7 +160,8 @@ class ParamSpec:
         object where a number (or yes/no) goes, or a number or list where a name goes. None
         when Keras should judge it (kinds are read from defaults, so this stays loose: `axis`
         may be a list, a name may be a serialized object)."""
-        numeric = self.kind in _NUMERIC_KINDS and isinstance(value, (str, dict))
+        items = value if isinstance(value, list) else [value]
+        numeric = self.kind in _NUMERIC_KINDS and any(isinstance(v, (str, dict)) for v in items)
         named = self.kind in ("choice", "str") and not isinstance(value, (str, dict, type(None)))
         listed = self.kind in ("str_list", "int_list") and not isinstance(value, (list, type(None)))
         if not (numeric or named or listed):

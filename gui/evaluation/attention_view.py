@@ -89,7 +89,7 @@ class AttentionView(QWidget):
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setTicks([_ticks(layer.key_labels)])
         item.getAxis("left").setTicks([_ticks(layer.query_labels)])
-        item.setTitle(f"Attention of '{layer.layer_name}' ({which})", color="#333333")
+        item.setTitle(which, color="#333333")  # short: the combo names the layer
         item.autoRange()
 
 

@@ -266,7 +266,8 @@ class InsightPanel(QWidget):
         elif act.values.ndim == 2:
             self.activations.show_image(tile(act.values[None]), f"{act.name} {act.values.shape}")
         else:
-            self.activations.show_bars(act.values, f"{act.name}: {act.values.size} units")
+            size = act.values.size
+            self.activations.show_bars(act.values, f"{act.name}: {size} unit{_s(size)}")
 
     def _draw_saliency(self, sample: np.ndarray) -> None:
         assert self.insight is not None

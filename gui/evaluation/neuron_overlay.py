@@ -30,7 +30,11 @@ class NeuronOverlay:
             angle=90, pen=pg.mkPen(INK, width=2, style=Qt.PenStyle.DashLine), movable=False
         )
         self.line_label = pg.InfLineLabel(
-            self.line, "w·x + b = 0", position=0.9, color=INK, anchors=[(0.5, 1), (0.5, 1)]
+            self.line,
+            "w·x + b = 0",
+            position=0.85,
+            color=INK,
+            anchors=[(0.5, 1), (0.5, 1)],
         )
         self.contour = pg.IsocurveItem(level=0.5, pen=pg.mkPen("w", width=6), axisOrder="row-major")
         self.contour.setParentItem(image)  # in the image's pixels, so it sits on the grid
@@ -54,6 +58,8 @@ class NeuronOverlay:
         self.readout = neuron
         for item in [*self.items, self.contour]:
             item.setVisible(True)
+        half = " (sigmoid 0.5: white)" if neuron.activation == "sigmoid" else ""
+        self.line_label.setFormat(f"w·x + b = 0{half}")
         self.line.setPos(pg.Point(*neuron.foot))
         self.line.setAngle(neuron.angle)
         probability = np.asarray(grid.values[..., -1], dtype="float64")
@@ -89,12 +95,10 @@ class NeuronOverlay:
 
 
 def title_html(neuron: NeuronReadout) -> str:
-    """The neuron's formula with each signed number coloured: blue positive, red negative."""
+    """The neuron's formula with each signed number coloured: blue positive, red negative
+    (short: the title sets the plot's narrowest width)."""
     (w1, w2), (n1, n2) = neuron.weights, neuron.feature_names
-    terms = [f"{_coloured(w1)}·{n1}", f"{_coloured(w2)}·{n2}", _coloured(neuron.bias)]
-    return (
-        f"One neuron: z = {' '.join(terms)}, output {neuron.activation}(z); 0.5 where z = 0 (white)"
-    )
+    return f"z = {_coloured(w1)}·{n1} {_coloured(w2)}·{n2} {_coloured(neuron.bias)}"
 
 
 def _coloured(value: float) -> str:

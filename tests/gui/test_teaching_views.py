@@ -51,6 +51,7 @@ def test_the_single_neuron_view_draws_its_line_contour_bias_and_weights(qtbot: A
         assert abs(2.0 * point.x() - point.y() + 0.5) / np.hypot(2, 1) < cell
     title = view.getPlotItem().titleLabel.text
     assert "+2.00" in title and "-1.00" in title and "#c0392b" in title  # negative in red
+    assert overlay.line_label.format == "w·x + b = 0 (sigmoid 0.5: white)"
     assert overlay.labels[1].textItem.toPlainText().startswith("b = +0.50")
     view.show_grid(decision_grid(compile_graph(load_template("moons_mlp").graph), data))
     assert not overlay.line.isVisible()  # not a single neuron: nothing drawn

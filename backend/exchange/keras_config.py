@@ -99,7 +99,8 @@ def _check_layer(entry: dict[str, Any], source: str) -> None:
     if class_name in MODEL_CLASSES:
         check_layers(entry, source)
         return
-    module = str(entry.get("module") or "keras")
+    raw_module = entry.get("module")  # Keras 2 configs name none: a built-in layer
+    module = "keras" if raw_module is None else raw_module if isinstance(raw_module, str) else ""
     if is_operation(entry):  # a keras.ops call recorded in the graph: an Operation node
         if module not in OPS_MODULES:
             raise ModelImportError(
@@ -107,7 +108,8 @@ def _check_layer(entry: dict[str, Any], source: str) -> None:
                 "Keras' own keras.ops modules"
             )
         return
-    if entry.get("registered_name") not in (None, class_name) or not module.startswith("keras"):
+    keras_own = module == "keras" or module.startswith("keras.")  # not "kerasevil"
+    if entry.get("registered_name") not in (None, class_name) or not keras_own:
         custom = entry.get("registered_name") or class_name
         raise ModelImportError(
             f"{where} is a custom layer ({custom}): its code is not in the file, so it "

@@ -112,3 +112,41 @@ def test_a_malformed_config_is_a_refusal(
         import_model(path, tmp_path / "out.dcproj.json")
     assert str(info.value).startswith(str(path)), info.value
     assert fingerprint(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("module", "class_name"), [("kerasevil.layers", "Dense"), ("os", "system"), ("", "Dense")]
+)
+def test_a_layer_from_a_module_that_is_not_keras_is_refused(
+    mlp_file: Path, tmp_path: Path, module: str, class_name: str
+) -> None:
+    """A config names the module to import a class from: only Keras' own are ever read
+    ("kerasevil" merely starts like it), and nothing of the file is imported or run."""
+    config = config_of(mlp_file)
+    entry = config["config"]["layers"][1]
+    entry["module"], entry["class_name"] = module, class_name
+    entry.pop("registered_name", None)
+    path = with_config(mlp_file, tmp_path / "m.keras", config)
+    message = refused(path, "layer 'hidden'")
+    assert "custom layer" in message or "not supported" in message, message
+
+
+def test_archive_members_cannot_escape_the_archive(mlp_file: Path, tmp_path: Path) -> None:
+    """Members named `../x`, an absolute path, or through `assets/..`: whatever Keras
+    extracts stays in its own temporary folder; the import writes only its project."""
+    path = tmp_path / "m.keras"
+    escapes = ["../escaped.txt", str(tmp_path / "absolute.txt"), "assets/../../up.txt"]
+    with zipfile.ZipFile(mlp_file) as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+        for name in escapes:
+            target.writestr(name, b"must never be written")
+    outside = tmp_path.parent
+    before = {p.name for p in outside.iterdir()}
+    project = tmp_path / "out" / "p.dcproj.json"
+    project.parent.mkdir()
+    run_cli("import", path, "-o", project)
+    assert {p.name for p in outside.iterdir()} == before
+    found = [p for p in tmp_path.rglob("*.txt")] + list(Path("/tmp").glob("escaped.txt"))
+    assert found == [], found
+    assert sorted(p.name for p in project.parent.iterdir()) == ["p.dcproj.json", "p.weights.npz"]

@@ -2,8 +2,8 @@
 a traceback, and leaves nothing behind. The `config.json` inside a `.keras` is JSON anyone can
 write: layers that are strings, a dict, nesting thousands deep, infinity, a bad tensor index.
 
-Covered elsewhere and kept (the fault suite's index, see README.md here): Lambda layers, custom
-layers, module paths and pickles in configs, zip traversal (tests/backend/test_import_errors.py).
+Lambda layers, custom layers, truncated or random files, operations outside Keras' own are in
+test_hostile_model_files.py beside this file.
 """
 
 from __future__ import annotations

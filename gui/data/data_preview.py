@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
+    QSplitter,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 from backend.data.preview import DataPreview
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2", "#FF9DA6")
-GRID_COLUMNS = 4
+GRID_COLUMNS = 8  # 16 samples in two rows: the panel is wide and short
 MAX_LINES = 8
 MAX_TICKS = 20
 
@@ -31,7 +33,7 @@ def colour(index: int) -> str:
 
 
 class DataPreviewView(QWidget):
-    """One page per preview kind, and the balance chart under it."""
+    """One page per preview kind, and the balance chart beside it."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -53,16 +55,24 @@ class DataPreviewView(QWidget):
         self.balance = pg.PlotWidget()
         self.balance.setObjectName("data_balance")
         self.balance.setBackground("w")
-        self.balance.setMaximumHeight(150)
         self.balance_label = QLabel()
         self.balance_label.setObjectName("data_balance_label")
+        self.balance_label.setWordWrap(True)
         self.image_items: list[tuple[pg.ImageItem, str]] = []
         self.bars: pg.BarGraphItem | None = None
+        side = QWidget()
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.balance_label)
+        column.addWidget(self.balance, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.pages)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pages, 1)
-        layout.addWidget(self.balance_label)
-        layout.addWidget(self.balance)
+        layout.addWidget(splitter)
 
     def clear(self) -> None:
         self.kind = ""
@@ -101,7 +111,7 @@ class DataPreviewView(QWidget):
         self.pages.setCurrentWidget(self.grid)
         x = np.asarray(preview.x if preview.x is not None else [])
         y = np.asarray(preview.y if preview.y is not None else [])
-        for i, image in enumerate(x[: GRID_COLUMNS * 4]):
+        for i, image in enumerate(x[: GRID_COLUMNS * 2]):
             label = _class_label(preview, y[i]) if i < len(y) else ""
             view = self.grid.addViewBox(row=2 * (i // GRID_COLUMNS), col=i % GRID_COLUMNS)
             view.setAspectLocked(True)

@@ -50,8 +50,13 @@ from backend.workflow.session import Workflow
 from gui.evaluation.evaluation_plots import ConfusionMatrixView, RegressionView, RocView
 from gui.evaluation.insight_panel import InsightPanel
 from gui.evaluation.predictions_view import PredictionsBrowser
+from gui.runtime.empty_state import EmptyState
 from gui.runtime.keras_job import KerasJob
 
+PLOTS_EMPTY = (
+    "Press Evaluate: the test split's confusion matrix and ROC curve (classification), or "
+    "predicted against true values (regression), appear here. Click a cell to see its samples."
+)
 CLASS_COLUMNS = ("Class", "Precision", "Recall", "F1", "Support")
 
 
@@ -147,8 +152,9 @@ class EvaluationPanel(QWidget):
         self.plots.addTab(self.roc, "ROC")
         self.plots.addTab(self.regression, "Regression")
         self.browser = PredictionsBrowser()
+        self.plots_view = EmptyState(self.plots, PLOTS_EMPTY)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (left, self.plots, self.browser):
+        for widget in (left, self.plots_view, self.browser):
             splitter.addWidget(widget)
         splitter.setSizes([260, 420, 420])
         layout = QVBoxLayout(self)
@@ -217,6 +223,7 @@ class EvaluationPanel(QWidget):
         self.head_combo.addItems([head.name for head in report.heads])
         self.head_combo.blockSignals(False)
         self.head_combo.setVisible(len(report.heads) > 1)
+        self.plots_view.show_content(True)
         self._show_head()
         if evaluation.grid is not None and self.insight is not None:
             data = evaluation.dataset
@@ -283,6 +290,7 @@ class EvaluationPanel(QWidget):
         self.head_combo.clear()
         self.browser.set_head(None, None)
         self.confusion.show_matrix(np.zeros((0, 0), dtype="int64"), [])
+        self.plots_view.show_content(False)
         self.status.setText("Train the model, then evaluate it on the test split.")
         if self.insight is not None:
             self.insight.clear()

@@ -40,6 +40,7 @@ from backend.document.runs import (
 )
 from backend.editing.commands import ReplaceGraph
 from backend.workflow.session import Workflow, WorkflowError
+from gui.runtime.empty_state import EmptyState
 
 REFRESH_MS = 100
 METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -58,6 +59,7 @@ GRAPH_COLUMN = COLUMNS.index("Graph")
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 DIFFERS = "≠ current"
 CURRENT = "● "
+RUNS_EMPTY = "Select runs in the table (Ctrl+click for several): their loss curves show here."
 
 
 class RunsPanel(QWidget):
@@ -141,9 +143,10 @@ class RunsPanel(QWidget):
         self.legend = self.plot.addLegend(offset=(-10, 10))
         self.curves: dict[str, pg.PlotDataItem] = {}
 
+        self.plot_view = EmptyState(self.plot, RUNS_EMPTY)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(self.plot)
+        splitter.addWidget(self.plot_view)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -276,6 +279,7 @@ class RunsPanel(QWidget):
                     name=f"{names.get(run.id, _label(run))}: {key}",
                 )
                 self.curves[f"{run.id}:{key}"] = curve
+        self.plot_view.show_content(bool(self.curves))
 
     # ----------------------------------------------------------------- actions
     def _one_selected(self, action: str) -> RunRecord | None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
@@ -28,12 +31,62 @@ from backend.document.training_config import Param, Setting
 INT_LIMIT = 2**31 - 1
 
 
+class _WheelGuard(QObject):
+    """Scrolling the form must not change the value under the pointer: a spin box or combo
+    takes the wheel only once the user has clicked into it (it has focus)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Wheel or not isinstance(watched, QWidget):
+            return False
+        if watched.hasFocus():
+            return False
+        area = watched.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:  # the form scrolls instead
+            QCoreApplication.sendEvent(area.verticalScrollBar(), event)
+        return True
+
+
+WHEEL_GUARD = _WheelGuard()
+
+
+def guard_wheel(widget: QWidget) -> None:
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.installEventFilter(WHEEL_GUARD)
+
+
+class CompactSpinBox(QDoubleSpinBox):
+    """A decimal spin box that shows 0.002, 1e-05 and 0 rather than 0.002000 and 0.00000,
+    and takes typed values in either form."""
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.strip().replace(",", "."))
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        body = text.strip().replace(",", ".")
+        try:
+            value = float(body)
+        except ValueError:
+            partial = body in ("", "-", ".") or body.endswith(("e", "e-", "E", "E-", "."))
+            state = QValidator.State.Intermediate if partial else QValidator.State.Invalid
+            return state, text, pos
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+
 def _spin(info: Setting | Param, is_float: bool) -> QSpinBox | QDoubleSpinBox:
     lo = info.minimum if info.minimum is not None else 0
     hi = info.maximum if info.maximum is not None else INT_LIMIT
     box: QSpinBox | QDoubleSpinBox
     if is_float:
-        box = QDoubleSpinBox()
+        box = CompactSpinBox()
         box.setDecimals(info.decimals if info.decimals is not None else 4)
         box.setRange(float(lo), float(hi))
         box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
@@ -41,6 +94,7 @@ def _spin(info: Setting | Param, is_float: bool) -> QSpinBox | QDoubleSpinBox:
         box = QSpinBox()
         box.setRange(int(lo), int(min(hi, INT_LIMIT)))
     box.setKeyboardTracking(False)  # one edit when typing "128", not three
+    guard_wheel(box)
     return box
 
 
@@ -67,6 +121,7 @@ class FieldEditor:
             combo = QComboBox()
             for value, label in self.info.choices:
                 combo.addItem(label, value)
+            guard_wheel(combo)
             return combo
         if self.kind in ("int", "float"):
             return _spin(self.info, self.kind == "float")

@@ -31,10 +31,20 @@ from backend.training.trainer import (
     TrainEnd,
     TrainResult,
 )
+from gui.runtime.empty_state import EmptyState
 from gui.training.loss_curves import RAW, Smoother, anchor, batch_pens, is_rate
+from gui.training.rate_axis import show_rates
 
 REDRAW_MS = 250  # each plot redraws at most this often, the three plots in turn
 READY = "Ready: press Train."
+CURVES_EMPTY = (
+    "Press ▶ Train: the loss, the metrics and the learning rate appear here as they are "
+    "measured, batch by batch."
+)
+HISTOGRAMS_EMPTY = (
+    "Weight and gradient histograms per layer: turn them on in Settings, Advanced settings, "
+    "Logging, then train."
+)
 LEFT_WIDTH = 240
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 
@@ -153,7 +163,9 @@ class TrainingPanel(QWidget):
         self.loss_plot.addLegend(offset=(-10, 10))
         self.metric_plot.addLegend(offset=(-10, -10))
         self.lr_plot.setLogMode(y=True)  # rates span decades
-        self.plots.ci.layout.setColumnStretchFactor(2, 0)
+        for column, stretch in enumerate((2, 2, 1)):  # the rate's plot is narrower, not cramped
+            self.plots.ci.layout.setColumnStretchFactor(column, stretch)
+        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
         self.alerts = QListWidget()
         self.alerts.setObjectName("train_alerts")
         self.alerts.setWordWrap(True)  # an alert quotes its numbers: read it whole
@@ -175,10 +187,12 @@ class TrainingPanel(QWidget):
         row.addWidget(self.grad_plot)
         hist_layout.addLayout(row)
         self.hist_layer.currentTextChanged.connect(self._draw_histograms)
+        self.curves_view = EmptyState(self.plots, CURVES_EMPTY)
+        self.hist_view = EmptyState(hist_box, HISTOGRAMS_EMPTY)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.curves_view, "Curves")
         self.tabs.addTab(self.alerts, "Alerts")
-        self.tabs.addTab(hist_box, "Histograms")
+        self.tabs.addTab(self.hist_view, "Histograms")
         layout = QHBoxLayout(self)
         layout.addWidget(left_box)
         layout.addWidget(self.tabs, 1)
@@ -212,6 +226,7 @@ class TrainingPanel(QWidget):
         """The run ended (any status): its final values, and the plots drawn completely."""
         self.set_running(False)
         self.on_event(TrainEnd(result.status, result.message, result.history))
+        self.speed.setText(self.speed.text().split(" · ETA")[0])  # nothing left to wait for
         final = {k: v[-1] for k, v in result.history.items() if v and k != "samples_per_s"}
         summary = ", ".join(f"{k} {v:.4f}" for k, v in final.items())
         self.status.setText(f"{result.status.capitalize()}: {result.message}. {summary}")
@@ -239,6 +254,8 @@ class TrainingPanel(QWidget):
         self._dirty.clear()
         self.histograms.clear()
         self.hist_layer.clear()
+        self.curves_view.show_content(False)
+        self.hist_view.show_content(False)
         self._smoother = Smoother()
         self._color = 0
         self.alerts.clear()
@@ -288,6 +305,7 @@ class TrainingPanel(QWidget):
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, TrainBegin):
+            self.curves_view.show_content(True)
             self._epochs = max(1, event.epochs)
             self._steps = max(1, event.steps_per_epoch)
             self.progress.setRange(0, self._epochs * self._steps)
@@ -328,6 +346,7 @@ class TrainingPanel(QWidget):
             self._redraw(everything=True)
 
     def _add_histograms(self, epoch: int, hist: dict[str, Any]) -> None:
+        self.hist_view.show_content(True)
         for layer in hist.get("weights", {}):
             if layer not in self.histograms:
                 self.histograms[layer] = []
@@ -377,3 +396,6 @@ class TrainingPanel(QWidget):
         for key, series in self.series.items():
             if self.plot_of[key] in due:
                 self.curves[key].setData(np.asarray(series.x), np.asarray(series.y))
+        rates = self.series.get("learning_rate")
+        if rates is not None and self.lr_plot in due:
+            show_rates(self.lr_plot, rates.y)

@@ -35,6 +35,7 @@ from backend.document.training_config import (
     setting_fields,
 )
 from backend.training.optimizers import schedule_curve
+from gui.training.rate_axis import show_rates
 from gui.training.settings_form import FieldEditor, ParamsEditor
 
 PREVIEW_HEIGHT = 110
@@ -64,7 +65,6 @@ class TrainingSettings(QScrollArea):
         self.sections: dict[tuple[str, str], QGroupBox] = {}
         body = QWidget()
         self.column = QVBoxLayout(body)
-        self.column.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.data_label = QLabel()
         self.data_label.setObjectName("train_data")
         self.data_label.setWordWrap(True)
@@ -85,6 +85,7 @@ class TrainingSettings(QScrollArea):
         self.column.addWidget(self.advanced)
         self._build_group(ADVANCED, self.advanced_column)
         self.advanced.setVisible(False)
+        self.column.addStretch(1)  # sections keep their height; the room stays below
         self.setWidget(body)
         for name, editor in self.editors.items():
             editor.on_change(lambda *_, n=name: self.store(n))
@@ -139,8 +140,8 @@ class TrainingSettings(QScrollArea):
         plot.setLabel("bottom", "epoch")
         plot.setLogMode(y=True)
         left = plot.getAxis("left")
-        left.enableAutoSIPrefix(False)  # "1e-3", never a prefix printed over the ticks
-        left.setWidth(44)
+        left.enableAutoSIPrefix(False)  # ticks read "0.002", never a prefix over them
+        left.setWidth(48)
         self.preview_curve = self.preview.plot(pen=pg.mkPen("#2ca02c", width=2))
         return self.preview
 
@@ -231,12 +232,13 @@ class TrainingSettings(QScrollArea):
     def _preview(self, config: TrainingConfig) -> None:
         curve = schedule_curve(config)
         self.preview_curve.setData(list(range(1, len(curve) + 1)), curve)
+        show_rates(self.preview.getPlotItem(), curve)
 
     # ----------------------------------------------------------------- machine and state
     def set_devices(self, devices: list[dict[str, str]]) -> None:
         """The devices TensorFlow sees, as `backend.training.devices.list_devices` gives them."""
         gpus = [d for d in devices if d["type"] == "GPU"]
-        choices: list[tuple[Any, str]] = [("auto", "auto (TensorFlow chooses)"), ("cpu", "CPU")]
+        choices: list[tuple[Any, str]] = [("auto", "auto"), ("cpu", "CPU")]
         choices += [(f"gpu:{i}", f"GPU {i}: {gpu['name']}") for i, gpu in enumerate(gpus)]
         if len(gpus) > 1:
             choices.append(("mirrored", f"all {len(gpus)} GPUs (mirrored)"))

@@ -26,6 +26,7 @@ from backend.data.base import (
     SplitSettings,
     split_indices,
 )
+from backend.data.image_headers import MAX_PIXELS, read_image_size
 from backend.keras_env import import_tensorflow
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -123,7 +124,8 @@ def _key(path: Path) -> tuple[int, int]:
 
 
 def check_signatures(paths: list[str]) -> None:
-    """Every file starts like an image: catches text or truncated files without decoding."""
+    """Every file starts like an image and claims a size decoding can hold: catches text,
+    truncated files and decompression bombs without decoding (for big, streamed folders)."""
     bad = []
     for path in paths:
         try:
@@ -133,9 +135,23 @@ def check_signatures(paths: list[str]) -> None:
             head = b""
         if not head.startswith(_SIGNATURES) and not (head[:4] == b"RIFF" and head[8:] == b"WEBP"):
             bad.append(path)
+        check_size(path)
     if bad:
         more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
         raise DatasetError(f"not an image: {', '.join(bad[:3])}{more}: remove or replace them")
+
+
+def check_size(path: str) -> None:
+    """DatasetError for an image whose header claims more than `MAX_PIXELS`: a small file can
+    decode to gigabytes (and a resize makes them floats)."""
+    size = read_image_size(path)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        width, height = size
+        raise DatasetError(
+            f"{path}: {width} x {height} pixels ({width * height / 1e6:,.0f} megapixels) is "
+            f"more than DeepCanvas decodes ({MAX_PIXELS / 1e6:,.0f} megapixels: one image "
+            "would take gigabytes of memory): shrink it, or remove it"
+        )
 
 
 class ImageDecoder:
@@ -165,6 +181,7 @@ class ImageDecoder:
         return image * self.scale
 
     def decode(self, path: str) -> np.ndarray:
+        check_size(path)
         tf = import_tensorflow()
         try:
             return np.asarray(self.graph_decode(tf.constant(path)), dtype=np.float32)

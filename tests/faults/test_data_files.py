@@ -166,3 +166,44 @@ def test_a_test_folder_that_is_the_training_folder_is_refused(tmp_path: Path) ->
     params = {"path": str(root), "test_path": str(root), "height": 8, "width": 8}
     with pytest.raises(DatasetError, match=r"10 images of the test folder are also"):
         load_dataset("image_folder", params)
+
+
+def huge_png(path: Path, width: int, height: int) -> Path:
+    """A valid PNG header claiming width x height, with a tiny (truncated) image: decoding it
+    would allocate width * height * 3 bytes before finding out."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+def test_an_image_too_big_to_decode_is_refused_before_decoding(tmp_path: Path) -> None:
+    root = image_folder(tmp_path / "images")
+    bomb = huge_png(root / "cats" / "bomb.png", 26_000, 26_000)
+    params = {"path": str(root), "height": 8, "width": 8}
+    with pytest.raises(DatasetError) as info:
+        load_dataset("image_folder", params)
+    message = str(info.value)
+    assert str(bomb) in message and "26000 x 26000" in message, message
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".gif", ".bmp", ".webp"])
+def test_image_sizes_are_read_from_headers_of_every_format(tmp_path: Path, suffix: str) -> None:
+    from PIL import Image
+
+    from backend.data.image_headers import read_image_size
+
+    path = tmp_path / f"i{suffix}"
+    image = Image.new("RGB", (37, 23), (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 5000  # a long EXIF block before the JPEG's frame header
+    image.save(path, **({"exif": exif} if suffix == ".jpg" else {}))
+    assert read_image_size(str(path)) == (37, 23)

@@ -21,6 +21,8 @@ from backend.data import Dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import TrainingConfig
 from backend.keras_bridge.compiler import CompileError, compile_graph
+from backend.keras_bridge.shapes import ShapeInference
+from backend.keras_bridge.weight_budget import weight_memory_problem
 from backend.keras_bridge.weights import apply_weights, load_weights
 from backend.keras_env import import_keras
 from backend.training.diagnostics import Alert, Diagnostics, Probe
@@ -160,9 +162,14 @@ class Trainer:
 
     def build_model(self) -> Any:
         keras = import_keras()
+        # Shape inference and the weight budget make throwaway layers the first time they see
+        # a graph, and each draws a default seed from Python's `random`: done before seeding,
+        # the model's own layers get the same initial weights in every run of the session.
+        shapes = ShapeInference().infer(self.graph)
+        weight_memory_problem(self.graph, shapes)
         keras.utils.set_random_seed(self.config.seed)
         with precision_policy(self.config):
-            model = compile_graph(self.graph)
+            model = compile_graph(self.graph, shapes)
         if self.config.initial_weights:  # an imported model's weights: training continues
             apply_weights(model, load_weights(self.config.initial_weights))
         model.compile(

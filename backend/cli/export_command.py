@@ -8,6 +8,7 @@ seed. `--weights FILE` names other weights for one command. Every report says wh
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import replace
 from typing import Any
@@ -63,7 +64,7 @@ def add_train_arguments(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--connect-timeout",
-        type=float,
+        type=_seconds,
         default=CONNECT_TIMEOUT_S,
         metavar="S",
         help=f"multiworker: seconds to wait for every worker (default {CONNECT_TIMEOUT_S:g})",
@@ -73,6 +74,17 @@ def add_train_arguments(sub: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also write the trained weights to FILE (.weights.npz)",
     )
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (`nan` or `inf` would wait forever or never)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
 
 
 def _add_weights_argument(sub: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from backend.analysis.data_fit import project_data_fit
 from backend.cli.output import count, print_json, say, table, warn
 from backend.data import DATASETS
 from backend.document.graph import CycleError, LayerGraph, Node
+from backend.document.json_text import JsonShapeError, non_finite_path, parse
 from backend.document.project import FILE_SUFFIX, NO_DATASET, DatasetChoice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
@@ -246,9 +247,13 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         if not sep or not key:
             args.parser.error(f"--param wants KEY=VALUE, got {item!r}")
         try:
-            params[key] = json.loads(text)
+            params[key] = parse(text)
         except json.JSONDecodeError:
             params[key] = text  # a plain string: a path, a column name
+        except JsonShapeError as exc:
+            args.parser.error(f"--param {key}: {exc}")
+        if non_finite_path(params[key]) is not None:
+            args.parser.error(f"--param {key}: NaN and infinity are not values a setting takes")
     return params
 
 

@@ -105,3 +105,24 @@ def test_a_color_mode_that_is_a_list_is_named(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="color_mode must be one of") as info:
         load_dataset("image_folder", {"path": str(tmp_path), "color_mode": ["rgb"]})
     assert "unhashable" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (("train", "P", "--connect-timeout", "nan"), "positive number of seconds"),
+        (("train", "P", "--connect-timeout", "-1"), "positive number of seconds"),
+        (("data", "P", "moons", "--param", "noise=" + "[" * 50_000), "nested"),
+        (("data", "P", "moons", "--param", "noise=NaN"), "NaN"),
+        (("data", "P", "moons", "--param", "noise"), "KEY=VALUE"),
+    ],
+)
+def test_a_bad_flag_is_a_usage_error_naming_it(
+    tmp_path: Path, argv: tuple[str, ...], needle: str
+) -> None:
+    path = write_project(tmp_path / "p.dcproj.json")
+    before = fingerprint(tmp_path)
+    result = run_cli(*[str(path) if a == "P" else a for a in argv])
+    assert result.code == 2, (result.out, result.err)
+    assert needle in result.error and "Traceback" not in result.err, result.err
+    assert fingerprint(tmp_path) == before

@@ -19,7 +19,7 @@ from backend.cli.output import count, print_json, say, table, warn
 from backend.data import DATASETS
 from backend.document.graph import CycleError, LayerGraph, Node
 from backend.document.json_text import JsonShapeError, non_finite_path, parse
-from backend.document.project import FILE_SUFFIX, NO_DATASET, DatasetChoice
+from backend.document.project import FILE_SUFFIX, NO_DATASET, PATH_PARAMS, DatasetChoice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
 from backend.keras_bridge.weight_budget import weight_memory_problem
@@ -222,7 +222,8 @@ def run_data(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.dataset not in DATASETS:
         args.parser.error(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
-    choice = DatasetChoice(args.dataset, _params(args), args.val, args.test, args.seed)
+    params = _with_project_paths(_params(args), Path(args.project).resolve().parent)
+    choice = DatasetChoice(args.dataset, params, args.val, args.test, args.seed)
     try:
         checked = DatasetChoice.from_dict(asdict(choice))
     except ValueError as exc:
@@ -254,6 +255,20 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
             args.parser.error(f"--param {key}: {exc}")
         if non_finite_path(params[key]) is not None:
             args.parser.error(f"--param {key}: NaN and infinity are not values a setting takes")
+    return params
+
+
+def _with_project_paths(params: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """File settings as typed (relative to the current folder) stored relative to the project's
+    folder when they lie under it, so the project and its data move together; else absolute."""
+    for key in PATH_PARAMS:
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            path = Path(value).resolve()
+            try:
+                params[key] = path.relative_to(folder).as_posix()
+            except ValueError:
+                params[key] = str(path)
     return params
 
 

@@ -424,6 +424,27 @@ def _carry_side_files(project: Project, target: Path) -> None:
             shutil.copy2(source, copy)
 
 
+def _rebase_dataset_paths(project: Project, target: Path) -> None:
+    """Save As into another folder: a data file named relative to the project stays the same
+    file (relative to the new folder when it lies under it, else absolute)."""
+    if project.dataset is None or project.path is None:
+        return
+    old_dir, new_dir = project.path.parent.resolve(), target.parent.resolve()
+    if old_dir == new_dir:
+        return
+    params = dict(project.dataset.params)
+    for key in PATH_PARAMS:
+        value = params.get(key)
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            file = (old_dir / value).resolve()
+            try:
+                params[key] = file.relative_to(new_dir).as_posix()
+            except ValueError:
+                params[key] = str(file)
+    if params != project.dataset.params:
+        project.dataset = replace(project.dataset, params=params)
+
+
 def save_project(project: Project, path: str | Path | None = None) -> Path:
     """Write the whole project to `path` (default: its own file), atomically.
 
@@ -436,6 +457,7 @@ def save_project(project: Project, path: str | Path | None = None) -> Path:
     with project_file_lock(target):
         if project.path is not None and _same_file(project.path, target):
             _merge_recorded_runs(project, target)
+        _rebase_dataset_paths(project, target)
         try:
             text = dumps(project.to_dict()) + "\n"
         except (TypeError, ValueError, RecursionError) as exc:  # JSON cannot hold it; untouched

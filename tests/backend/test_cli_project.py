@@ -12,6 +12,7 @@ from backend.cli.main import main as cli_main
 from backend.data.samples import SAMPLE_CSV
 from backend.document.project import load_project
 from backend.templates.gallery import template_ids
+from backend.workflow.session import Workflow
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
@@ -80,6 +81,9 @@ def test_data_shows_and_chooses_the_project_data(
     assert saved["params"]["path"] == "data/penguins.csv"  # beside the project: relative
     monkeypatch.chdir(tmp_path)
     assert load_project(project).load_data().num_classes == 3
+    (tmp_path / "elsewhere").mkdir()  # Save As into another folder: still the same data file
+    Workflow.open(project).save(tmp_path / "elsewhere" / "p.dcproj.json")
+    assert load_project(tmp_path / "elsewhere" / "p.dcproj.json").load_data().num_classes == 3
 
     assert run(capsys, "data", project, "nope")[0] == 2
     assert run(capsys, "data", project, "moons", "--val", "0.9", "--test", "0.2")[0] == 2

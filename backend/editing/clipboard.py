@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from backend.document.graph import GraphError, LayerGraph, new_node_id, output_entry, split_output
+from backend.document.json_text import parse
 from backend.document.layer_table import layer_info
 from backend.editing.commands import AddNode, Connect, Macro, SetOutputs
 
@@ -38,8 +39,8 @@ def to_text(data: dict[str, Any]) -> str:
 def from_text(text: str) -> dict[str, Any]:
     """Parse clipboard text; raises GraphError when it is not DeepCanvas nodes."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, TypeError):
+        data = parse(text)
+    except (ValueError, TypeError):  # not JSON, or JSON nested too deep (JsonShapeError)
         raise GraphError("the clipboard holds no DeepCanvas layers") from None
     if not isinstance(data, dict) or data.get("kind") != CLIPBOARD_KIND:
         raise GraphError("the clipboard holds no DeepCanvas layers")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from backend.document.json_text import parse
 from backend.document.layer_table import (
     INPUT_TYPE,
     LAYERS,
@@ -207,7 +208,7 @@ class ParamSpec:
             if self.kind in ("str_list", "int_list"):
                 return self._parse_list(text)
             if self.kind == "json":
-                return json.loads(text)
+                return parse(text)  # JsonShapeError (a ValueError) when nested too deep
         except (ValueError, json.JSONDecodeError):
             word = _KIND_WORDS[self.kind]
             raise ValueError(f"{self.name}: {text!r} is not a valid {word}") from None
@@ -215,7 +216,7 @@ class ParamSpec:
 
     def _parse_list(self, text: str) -> list[Any]:
         """`red, green, blue` or a JSON list; every item a string (str_list) or an int."""
-        items: Any = json.loads(text) if text.startswith("[") else None
+        items: Any = parse(text) if text.startswith("[") else None
         if items is None:
             items = [t.strip() for t in text.split(",")]
             if self.kind == "int_list":

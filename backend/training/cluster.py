@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from backend.document.json_text import JsonShapeError, parse
+
 
 class DistributedError(ValueError):
     """A device, strategy or cluster setting that cannot work, saying what to fix."""
@@ -47,11 +49,13 @@ def parse_tf_config(text: str | None) -> ClusterConfig:
             '"task": {"type": "worker", "index": 0}}\''
         )
     try:
-        data = json.loads(text)
+        data = parse(text)
     except json.JSONDecodeError as exc:
         raise DistributedError(
             f"TF_CONFIG is not valid JSON (column {exc.colno}: {exc.msg})"
         ) from None
+    except JsonShapeError as exc:
+        raise DistributedError(f"TF_CONFIG: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("cluster"), dict):
         raise DistributedError('TF_CONFIG needs a "cluster" object, e.g. {"worker": [...]}')
     cluster, task = data["cluster"], data.get("task")

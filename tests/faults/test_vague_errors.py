@@ -126,3 +126,24 @@ def test_a_bad_flag_is_a_usage_error_naming_it(
     assert result.code == 2, (result.out, result.err)
     assert needle in result.error and "Traceback" not in result.err, result.err
     assert fingerprint(tmp_path) == before
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_deep_json_from_the_clipboard_tf_config_or_an_editor_is_refused() -> None:
+    """Three more doors for JSON from outside: pasted text (another app's clipboard), the
+    TF_CONFIG of a multi-worker run, and a layer parameter typed as JSON in the inspector."""
+    from backend.document.graph import GraphError
+    from backend.editing.clipboard import from_text
+    from backend.keras_bridge.catalog import layer_spec
+    from backend.training.cluster import DistributedError, parse_tf_config
+
+    with pytest.raises(GraphError, match="no DeepCanvas layers"):
+        from_text('{"kind": "deepcanvas-nodes", "nodes": ' + DEEP + ', "edges": []}')
+    with pytest.raises(DistributedError, match="TF_CONFIG"):
+        parse_tf_config(DEEP)
+    json_params = [p for p in layer_spec("Dense").params if p.kind == "json"]
+    assert json_params, "Dense has a parameter typed as JSON (a constraint, a regularizer)"
+    with pytest.raises(ValueError, match="is not a valid"):
+        json_params[0].parse_text(DEEP)

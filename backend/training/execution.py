@@ -363,7 +363,7 @@ class ExecutionMemory:
     def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # damaged or hostile: forget it
             return {}
         return data if isinstance(data, dict) else {}
 

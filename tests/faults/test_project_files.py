@@ -156,3 +156,18 @@ def test_broken_files_in_the_apps_folder_never_stop_it_from_starting() -> None:
         assert recent_projects() == []
     remember(data_dir() / "recent.json")  # a broken list is replaced by a good one
     assert recent_projects() == [recent.resolve()]
+
+
+def test_a_broken_execution_memory_in_the_apps_folder_is_ignored() -> None:
+    """The step times a training remembers (`execution.json`): a damaged file is forgotten,
+    never a failed training."""
+    from backend.training.execution import ExecutionMemory
+
+    path = data_dir() / "execution.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for text in ("[" * 100_000 + "]" * 100_000, "\x00\xff", "[1, 2]"):
+        path.write_text(text, encoding="latin-1")
+        memory = ExecutionMemory(path)
+        assert memory.recall("any") is None
+        memory.remember("any", False, {"step_ms": 1.5})  # and replaced by a good one
+        assert memory.recall("any") == {"plain": {"step_ms": 1.5, "first_call_s": 0.0}}

@@ -63,7 +63,10 @@ def _file_menu(window: Any, file: QMenu) -> None:
         window, file, "Export &Python script…", exports.export_python_dialog
     )
     file.addSeparator()
-    window.quit_action = action(window, file, "&Quit", window.close, Key.Quit)
+    window.quit_action = action(window, file, "&Quit", window.close)
+    # The platform's Quit keys, else Ctrl+Q (some platforms define none): it closes the window,
+    # which asks first while a run trains or work is unsaved.
+    window.quit_action.setShortcuts(QKeySequence.keyBindings(Key.Quit) or [QKeySequence("Ctrl+Q")])
 
 
 def _edit_menu(window: Any, edit: QMenu) -> None:

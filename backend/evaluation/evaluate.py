@@ -140,7 +140,8 @@ class EvaluationReport:
 def evaluate(model: Any, dataset: Dataset, batch_size: int = BATCH_SIZE) -> EvaluationReport:
     """Evaluate `model` on `dataset`'s test split. Raises `EvaluationError` with a reason."""
     x, y = test_arrays(dataset, batch_size)
-    if len(x) == 0:
+    first = x[0] if isinstance(x, (list, tuple)) else x  # several inputs: one array each
+    if len(first) == 0:
         raise EvaluationError(
             f"dataset {dataset.name!r} has no test samples: set a test fraction above 0"
         )
@@ -158,7 +159,7 @@ def evaluate(model: Any, dataset: Dataset, batch_size: int = BATCH_SIZE) -> Eval
         _head(name, out, target, dataset, len(names))
         for name, out, target in zip(names, outputs, targets, strict=True)
     ]
-    return EvaluationReport(metrics, heads, x, notes)
+    return EvaluationReport(metrics, heads, first, notes)
 
 
 def test_arrays(dataset: Dataset, batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, Any]:
@@ -174,23 +175,27 @@ def test_arrays(dataset: Dataset, batch_size: int = BATCH_SIZE) -> tuple[np.ndar
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def check_input(model: Any, x: np.ndarray) -> None:
-    """Refuse data whose sample shape the model's Input cannot take, saying both shapes."""
-    if len(model.inputs) != 1:
+def check_input(model: Any, x: Any) -> None:
+    """Refuse data whose sample shapes the model's Inputs cannot take, saying both shapes.
+    `x`: one array for a single-input model, a list of arrays (in input order) for several."""
+    arrays = list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(arrays) != len(model.inputs):
         raise EvaluationError(
-            f"the model has {len(model.inputs)} inputs; evaluation needs a single-input model"
+            f"the model has {len(model.inputs)} inputs but the test data has {len(arrays)}"
         )
-    expected = tuple(model.inputs[0].shape[1:])
-    got = tuple(x.shape[1:])
-    fits = len(expected) == len(got) and all(
-        e is None or e == g for e, g in zip(expected, got, strict=True)
-    )
-    if not fits:
-        shown = tuple("?" if e is None else e for e in expected)
-        raise EvaluationError(
-            f"the model's Input takes samples of shape {shown} but the test data has {got}: "
-            "train the model on this data first"
+    for tensor, array in zip(model.inputs, arrays, strict=True):
+        expected = tuple(tensor.shape[1:])
+        got = tuple(np.shape(array)[1:])
+        fits = len(expected) == len(got) and all(
+            e is None or e == g for e, g in zip(expected, got, strict=True)
         )
+        if not fits:
+            shown = tuple("?" if e is None else e for e in expected)
+            which = "" if len(arrays) == 1 else f" '{str(tensor.name).split(':')[0]}'"
+            raise EvaluationError(
+                f"the model's Input{which} takes samples of shape {shown} but the test data "
+                f"has {got}: train the model on this data first"
+            )
 
 
 def head_targets(y: Any, names: Sequence[str]) -> list[np.ndarray]:

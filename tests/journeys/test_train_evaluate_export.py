@@ -101,3 +101,15 @@ def test_a_project_trained_before_current_weights_existed_reopens_trained(
 
     evaluated = cli("evaluate", project, "--json").json()
     assert evaluated["weights_source"] == "run" and evaluated["run"] == data["runs"][-1]["id"]
+
+
+def test_a_two_input_template_trains_evaluates_and_exports(tmp_path: Path) -> None:
+    """Evaluation took single-input models only: the gallery's two-input model could be trained
+    but not evaluated."""
+    app = Workflow.from_template("two_input_model")
+    app.train(epochs=2)
+    evaluation = app.evaluate()
+    assert evaluation.report.size == len(evaluation.dataset.x_test[0])
+    assert evaluation.report.heads[0].classification is not None
+    exported = app.export("onnx", tmp_path / "two.onnx")
+    assert exported.report.sample_source.startswith("test samples of ")

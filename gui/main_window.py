@@ -21,6 +21,7 @@ from backend.keras_bridge.live_shapes import LiveShapes
 from backend.training.devices import list_devices
 from backend.training.trainer import EpochEnd, TrainResult
 from backend.workflow.session import Workflow, new_project
+from backend.workflow.weights import WeightsState, run_label
 from gui import menus
 from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
@@ -79,7 +80,10 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.device_label = QLabel("Loading TensorFlow…")
         self.device_label.setObjectName("device_label")
+        self.weights_label = QLabel()
+        self.weights_label.setObjectName("weights_label")
         self.statusBar().addPermanentWidget(BusyIndicator(self.jobs, self))
+        self.statusBar().addPermanentWidget(self.weights_label)
         self.statusBar().addPermanentWidget(self.device_label)
         self.quick_add = QuickAdd(self)
         self.quick_add.chosen.connect(self.editing.add_layer_here)
@@ -235,6 +239,8 @@ class MainWindow(QMainWindow):
         training.status.connect(panel.show_status)
         training.finished.connect(self._on_training_finished)
         self.live.updated.connect(self._on_shapes_updated)
+        self.workflow.weights_changed.connect(self._show_weights)
+        self._show_weights(self.workflow.weights)
 
     # ----------------------------------------------------------------- Keras in the background
     def start_loading_keras(self) -> None:
@@ -318,6 +324,22 @@ class MainWindow(QMainWindow):
             self.prompts.status(f"{len(errors)} problem(s): {errors[0].message}", 8000)
         else:
             self.training_panel.clear_problem()
+
+    def _show_weights(self, state: WeightsState) -> None:
+        """Which weights Evaluate, Export and the script use, in the status bar; when an edit
+        makes them stop fitting, say which edit."""
+        if not state.trained:
+            text = "Weights: untrained"
+        elif state.run is not None:
+            text = f"Weights: run {run_label(state.run)[5:16]}"  # "12-05 08:40"
+        else:
+            text = "Weights: imported"
+        stale = state.stale_reason
+        self.weights_label.setText(text + (" (no longer fit)" if stale else ""))
+        self.weights_label.setStyleSheet("color: #C05000;" if stale else "")
+        self.weights_label.setToolTip(state.describe())
+        if stale and state.trained:
+            self.prompts.status(f"The trained weights no longer fit the graph: {stale}", 10000)
 
     # ----------------------------------------------------------------- training
     @property

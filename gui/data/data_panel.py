@@ -346,7 +346,9 @@ class DataPanel(QWidget):
         self.view.clear()
         self.status.setText("")
         self._stale = True
-        if self.isVisible():
+        if chosen is None:
+            self._show_no_data()  # nothing to load: say so at once
+        elif self.isVisible():
             self.refresh()
 
     # ----------------------------------------------------------------- internals

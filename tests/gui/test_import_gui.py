@@ -46,6 +46,13 @@ def test_import_opens_the_model_with_its_weights(
     assert all(r.ok for r in window.live.results.values())
     assert graph.node_by_name("b1_add").id in window.scene.node_items
     assert (tmp_path / "resnet.weights.npz").exists()
+    # No data until the user picks some: the panels say so and Train refuses, naming it.
+    assert window.project.dataset is None
+    assert "no data yet" in window.data_panel.status.text()
+    assert "No data chosen yet" in window.settings_panel.data_label.text()
+    assert window.weights_label.text() == "Weights: imported"
+    assert not window.training.start()
+    assert "no dataset" in window.training_panel.status.text()
 
     exported = tmp_path / "again.keras"
     assert window.exports.export(exported, "keras")

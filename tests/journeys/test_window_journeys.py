@@ -141,6 +141,17 @@ def test_template_edit_train_then_undo_a_settings_change(
     assert rate.value() == pytest.approx(0.01)  # the form follows the undo
     assert "dropout" in [n.layer_type.lower() for n in graph.nodes.values()]  # graph edit kept
     assert window.workflow.weights.run is not None and window.workflow.weights.fits
+    assert window.weights_label.text().startswith("Weights: run ")
+
+    window.inspector.show_node(first.id)
+    units = window.inspector.editors["units"]
+    units.setText("24")
+    units.editingFinished.emit()  # typed in the Inspector
+    assert "no longer fit" in window.weights_label.text()
+    message = window.statusBar().currentMessage()
+    assert "no longer fit" in message and "units" in message and "24" in message
+    window.editing.undo_last()
+    assert window.weights_label.text().startswith("Weights: run ")  # they fit again
     assert not dialogs.errors
 
 

@@ -7,6 +7,7 @@ name from it plus settings), and `load_dataset` turns a name, settings and split
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -221,6 +222,26 @@ def is_available(name: str) -> bool:
     return info is not None and (info.kind != KERAS or keras_cache.is_cached(name))
 
 
+def check_ranges(info: DatasetInfo, params: dict[str, Any]) -> None:
+    """The limits the Data panel's editors keep, for every caller: a hand-edited project with
+    a billion samples would be killed by the system, not refused."""
+    for spec in info.params:
+        if spec.kind not in ("int", "float") or spec.name not in params:
+            continue
+        value = params[spec.name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DatasetError(
+                f"dataset {info.name!r}: {spec.name} must be a number, got {value!r}"
+            )
+        low = spec.minimum if spec.minimum is not None else -math.inf
+        high = spec.maximum if spec.maximum is not None else math.inf
+        if not low <= value <= high:  # NaN too
+            raise DatasetError(
+                f"dataset {info.name!r}: {spec.name} must be between {low:,g} and {high:,g}, "
+                f"got {value:,g}"
+            )
+
+
 def load_dataset(
     name: str,
     params: dict[str, Any] | None = None,
@@ -234,6 +255,7 @@ def load_dataset(
         known = ", ".join(DATASETS)
         raise DatasetError(f"unknown dataset {name!r}; the known ones are: {known}")
     merged = {**info.defaults, **(params or {})}
+    check_ranges(info, merged)
     view = merged.pop("view", None)  # see backend.data.views: applied after loading
     split = SplitSettings(val_fraction, test_fraction, seed)
     try:

@@ -207,3 +207,22 @@ def test_image_sizes_are_read_from_headers_of_every_format(tmp_path: Path, suffi
     exif[0x010E] = "x" * 5000  # a long EXIF block before the JPEG's frame header
     image.save(path, **({"exif": exif} if suffix == ".jpg" else {}))
     assert read_image_size(str(path)) == (37, 23)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "needle"),
+    [
+        ("moons", {"samples": 10**9}, "samples must be between 20 and 200,000"),
+        ("trend_sequences", {"timesteps": 100_000}, "timesteps must be between 2 and 512"),
+        ("moons", {"samples": "600"}, "samples must be a number"),
+        ("moons", {"noise": float("nan")}, "noise must be between"),
+    ],
+)
+def test_a_setting_beyond_its_range_is_refused_before_generating(
+    name: str, params: dict[str, object], needle: str
+) -> None:
+    """A hand-edited project past the editor's limits: a billion moons would take 16 GB
+    (the kernel's OOM killer, not an error), so the limits hold for every caller."""
+    with pytest.raises(DatasetError, match=needle) as info:
+        load_dataset(name, params)
+    assert f"'{name}'" in str(info.value)

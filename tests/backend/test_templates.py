@@ -12,6 +12,7 @@ import pytest
 
 from backend.data import load_dataset
 from backend.document.project import Project, load_project, save_project
+from backend.evaluation.evaluate import evaluate
 from backend.keras_bridge.compiler import validate
 from backend.templates import gallery
 from backend.templates.examples import DEFAULT_EXAMPLE, EXAMPLES, penguins_csv
@@ -46,7 +47,7 @@ def test_a_template_is_in_canonical_form_and_valid(template_id: str) -> None:
 
 
 @pytest.mark.parametrize("template_id", TEMPLATE_IDS)
-def test_a_template_trains_one_epoch_without_a_keras_warning(
+def test_a_template_trains_one_epoch_and_evaluates_without_a_keras_warning(
     template_id: str, tmp_path: Path
 ) -> None:
     project = save_and_reopen(gallery.load_template(template_id), tmp_path)
@@ -56,8 +57,10 @@ def test_a_template_trains_one_epoch_without_a_keras_warning(
         warnings.filterwarnings("error", module=r"keras(\.|$)")
         warnings.filterwarnings("error", module=r"tensorflow(\.|$)")
         result = Trainer(project.graph, data, project.training).run()
-    assert result.status == "completed", result.message
+        assert result.status == "completed", result.message
+        report = evaluate(result.model, data)  # the next step a person takes
     assert len(result.history["loss"]) == 1
+    assert report.size > 0 and report.heads and "loss" in report.metrics
 
 
 def save_and_reopen(project: Project, folder: Path) -> Project:

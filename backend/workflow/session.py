@@ -71,6 +71,12 @@ class Workflow:
         self.project.weights_changed.connect(self._refresh_weights)
         self.project.training_changed.connect(self._refresh_weights)
 
+    def detach(self) -> None:
+        """Stop following the project's events (a window closing; the project lives on)."""
+        self.project.graph.changed.disconnect(self._refresh_weights)
+        self.project.weights_changed.disconnect(self._refresh_weights)
+        self.project.training_changed.disconnect(self._refresh_weights)
+
     # ----------------------------------------------------------------- opening and saving
     @classmethod
     def open(cls, path: str | Path) -> Workflow:

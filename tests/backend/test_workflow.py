@@ -179,3 +179,15 @@ def test_a_new_or_imported_project_has_no_data_until_chosen(tmp_path: Path) -> N
     (tmp_path / "old.dcproj.json").write_text(json.dumps(old))
     reopened = load_project(tmp_path / "old.dcproj.json")
     assert reopened.dataset is not None and reopened.dataset.name == "digits"
+
+
+def test_a_detached_workflow_no_longer_follows_its_project(moons: Workflow) -> None:
+    moons.train(epochs=1)
+    states: list[object] = []
+    moons.weights_changed.connect(states.append)
+    graph = moons.project.graph
+    graph.set_params(graph.node_by_name("dense").id, {"units": 3})
+    assert len(states) == 1  # the edit broke the fit: announced
+    moons.detach()
+    graph.set_params(graph.node_by_name("dense").id, {"units": 16})
+    assert len(states) == 1 and not moons.weights.fits  # no longer followed

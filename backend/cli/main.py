@@ -99,7 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     examples = add("examples", cli_project.run_examples, project=False)
     examples.add_argument("--json", action="store_true", help="one JSON object per template")
     examples.set_defaults(project=None, output=None)
-    data = add("data", cli_project.run_data)
+    _add_data_arguments(add("data", cli_project.run_data))
+    validate_cmd = add("validate", cli_project.run_validate)
+    validate_cmd.add_argument("--json", action="store_true", help="print one JSON report")
+    add("summary", cli_project.run_summary)
+    _add_train_arguments(add("train", cli_train.run_train))
+    cli_export.add_evaluate_arguments(add("evaluate", cli_export.run_evaluate))
+    cli_export.add_export_arguments(add("export", cli_export.run_export))
+    cli_import.add_import_command(commands)
+    return parser
+
+
+def _add_data_arguments(data: argparse.ArgumentParser) -> None:
     data.add_argument("dataset", nargs="?", metavar="DATASET", help="a dataset name to use")
     data.add_argument("--param", action="append", metavar="KEY=VALUE", help="a dataset setting")
     data.add_argument("--val", type=float, default=0.15, help="validation fraction (0.15)")
@@ -108,10 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--none", action="store_true", help="use no dataset")
     data.add_argument("--json", action="store_true", help="print the choice as JSON")
 
-    validate_cmd = add("validate", cli_project.run_validate)
-    validate_cmd.add_argument("--json", action="store_true", help="print one JSON report")
-    add("summary", cli_project.run_summary)
-    train = add("train", cli_train.run_train)
+
+def _add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--epochs", type=_positive_int, help="override the project's epochs")
     train.add_argument("--json", action="store_true", help="print one JSON object per event")
     train.add_argument(
@@ -124,10 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--no-record", action="store_true", help="do not record the run in the project file"
     )
-    cli_export.add_evaluate_arguments(add("evaluate", cli_export.run_evaluate))
-    cli_export.add_export_arguments(add("export", cli_export.run_export))
-    cli_import.add_import_command(commands)
-    return parser
 
 
 def _positive_int(text: str) -> int:

@@ -55,6 +55,12 @@ def test_cli_train_then_evaluate_and_export_use_the_trained_weights(
     script = cli("export", project, "--format", "python", "-o", tmp_path / "moons.py")
     assert script.code == 0 and f"{run_id}.weights.npz" in (tmp_path / "moons.py").read_text()
 
+    more = cli("train", project, "--continue", "last", "--epochs", "1")  # on from those weights
+    assert more.code == 0, more.err
+    first, second = load_project(project).runs
+    assert second.parent_id == first.id == run_id
+    assert cli("evaluate", project, "--json").json()["run"] == second.id
+
 
 def onnx_predict(path: Path, x: Any) -> Any:
     import onnxruntime

@@ -24,7 +24,7 @@ from backend.data.table_plan import (
     TableSettings,
     numeric_values,
 )
-from backend.data.table_reader import Chunk, missing_mask
+from backend.data.table_reader import Chunk
 
 
 @dataclass
@@ -70,6 +70,11 @@ class TableEncoder:
     classes: dict[Any, int] = field(default_factory=dict)
 
     @property
+    def columns(self) -> list[str]:
+        """The file's columns it reads: targets and features."""
+        return [*self.targets, *self.features]
+
+    @property
     def feature_names(self) -> list[str]:
         names: list[str] = []
         for name in self.features:
@@ -110,14 +115,11 @@ class TableEncoder:
         return x, y, usable
 
     def _categories(self, chunk: Chunk, name: str) -> tuple[np.ndarray, np.ndarray]:
-        values = chunk.text(name)
-        missing = missing_mask(values)
-        unique, inverse = np.unique(values, return_inverse=True)
+        values = chunk.categories(name)
         vocab = self.vocab[name]
-        ids = np.array([vocab.get(v, -1) for v in unique.tolist()], dtype=np.int64)
-        index = ids[inverse] if len(unique) else np.zeros(0, dtype=np.int64)
-        index = np.where(missing, self.mode.get(name, -1), index)
-        return index, missing
+        ids = np.array([vocab.get(v, -1) for v in values.uniques] + [-1], dtype=np.int64)
+        index = np.where(values.missing, self.mode.get(name, -1), ids[values.codes])
+        return index, values.missing
 
     def _category_columns(self, name: str, index: np.ndarray) -> np.ndarray:
         if self.categorical == "index":  # 0 = missing or unseen, categories from 1
@@ -134,20 +136,23 @@ class TableEncoder:
             missing = np.any(np.stack([c[1] for c in columns], axis=1), axis=1)
             return np.nan_to_num(y), missing
         name = self.targets[0]
+        labels: np.ndarray
         if self.kinds[name] == NUMERIC:
             keys, missing = numeric_values(path, chunk, name)
+            unique, inverse = np.unique(keys, return_inverse=True)
+            ids = np.array([self.classes.get(k, -1) for k in unique.tolist()], dtype=np.int64)
+            labels = ids[inverse] if len(unique) else np.zeros(0, dtype=np.int64)
         else:
-            keys = chunk.text(name)
-            missing = missing_mask(keys)
-        unique, inverse = np.unique(keys, return_inverse=True)
-        ids = np.array([self.classes.get(k, -1) for k in unique.tolist()], dtype=np.int64)
-        labels: np.ndarray = ids[inverse] if len(unique) else np.zeros(0, dtype=np.int64)
+            values = chunk.categories(name)
+            missing = values.missing
+            ids = np.array([self.classes.get(k, -1) for k in values.uniques] + [-1], np.int64)
+            labels = ids[values.codes]
         unknown = np.flatnonzero((labels < 0) & ~missing)
         if len(unknown):
             i = int(unknown[0])
             raise DatasetError(
-                f"{path} line {int(chunk.lines[i])}, column {name!r}: class "
-                f"{str(chunk.cells[name][i])!r} does not occur in the training file"
+                f"{path} {chunk.where(i)}, column {name!r}: class "
+                f"{chunk.value(name, i)!r} does not occur in the training file"
             )
         return np.where(missing, 0, labels), missing
 
@@ -173,14 +178,15 @@ def fit_encoder(
     text = [f for f in scan.features if scan.kinds[f] != NUMERIC]
     moments = {name: _Moments() for name in numeric}
     counts: dict[str, Counter[str]] = {name: Counter() for name in text}
-    for chunk in source.chunks():
+    for chunk in source.chunks(encoder.kinds, encoder.columns):
         train = plan.membership[chunk.first_row : chunk.first_row + len(chunk)] == 0
         for name in numeric:
             values, missing = numeric_values(source.path, chunk, name)
             moments[name].add(values[train & ~missing])
         for name in text:
-            values = chunk.text(name)
-            counts[name].update(values[train & ~missing_mask(values)].tolist())
+            cats = chunk.categories(name)
+            count = np.bincount(cats.codes[train & ~cats.missing], minlength=len(cats.uniques))
+            counts[name].update({cats.uniques[i]: int(count[i]) for i in np.flatnonzero(count)})
     for name, m in moments.items():
         if m.count == 0:
             raise DatasetError(

@@ -24,7 +24,7 @@ from backend.data.base import (
     split_indices,
     split_membership,
 )
-from backend.data.table_reader import DELIMITERS, Chunk, missing_mask, parse_numbers
+from backend.data.table_reader import CHUNK_ROWS, DELIMITERS, Categories, Chunk
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -129,7 +129,7 @@ def decide_kinds(chunk: Chunk, columns: list[str], declared: dict[str, str]) -> 
         if name in declared:
             kinds[name] = declared[name]
             continue
-        _numbers, missing, bad = parse_numbers(chunk.cells[name])
+        _numbers, missing, bad = chunk.numbers(name)
         present = int((~missing).sum())
         numeric = present - int(bad.sum())
         kinds[name] = NUMERIC if present == 0 or numeric >= NUMERIC_SHARE * present else CATEGORICAL
@@ -137,9 +137,9 @@ def decide_kinds(chunk: Chunk, columns: list[str], declared: dict[str, str]) -> 
 
 
 def not_a_number(path: Path, chunk: Chunk, index: int, column: str) -> DatasetError:
-    value = str(chunk.cells[column][index])
+    value = chunk.value(column, index)
     return DatasetError(
-        f"{path} line {int(chunk.lines[index])}, column {column!r}: {value!r} is not a number, "
+        f"{path} {chunk.where(index)}, column {column!r}: {value!r} is not a number, "
         "but the column holds numbers: fix the value, leave the cell empty to mark it missing, "
         "or treat the column as categories (Columns of categories, column_types)"
     )
@@ -147,7 +147,7 @@ def not_a_number(path: Path, chunk: Chunk, index: int, column: str) -> DatasetEr
 
 def numeric_values(path: Path, chunk: Chunk, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(floats, missing mask) of a numeric column; text is an error naming line and column."""
-    numbers, missing, bad = parse_numbers(chunk.cells[column])
+    numbers, missing, bad = chunk.numbers(column)
     if bad.any():
         raise not_a_number(path, chunk, int(np.flatnonzero(bad)[0]), column)
     return numbers, missing
@@ -178,7 +178,7 @@ class TableScan:
         for name in self.features:
             feature_missing |= self._cells(chunk, name)[1]
         target_missing = np.zeros(n, dtype=bool)
-        keys: np.ndarray | None = None
+        keys: np.ndarray | Categories | None = None
         for name in self.targets:
             keys, missing = self._cells(chunk, name)
             target_missing |= missing
@@ -187,37 +187,46 @@ class TableScan:
         if len(self.targets) == 1 and keys is not None:
             self.codes.append(self._code(keys, target_missing))
 
-    def _cells(self, chunk: Chunk, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def _cells(self, chunk: Chunk, name: str) -> tuple[np.ndarray | Categories, np.ndarray]:
+        values: np.ndarray | Categories
         if self.kinds[name] == NUMERIC:
             values, missing = numeric_values(self.path, chunk, name)
         else:
-            values = chunk.text(name)
-            missing = missing_mask(values)
+            values = chunk.categories(name)
+            missing = values.missing
             if name in self.features:
-                self._count(name, values[~missing])
+                self._count(name, values)
         self.missing[name] += int(missing.sum())
         return values, missing
 
-    def _count(self, name: str, values: np.ndarray) -> None:
+    def _count(self, name: str, values: Categories) -> None:
         counts = self.categories.setdefault(name, Counter())
-        unique, count = np.unique(values, return_counts=True)
-        counts.update(dict(zip(unique.tolist(), count.tolist(), strict=True)))
+        present = values.codes[~values.missing]
+        count = np.bincount(present, minlength=len(values.uniques))
+        counts.update({values.uniques[i]: int(count[i]) for i in np.flatnonzero(count)})
         if len(counts) > MAX_CATEGORIES:
             raise DatasetError(
                 f"{self.path}, column {name!r}: more than {MAX_CATEGORIES:,} different values; "
                 "it looks like an identifier or free text: leave it out of the features"
             )
 
-    def _code(self, keys: np.ndarray, missing: np.ndarray) -> np.ndarray:
-        codes = np.full(len(keys), -1, dtype=np.int16)  # MAX_CLASSES fits
+    def _code(self, keys: np.ndarray | Categories, missing: np.ndarray) -> np.ndarray:
+        codes = np.full(len(missing), -1, dtype=np.int16)  # MAX_CLASSES fits
         if self.too_many_keys:
             return codes
-        unique, inverse = np.unique(keys[~missing], return_inverse=True)
-        ids = np.array([self.keys.setdefault(k, len(self.keys)) for k in unique.tolist()])
+        if isinstance(keys, Categories):  # text: the chunk's own categories, mapped
+            present = np.unique(keys.codes[~missing])
+            ids = np.full(len(keys.uniques), -1, dtype=np.int64)
+            ids[present] = [self.keys.setdefault(keys.uniques[i], len(self.keys)) for i in present]
+            inverse, found = keys.codes[~missing], len(present)
+        else:
+            unique, inverse = np.unique(keys[~missing], return_inverse=True)
+            ids = np.array([self.keys.setdefault(k, len(self.keys)) for k in unique.tolist()])
+            found = len(unique)
         if len(self.keys) > MAX_CLASSES:
             self.too_many_keys = True
             return codes
-        if len(unique):
+        if found:
             codes[~missing] = ids[inverse]
         return codes
 
@@ -225,9 +234,9 @@ class TableScan:
 def scan_table(source: Any, settings: TableSettings) -> TableScan:
     targets, features = settings.resolve_columns(source.columns, source.path)
     scan = TableScan(source.path, source.columns, targets, features)
-    for chunk in source.chunks():
-        if not scan.kinds:
-            scan.kinds = decide_kinds(chunk, [*targets, *features], settings.column_types)
+    used = [*targets, *features]
+    scan.kinds = decide_kinds(source.head_chunk(CHUNK_ROWS), used, settings.column_types)
+    for chunk in source.chunks(scan.kinds, used):
         scan.add(chunk)
     return scan
 
@@ -317,21 +326,21 @@ def _few_whole(keys: dict[Any, int]) -> bool:
 def _classes(scan: TableScan, usable: np.ndarray) -> tuple[list[Any], list[str], np.ndarray]:
     keys = sorted(scan.keys, key=lambda k: (isinstance(k, str), k))
     order = np.array([scan.keys[k] for k in keys], dtype=np.int64)
-    remap = np.empty(max(len(order), 1), dtype=np.int16)
+    remap = np.full(len(order) + 1, -1, dtype=np.int16)  # the last: code -1, no class
     remap[order] = np.arange(len(order))
     codes = np.concatenate(scan.codes)
     scan.codes = [codes]
-    labels = remap[np.maximum(codes, 0)]
-    labels[codes < 0] = -1
+    labels = remap[codes]
     names = [_key_name(k) for k in keys]
-    present = np.unique(labels[usable])
+    used = labels[usable]
+    present = np.flatnonzero(np.bincount(used[used >= 0], minlength=len(order)))
     if len(present) < 2:
         only = names[int(present[0])] if len(present) else "none"
         raise DatasetError(
             f"{scan.path}: target column {scan.targets[0]!r} has only one class ({only!r}): "
             "classification needs at least two; pick another target or set the task to regression"
         )
-    return keys, names, labels[usable]
+    return keys, names, used
 
 
 def _key_name(key: Any) -> str:

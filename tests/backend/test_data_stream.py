@@ -71,7 +71,8 @@ def test_a_streamed_table_trains(table: Path, monkeypatch: pytest.MonkeyPatch) -
     graph.connect(ids[0], ids[1])
     graph.connect(ids[1], ids[2])
     events: list[Any] = []
-    result = Trainer(graph, streamed, TrainingConfig(epochs=2, batch_size=50), events.append).run()
+    config = TrainingConfig(epochs=2, batch_size=50, learning_rate=0.01)  # 9 steps an epoch
+    result = Trainer(graph, streamed, config, events.append).run()
     assert result.status == "completed", result.message
     begin = next(e for e in events if isinstance(e, TrainBegin))
     assert begin.steps_per_epoch == math.ceil(streamed.size("train") / 50)

@@ -205,8 +205,7 @@ def test_parquet_without_pyarrow_is_a_clear_message(
         load(path)
 
 
-@pytest.mark.skipif(not table_reader.parquet_available(), reason="pyarrow not installed")
-def test_parquet_loads_like_csv(tmp_path: Path, people: Path) -> None:  # pragma: no cover
+def test_parquet_loads_like_csv(tmp_path: Path, people: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -53,6 +53,7 @@ from backend.exchange.keras_config import (
 from backend.keras_bridge.catalog import LayerConfigError, layer_class
 from backend.keras_bridge.compiler import used_nodes
 from backend.keras_bridge.operations import operation_class, template
+from backend.keras_bridge.weight_budget import built_weights, memory_problem, weight_memory_problem
 from backend.keras_bridge.weights import collect_weights, save_weights, weights_path_for
 from backend.keras_env import import_keras
 from backend.paths import data_dir
@@ -70,14 +71,19 @@ def import_model(path: str | Path, project_path: str | Path | None = None) -> Pr
     path = Path(path)
     config = read_model_config(path)
     check_layers(config, str(path))
+    checked = check_weight_memory(config, path)  # Keras allocates every weight before reading
     model = _load(path)
     # A .keras file's own config is the truth (Keras loses e.g. a frozen nested Sequential's
     # `trainable`); a legacy .h5 holds a Keras 2 config, so take Keras 3's reading of it.
     own = config.get("config") if path.suffix.lower() == ".keras" else None
     layers_config = own if isinstance(own, dict) else model.get_config()
     layers_config = with_adapted_vocabularies(layers_config, model)
-    try:
-        graph = model_graph(layers_config, _model_class(model), str(path))
+    kind = _model_class(model)
+    try:  # the checked graph, unless Keras' reading added something (an adapted vocabulary)
+        if checked is not None and checked[0] == kind and layers_config == own:
+            graph = checked[1]
+        else:
+            graph = model_graph(layers_config, kind, str(path))
     except ModelImportError:
         raise
     except (KeyError, IndexError, TypeError, AttributeError, GraphError) as exc:
@@ -183,6 +189,67 @@ def read_model_config(path: Path) -> dict[str, Any]:
             "setting takes"
         )
     return config
+
+
+def check_weight_memory(config: dict[str, Any], path: Path) -> tuple[str, LayerGraph] | None:
+    """ModelImportError when the weights the config declares cannot be created in the free
+    memory (a few KB of config can ask for hundreds of GB). Counted from each layer's saved
+    input shape (`build_config`) when every layer has one, else on the graph built from the
+    config alone, returned with its model class for reuse; None when there is nothing to
+    count with (Keras' own loading then says what is wrong) or for a legacy `.h5`."""
+    inner = config.get("config")
+    if path.suffix.lower() != ".keras" or not isinstance(inner, dict):
+        return None
+    declared = _declared_weights(inner, str(path))
+    if declared is not None:
+        total, biggest = declared
+        problem = memory_problem(total, biggest) if biggest else None
+        if problem is not None:
+            raise ModelImportError(f"{path}: {problem}")
+        return None
+    kind = "Sequential" if config.get("class_name") == "Sequential" else "Functional"
+    try:
+        graph = model_graph(inner, kind, str(path))
+    except Exception:
+        return None
+    too_big = weight_memory_problem(graph)
+    if too_big is not None:
+        raise ModelImportError(f"{path}: {too_big[0]}")
+    return kind, graph
+
+
+def _declared_weights(
+    inner: dict[str, Any], source: str
+) -> tuple[int, tuple[str, int, int] | None] | None:
+    """(bytes, biggest layer) of the weights a model config declares, from each layer's saved
+    input shape; None when a layer has none (or cannot be built alone)."""
+    total, biggest = 0, None
+    for entry in inner.get("layers", []):
+        class_name = entry["class_name"]
+        if class_name == "InputLayer" or is_operation(entry):
+            continue
+        if class_name in MODEL_CLASSES:
+            nested = _declared_weights(entry.get("config") or {}, source)
+            if nested is None:
+                return None
+            total += nested[0]
+            if nested[1] and (biggest is None or nested[1][1] > biggest[1]):
+                biggest = nested[1]
+            continue
+        where = f"{source}: layer '{entry.get('name')}'"
+        try:
+            type_name = layer_type(class_name, where)
+            params = layer_params(type_name, entry.get("config") or {}, where)
+            built = built_weights(type_name, params, entry.get("build_config"))
+        except Exception:
+            return None
+        if built is None:
+            return None
+        size, count = built
+        total += size
+        if biggest is None or size > biggest[1]:
+            biggest = (f"{type_name} '{entry.get('name')}'", size, count)
+    return total, biggest
 
 
 def _load(path: Path) -> Any:

@@ -75,25 +75,48 @@ def deferred_weights(keras: Any) -> Iterator[None]:
         global_state.set_global_attribute("uninitialized_variables", saved)
 
 
+def memory_problem(total: int, biggest: tuple[str, int, int]) -> str | None:
+    """The refusal when creating `total` bytes of weights would not fit in the free RAM;
+    `biggest` is (a label such as "Dense 'fc'", its bytes, its weight count)."""
+    memory = ram_memory()
+    if memory is None or total * BUILD_PEAK <= memory.available:
+        return None
+    label, size, count = biggest
+    return (
+        f"{label} holds {count:,} weights ({_size(size)}): the model's weights take "
+        f"{_size(total)} and creating them needs about {_size(int(total * BUILD_PEAK))} of "
+        f"memory, more than the {_size(memory.available)} free of {_size(memory.total)} RAM. "
+        "Make it smaller (fewer units or filters, or a smaller input to it)"
+    )
+
+
+def built_weights(
+    type_name: str, params: dict[str, Any], build_config: dict[str, Any] | None
+) -> tuple[int, int] | None:
+    """(bytes, count) of a layer's weights once built as a saved model says (its
+    `build_config`), created as shapes only; None when that cannot be known (no build
+    config for a layer whose `build` makes weights)."""
+    keras = import_keras()
+    layer = make_layer(type_name, params, "reference")
+    if not build_config:
+        return (0, 0) if type(layer).build is keras.layers.Layer.build else None
+    with deferred_weights(keras):
+        layer.build_from_config(build_config)
+    return _sizes(layer)
+
+
 def weight_memory_problem(
     graph: LayerGraph, shapes: dict[str, NodeShape] | None = None
 ) -> tuple[str, str | None] | None:
     """(message naming the biggest layer, its node id) when creating the model's weights
     would not fit in the free RAM; None when it fits or nothing can be measured."""
     total, biggest = graph_weight_bytes(graph, shapes)
-    memory = ram_memory()
-    if memory is None or biggest is None or total * BUILD_PEAK <= memory.available:
+    if biggest is None:
         return None
     node_id, size, count = biggest
     node = graph.nodes[node_id]
-    return (
-        f"{node.layer_type} '{node.name}' holds {count:,} weights ({_size(size)}): the "
-        f"model's weights take {_size(total)} and creating them needs about "
-        f"{_size(int(total * BUILD_PEAK))} of memory, more than the {_size(memory.available)} "
-        f"free of {_size(memory.total)} RAM. Make it smaller (fewer units or filters, or a "
-        "smaller input to it)",
-        node_id,
-    )
+    message = memory_problem(total, (f"{node.layer_type} '{node.name}'", size, count))
+    return None if message is None else (message, node_id)
 
 
 def graph_weight_bytes(
@@ -162,6 +185,10 @@ def _layer_weights(keras: Any, node: Node, upstream: list[NodeShape]) -> tuple[i
         call_layer(
             layer_info(node.layer_type), layer, tensors, dict(node.params.get("call_kwargs") or {})
         )
+    return _sizes(layer)
+
+
+def _sizes(layer: Any) -> tuple[int, int]:
     counts = [math.prod(int(d) for d in w.shape) for w in layer.weights]
     sizes = [c * itemsize(str(w.dtype)) for c, w in zip(counts, layer.weights, strict=True)]
     return sum(sizes), sum(counts)

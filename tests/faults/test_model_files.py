@@ -150,3 +150,22 @@ def test_archive_members_cannot_escape_the_archive(mlp_file: Path, tmp_path: Pat
     found = [p for p in tmp_path.rglob("*.txt")] + list(Path("/tmp").glob("escaped.txt"))
     assert found == [], found
     assert sorted(p.name for p in project.parent.iterdir()) == ["p.dcproj.json", "p.weights.npz"]
+
+
+def test_a_small_file_declaring_huge_weights_is_refused_before_keras_builds_it(
+    tmp_path: Path,
+) -> None:
+    """14 KB of .keras whose config says Dense(10**9): Keras would allocate 256 GB to build the
+    model before reading its weights. The weights are counted from the config first."""
+    from backend.keras_env import import_keras
+
+    keras = import_keras()
+    inputs = keras.Input((64,), name="x")
+    small = tmp_path / "small.keras"
+    keras.Model(inputs, keras.layers.Dense(3, name="big")(inputs)).save(small)
+    config = config_of(small)
+    (entry,) = [e for e in config["config"]["layers"] if e["name"] == "big"]
+    entry["config"]["units"] = 10**9
+    bomb = with_config(small, tmp_path / "bomb.keras", config)
+    message = refused(bomb, "Dense 'big'", "GiB", "memory")
+    assert "Keras cannot load it" not in message

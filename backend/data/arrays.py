@@ -19,7 +19,8 @@ from backend.data.base import (
     split_arrays,
 )
 from backend.data.finite import NonFinite
-from backend.data.safe_arrays import load_npy, load_npz, npy_contents, npz_contents
+from backend.data.ram import gib, ram
+from backend.data.safe_arrays import declared_bytes, load_npy, load_npz, npy_contents, npz_contents
 
 ARRAY_PARAMS = (
     ParamSpec("path", "File", "", "file", help=".npz with named arrays, or a .npy of features"),
@@ -78,13 +79,30 @@ def read_arrays(params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str, tu
     """(x, y, where, (what x is, what y is)) from the file(s) the settings name."""
     path = _existing(params.get("path"), "a .npy or .npz file")
     if path.suffix.lower() == ".npz":
-        x_name, y_name = pick_names(params, list(npz_contents(path)))
+        contents = npz_contents(path)
+        x_name, y_name = pick_names(params, list(contents))
+        check_fits(path, {n: contents[n] for n in (x_name, y_name) if n in contents})
         arrays = load_npz(path, [x_name, y_name])
         names = (f"{path} array {x_name!r}", f"{path} array {y_name!r}")
         return arrays[x_name], arrays[y_name], f"{path} arrays {x_name!r}, {y_name!r}", names
     y_path = _existing(params.get("y_path"), "the .npy file of targets (y_path)")
     x, y = np.asarray(load_npy(path)), np.asarray(load_npy(y_path))
     return x, y, f"{path} and {y_path}", (str(path), str(y_path))
+
+
+def check_fits(path: Path, contents: dict[str, tuple[tuple[int, ...], str]]) -> None:
+    """DatasetError when the arrays' headers declare more than the free memory: a compressed
+    archive (or a forged header) can declare far more than the file holds."""
+    sizes = {name: declared_bytes(*info) for name, info in contents.items()}
+    found = ram()
+    if found is None or not sizes or sum(sizes.values()) <= found[1]:
+        return
+    name = max(sizes, key=lambda n: sizes[n])
+    raise DatasetError(
+        f"{path} array {name!r}: its header declares {gib(sizes[name])} "
+        f"({contents[name][0]} of {contents[name][1]}), more than the {gib(found[1])} of free "
+        "memory: use a smaller file, or a table streamed from disk"
+    )
 
 
 def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:

@@ -95,6 +95,17 @@ def npz_contents(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
     return contents
 
 
+def declared_bytes(shape: tuple[int, ...], dtype: str) -> int:
+    """What an array of this header takes once read (its file may hold far less)."""
+    count = 1
+    for d in shape:
+        count *= int(d)
+    try:
+        return count * np.dtype(dtype).itemsize
+    except TypeError:
+        return count * 8
+
+
 def npy_contents(path: Path) -> tuple[tuple[int, ...], str]:
     try:
         with open(path, "rb") as raw:

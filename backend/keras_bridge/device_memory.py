@@ -6,12 +6,12 @@ refuses to create weights that cannot fit (`backend.keras_bridge.weight_budget`)
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from backend.data.ram import ram
 
 
 @dataclass(frozen=True)
@@ -26,21 +26,11 @@ class DeviceMemory:
 
 
 def ram_memory(meminfo: Path = Path("/proc/meminfo")) -> DeviceMemory | None:
-    """The machine's RAM from `os.sysconf`; free memory from /proc/meminfo where there is one."""
-    try:
-        page = os.sysconf("SC_PAGE_SIZE")
-        total = page * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+    """The machine's RAM (`backend.data.ram`): total, and free from /proc/meminfo."""
+    found = ram(meminfo)
+    if found is None:
         return None
-    available = total
-    try:
-        found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
-        if found:
-            available = int(found.group(1)) * 1024
-    except OSError:
-        with contextlib.suppress(ValueError, OSError):
-            available = page * os.sysconf("SC_AVPHYS_PAGES")
-    return DeviceMemory("RAM", "system memory", int(total), int(available))
+    return DeviceMemory("RAM", "system memory", *found)
 
 
 @cache

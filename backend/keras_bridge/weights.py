@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from backend.data import DatasetError
+from backend.data.ram import gib, ram
+from backend.data.safe_arrays import declared_bytes, npz_contents
 from backend.document.training_config import TrainingConfig
 from backend.keras_bridge.compiler import compile_graph, model_name
 from backend.keras_env import import_keras
@@ -135,7 +138,10 @@ def save_weights(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
 
 
 def load_weights(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of a weights file, read without pickle; WeightsError naming the file when
+    it cannot be read, or declares more than the free memory (checked from the headers)."""
     path = Path(path)
+    _check_declared_size(path)
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}
@@ -143,6 +149,20 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
         raise WeightsError(f"{path}: the weights file is missing") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise WeightsError(f"{path}: not a readable weights file ({exc})") from exc
+
+
+def _check_declared_size(path: Path) -> None:
+    try:
+        contents = npz_contents(path)
+    except DatasetError:
+        return  # not readable as an archive: np.load says why
+    total = sum(declared_bytes(*info) for info in contents.values())
+    found = ram()
+    if found is not None and total > found[1]:
+        raise WeightsError(
+            f"{path}: its arrays declare {gib(total)}, more than the {gib(found[1])} of free "
+            "memory: it is not a weights file DeepCanvas can load"
+        )
 
 
 def resolve(config: TrainingConfig, project_path: str | Path | None) -> Path | None:

@@ -159,14 +159,33 @@ def layer_type(class_name: str, where: str) -> str:
     return type_name
 
 
+_PARAMS: dict[tuple[str, str], str] = {}
+"""Node parameters already worked out, by class and config (without the name): an
+application repeats a few layers hundreds of times (DenseNet121: 428 layers, 36 configs)."""
+MAX_REMEMBERED = 20_000
+
+
 def layer_params(class_name: str, config: dict[str, Any], where: str) -> dict[str, Any]:
     """A layer's node parameters: the config's values that differ from Keras' defaults.
 
     Checked the way the compiler will build it: the layer made from the kept parameters must
     give back the same config, else the differing values are kept too (a default that follows
-    another argument, such as a pooling layer's strides).
+    another argument, such as a pooling layer's strides). Remembered per config: the same
+    config always gives the same parameters (a refusal is raised again each time).
     """
     config = _plain(config)
+    key = (class_name, _json({k: v for k, v in config.items() if k != "name"}))
+    known = _PARAMS.get(key)
+    if known is not None:
+        params: dict[str, Any] = json.loads(known)
+        return params
+    params = _worked_out_params(class_name, config, where)
+    if len(_PARAMS) < MAX_REMEMBERED:
+        _PARAMS[key] = json.dumps(params)  # in the config's order, as a node keeps them
+    return params
+
+
+def _worked_out_params(class_name: str, config: dict[str, Any], where: str) -> dict[str, Any]:
     for key in layer_info(class_name).needs:
         if config.get(key) is None:  # adapted to data: Keras keeps it in the file, not here
             raise ModelImportError(

@@ -7,6 +7,7 @@ that is still there at start-up means the app did not close normally: it is offe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -126,7 +127,10 @@ def _exists(path: str) -> bool:
 
 
 def remember(path: str | Path) -> None:
+    """Put `path` first in the recent list. Best effort: the list is a convenience, so a list
+    that cannot be written (read-only, a full disk) never fails the open or save that asks."""
     entry = str(Path(path).resolve())
     entries = [str(p) for p in recent_projects() if str(p) != entry]
     entries.insert(0, entry)
-    write_atomically(_recent_file(), json.dumps(entries[:RECENT_LIMIT]).encode("utf-8"))
+    with contextlib.suppress(OSError):
+        write_atomically(_recent_file(), json.dumps(entries[:RECENT_LIMIT]).encode("utf-8"))

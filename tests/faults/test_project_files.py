@@ -171,3 +171,15 @@ def test_a_broken_execution_memory_in_the_apps_folder_is_ignored() -> None:
         assert memory.recall("any") is None
         memory.remember("any", False, {"step_ms": 1.5})  # and replaced by a good one
         assert memory.recall("any") == {"plain": {"step_ms": 1.5, "first_call_s": 0.0}}
+
+
+def test_a_read_only_recent_list_never_fails_an_open_or_a_save(tmp_path: Path) -> None:
+    """`remember` runs after every open and save: the list is a convenience, so a recent
+    list the user made read-only stays as it is, and the open or save still succeeds."""
+    recent = data_dir() / "recent.json"
+    recent.parent.mkdir(parents=True, exist_ok=True)
+    recent.write_text("[]")
+    os.chmod(recent, 0o444)
+    before = fingerprint(recent)
+    remember(write_project(tmp_path / "p.dcproj.json"))  # no exception
+    assert fingerprint(recent) == before

@@ -33,7 +33,7 @@ test: lint
 window-check: $(STAMP)
 	$(PY) -m tests.window.check_real_window --out build/window-check
 
-# Every keras.applications architecture imported and exported to every format (~10 min on 2 cores;
+# Every keras.applications architecture imported and exported to every format (14 min, 2 busy cores;
 # `make test` runs the same journey on the models of tests/keras_models.py and MobileNetV2).
 test-exports: $(STAMP)
 	DEEPCANVAS_EXPORT_MATRIX=all QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/journeys/test_import_export.py

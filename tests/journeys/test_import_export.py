@@ -4,7 +4,7 @@ model (generated from its input specs when the project has no data that fits, an
 
 Each model is imported once and exported to all five formats. `make test` runs every model of
 `tests/keras_models.py` and MobileNetV2; the other keras.applications architectures (ResNet50,
-DenseNet121, InceptionV3, Xception, NASNetMobile, EfficientNetB0: about ten minutes of TFLite
+DenseNet121, InceptionV3, Xception, NASNetMobile, EfficientNetB0: 14 minutes of TFLite
 and ONNX conversion on two cores) run with `make test-exports`
 (DEEPCANVAS_EXPORT_MATRIX=all), at the smallest input each builder accepts.
 """

@@ -21,10 +21,9 @@ from functools import cached_property
 from typing import Any
 
 from backend.analysis.flops import estimate_flops
-from backend.document.graph import Edge, LayerGraph, Node
+from backend.document.graph import Edge, LayerGraph, Node, used_nodes
 from backend.document.layer_table import layer_info
 from backend.keras_bridge.catalog import make_layer
-from backend.keras_bridge.compiler import used_nodes
 from backend.keras_bridge.shapes import (
     NodeShape,
     Shape,

@@ -523,6 +523,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def used_nodes(graph: LayerGraph) -> set[str]:
+    """Nodes that feed at least one graph output (outputs included)."""
+    used: set[str] = set()
+    stack = list(graph.outputs)
+    while stack:
+        nid = stack.pop()
+        if nid in used:
+            continue
+        used.add(nid)
+        stack.extend(e.src for e in graph.in_edges(nid))
+    return used
+
+
 def _first_free(base: str, taken: set[str]) -> str:
     """`base`, or `base_1`, `base_2`... : the first not in `taken`."""
     if base not in taken:

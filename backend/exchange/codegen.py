@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from backend.document.graph import LayerGraph, Node
+from backend.document.graph import LayerGraph, Node, used_nodes
 from backend.document.layer_table import INPUT_TYPE, layer_info
 from backend.document.project import Project, write_atomically
 from backend.exchange.codegen_literals import INDENT
@@ -32,7 +32,7 @@ from backend.exchange.codegen_training import (
     weights_path,
 )
 from backend.keras_bridge.catalog import LayerConfigError, layer_spec
-from backend.keras_bridge.compiler import compile_order, model_name, used_nodes
+from backend.keras_bridge.compiler import compile_order, model_name
 from backend.keras_bridge.operations import call_text, operation_class, operation_config
 from backend.keras_bridge.shapes import ShapeInference, block_graph, output_labels, shared_owner
 

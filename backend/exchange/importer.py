@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from backend.document.graph import GraphError, LayerGraph, Node, output_entry
+from backend.document.graph import GraphError, LayerGraph, Node, output_entry, used_nodes
 from backend.document.json_text import JsonShapeError, non_finite_path, parse
 from backend.document.layer_table import (
     BLOCK_TYPE,
@@ -51,7 +51,6 @@ from backend.exchange.keras_config import (
     tensor_refs,
 )
 from backend.keras_bridge.catalog import LayerConfigError, layer_class
-from backend.keras_bridge.compiler import used_nodes
 from backend.keras_bridge.operations import operation_class, template
 from backend.keras_bridge.weight_budget import built_weights, memory_problem, weight_memory_problem
 from backend.keras_bridge.weights import collect_weights, save_weights, weights_path_for

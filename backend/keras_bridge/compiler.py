@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from backend.document.graph import CycleError, GraphError, LayerGraph, Node
+from backend.document.graph import CycleError, GraphError, LayerGraph, Node, used_nodes
 from backend.document.layer_table import layer_info
 from backend.keras_bridge.catalog import LayerConfigError, make_layer
 from backend.keras_bridge.operations import call_arguments, make_operation
@@ -52,19 +52,6 @@ class Problem:
     message: str
     node_id: str | None = None
     severity: str = "error"  # or "warning"
-
-
-def used_nodes(graph: LayerGraph) -> set[str]:
-    """Nodes that feed at least one graph output (outputs included)."""
-    used: set[str] = set()
-    stack = list(graph.outputs)
-    while stack:
-        nid = stack.pop()
-        if nid in used:
-            continue
-        used.add(nid)
-        stack.extend(e.src for e in graph.in_edges(nid))
-    return used
 
 
 def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> list[Problem]:

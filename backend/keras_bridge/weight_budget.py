@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from backend.document.graph import Edge, LayerGraph, Node
+from backend.document.graph import Edge, LayerGraph, Node, used_nodes
 from backend.document.layer_table import layer_info
 from backend.keras_bridge.catalog import make_layer
 from backend.keras_bridge.device_memory import ram_memory
@@ -134,8 +134,6 @@ def _graph_weights(
     graph: LayerGraph, shapes: dict[str, NodeShape] | None, used: set[str] | None
 ) -> tuple[int, int, Biggest | None]:
     if used is None:
-        from backend.keras_bridge.compiler import used_nodes
-
         used = used_nodes(graph)
     shapes = shapes if shapes is not None else ShapeInference().infer(graph)
     keras = import_keras()

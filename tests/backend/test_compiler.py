@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backend.document.graph import LayerGraph
-from backend.keras_bridge.compiler import CompileError, compile_graph, used_nodes, validate
+from backend.document.graph import LayerGraph, used_nodes
+from backend.keras_bridge.compiler import CompileError, compile_graph, validate
 
 ChainBuilder = Callable[..., list[str]]
 

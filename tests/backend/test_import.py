@@ -19,7 +19,8 @@ from backend.cli.main import main as cli_main
 from backend.document.graph import LayerGraph
 from backend.document.layer_table import BLOCK_TYPE
 from backend.document.project import Project, load_project, save_project
-from backend.editing.layout import count_crossings
+from backend.editing.geometry import graph_sizes
+from backend.editing.routing import crosses_a_box, port_points, route_edges
 from backend.exchange.importer import import_model
 from backend.keras_bridge.compiler import compile_graph
 from backend.keras_bridge.shapes import NodeShape, ShapeInference
@@ -208,7 +209,12 @@ def test_the_layout_reads_top_to_bottom_without_overlaps(imported: dict[str, Imp
     positions = {nid: node.position for nid, node in graph.nodes.items()}
     assert len(set(positions.values())) == len(positions), "two nodes on the same spot"
     assert all(positions[e.src][1] < positions[e.dst][1] for e in graph.edges)
-    assert count_crossings(graph, positions) == 0
+    sizes = graph_sizes(graph)
+    boxes = {nid: (*positions[nid], *sizes[nid]) for nid in graph.nodes}
+    routes = route_edges(graph.edges, boxes, port_points(graph, boxes))
+    assert len(routes) == len(graph.edges)
+    hidden = [e for e, route in routes.items() if crosses_a_box(route, boxes.values())]
+    assert hidden == [], "an edge runs behind a layer it does not connect"
 
 
 def test_training_continues_from_the_imported_weights(

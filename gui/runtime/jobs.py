@@ -58,12 +58,14 @@ class _Thread(QThread):
     succeeded = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, job: Job, cancelled: threading.Event) -> None:
+    def __init__(self, job: Job, lane: str, cancelled: threading.Event) -> None:
         super().__init__()
-        self.job = job
+        self.job: Job | None = job
+        self.lane = lane
         self.cancelled = cancelled
 
     def run(self) -> None:
+        assert self.job is not None
         try:
             result = self.job.work(self.cancelled)
         except self.job.expected as exc:
@@ -119,16 +121,28 @@ class JobRunner(QObject):
                 return False
             self._drop(lane)
         cancel = threading.Event()
-        thread = _Thread(job, cancel)
-        thread.succeeded.connect(lambda result: self._finish(lane, job, result, None))
-        thread.failed.connect(lambda message: self._finish(lane, job, None, message))
+        thread = _Thread(job, lane, cancel)
+        # Bound methods, not lambdas: a lambda held by the thread's connection is invisible to
+        # the garbage collector and kept the whole window alive after it closed.
+        thread.succeeded.connect(self._succeeded)
+        thread.failed.connect(self._failed)
         self.running[lane] = _Running(job, thread, cancel)
         thread.start()
         self.started.emit(job.title)
         self.busy_changed.emit(True)  # (again, when another job was shown before)
         return True
 
-    def _finish(self, lane: str, job: Job, result: Any, message: str | None) -> None:
+    def _succeeded(self, result: Any) -> None:
+        self._finish(self.sender(), result, None)
+
+    def _failed(self, message: str) -> None:
+        self._finish(self.sender(), None, message)
+
+    def _finish(self, thread: Any, result: Any, message: str | None) -> None:
+        if not isinstance(thread, _Thread) or thread.job is None:
+            return
+        lane, job = thread.lane, thread.job
+        thread.job = None  # its work, its callbacks and what they hold can go
         running = self.running.get(lane)
         if running is None or running.job is not job:
             return  # cancelled or replaced: its result is dropped

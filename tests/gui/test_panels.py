@@ -146,3 +146,29 @@ def test_empty_views_say_what_to_do_and_a_new_project_resets_the_last_runs_views
     assert window.runs_panel.status.text() in ("", "No runs yet: press Train.")
     assert window.settings_panel.editor("epochs").value() == window.project.training.epochs
     assert "moons" in window.settings_panel.data_label.text()
+
+
+def test_a_closed_window_is_freed_after_its_background_jobs(qtbot: Any) -> None:
+    """A job's callbacks must not keep the window alive: a lambda held by a worker thread's
+    signal connection is invisible to the garbage collector and kept every closed window."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from backend.templates.examples import digits_cnn
+
+    def open_and_close() -> weakref.ref[MainWindow]:
+        win = MainWindow(digits_cnn())
+        win.show()
+        win.docks["Data"].raise_()
+        qtbot.waitUntil(lambda: win.data_panel.preview is not None, timeout=10_000)
+        assert win.jobs._ended  # the preview ran as a job
+        win.close()
+        win.deleteLater()
+        return weakref.ref(win)
+
+    ref = open_and_close()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    assert ref() is None

@@ -181,7 +181,8 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self.docks["Inspector"]
         self.docks["Layers"].raise_()
         self.docks["Training"].raise_()
-        (self.start_dock if self.start_panel.has_pending else self.inspector_dock).raise_()
+        self.start_dock.raise_()  # templates, recent projects, unsaved work; a click on a layer
+        # brings the Inspector forward
         self.resizeDocks(
             [self.docks["Layers"], self.docks["Inspector"]],
             list(SIDE_WIDTHS),

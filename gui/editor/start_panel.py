@@ -59,7 +59,7 @@ class StartPanel(QWidget):
         self.recover_button.clicked.connect(self._recover)
         self.discard_button.clicked.connect(self._discard)
         self.recent_list.itemActivated.connect(
-            lambda item: self.open_requested.emit(item.data(DATA_ROLE))
+            lambda item: item.data(DATA_ROLE) and self.open_requested.emit(item.data(DATA_ROLE))
         )
         self.templates.itemActivated.connect(
             lambda item: self.template_requested.emit(item.data(DATA_ROLE))
@@ -82,9 +82,14 @@ class StartPanel(QWidget):
         ):
             widget.setVisible(bool(pending))
         self.recent_list.clear()
-        for path in recent_projects():
+        recent = recent_projects()
+        for path in recent:
             item = QListWidgetItem(f"{path.name}  —  {path.parent}", self.recent_list)
             item.setData(DATA_ROLE, str(path))
+            item.setToolTip(str(path))
+        if not recent:  # say what will appear here; the hint opens nothing
+            hint = QListWidgetItem("Projects you open or save appear here.", self.recent_list)
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
 
     @property
     def has_pending(self) -> bool:

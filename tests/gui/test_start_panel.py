@@ -43,8 +43,10 @@ def test_saved_project_appears_in_recent_and_reopens(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:
     path = tmp_path / "mine.dcproj.json"
-    assert window.files.save_to(path)
     recent = window.start_panel.recent_list
+    assert recent.count() == 1 and "appear here" in recent.item(0).text()  # what will be there
+    assert not recent.item(0).flags() & Qt.ItemFlag.ItemIsEnabled
+    assert window.files.save_to(path)
     assert recent.count() == 1 and "mine.dcproj.json" in recent.item(0).text()
     window.files.new_project()
     assert not window.project.graph.nodes

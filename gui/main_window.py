@@ -53,7 +53,7 @@ LEFT, RIGHT, BOTTOM = (
     Qt.DockWidgetArea.RightDockWidgetArea,
     Qt.DockWidgetArea.BottomDockWidgetArea,
 )
-SIDE_WIDTHS = (230, 340)  # left, right docks
+SIDE_WIDTHS = (230, 400)  # left, right docks (the Insight views' five tabs fit)
 BOTTOM_SHARE = 0.3  # of the window's height: the canvas keeps the rest
 
 

@@ -154,11 +154,15 @@ class InsightPanel(QWidget):
         self.boundary = DecisionBoundaryView()
         self.attention = AttentionView()
         self.tabs = QTabWidget()
-        self.tabs.addTab(activations, "Activations")
-        self.tabs.addTab(self.saliency, "Saliency")
-        self.tabs.addTab(self.filters, "Filters")
-        self.tabs.addTab(self.boundary, "Decision boundary")
-        self.tabs.addTab(self.attention, "Attention")
+        for page, title, tip in (  # short titles: the dock is narrow; the tooltip says more
+            (activations, "Activations", "What each layer outputs for the chosen sample"),
+            (self.saliency, "Saliency", "Which inputs the prediction is most sensitive to"),
+            (self.filters, "Filters", "The learnt kernels of a convolution, the weights of a unit"),
+            (self.boundary, "Boundary", "The decision boundary over 2-D data, live while training"),
+            (self.attention, "Attention", "Where each position looks, per attention head"),
+        ):
+            self.tabs.setTabToolTip(self.tabs.addTab(page, title), tip)
+        self.tabs.tabBar().setUsesScrollButtons(False)  # every view's tab in sight
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)

@@ -31,6 +31,11 @@ def test_the_canvas_gets_most_of_the_window_and_every_dock_tab_reads_whole(
         for i in range(bar.count()):
             text = bar.tabText(i)
             assert bar.tabRect(i).width() >= metrics.horizontalAdvance(text), text  # no "…"
+    window.docks["Insight"].raise_()
+    inner = window.insight_panel.tabs.tabBar()
+    qtbot.waitUntil(inner.isVisible, timeout=3_000)
+    width = sum(inner.tabRect(i).width() for i in range(inner.count()))
+    assert width <= window.insight_panel.tabs.width()  # every view's tab shows, no scrolling
 
 
 def test_the_settings_form_is_generated_from_the_metadata_and_edits_are_undoable(

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWid
 
 from backend.analysis.memory import training_memory_warning
 from backend.document.project import Project
-from backend.evaluation.insight import DecisionGrid
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.training.devices import list_devices
-from backend.training.trainer import EpochEnd, TrainResult
+from backend.training.trainer import TrainResult
 from backend.workflow.session import Workflow, new_project
 from backend.workflow.weights import WeightsState, run_label
 from gui import menus
@@ -27,7 +26,7 @@ from gui.canvas.minimap import Minimap
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
 from gui.data.data_panel import DataPanel
-from gui.editor.analysis_panel import AnalysisPanel, show_param_counts
+from gui.editor.analysis_panel import AnalysisPanel, show_on_nodes
 from gui.editor.edit_controller import EditController
 from gui.editor.history_view import HistoryView
 from gui.editor.inspector import Inspector
@@ -218,7 +217,9 @@ class MainWindow(QMainWindow):
         self.palette.layer_selected.connect(self.learn_panel.show_layer)
         self.scene.node_selected.connect(self._on_node_selected)
         self.scene.status_message.connect(lambda m: self.prompts.status(m, 5000))
-        self.analysis_panel.refreshed.connect(self._show_analysis_on_nodes)
+        self.analysis_panel.refreshed.connect(
+            lambda: show_on_nodes(self.scene.node_items, self.analysis_panel, self.live)
+        )
         self.start_panel.recover_requested.connect(files.recover_autosave)
         self.start_panel.open_requested.connect(files.open_recent)
         self.start_panel.template_requested.connect(self.open_example)
@@ -234,8 +235,8 @@ class MainWindow(QMainWindow):
         panel.alert_clicked.connect(self.editing.select_by_name)
         training.started.connect(self._on_training_started)
         training.event.connect(panel.on_event)
-        training.event.connect(self._on_training_event)
-        training.data_ready.connect(self._on_training_data)
+        training.event.connect(self.insight_panel.boundary.on_training_event)
+        training.data_ready.connect(self.insight_panel.boundary.follow_training)
         training.refused.connect(self._on_training_refused)
         training.status.connect(panel.show_status)
         training.finished.connect(self._on_training_finished)
@@ -296,23 +297,6 @@ class MainWindow(QMainWindow):
         self.minimap.enabled = on
         self.minimap.fit()
 
-    def _show_analysis_on_nodes(self) -> None:
-        """Parameter counts and warning badges on the node faces, from the analysis."""
-        show_param_counts(self.scene.node_items, self.analysis_panel.analysis)
-        found: dict[str, list[str]] = {}
-        severe: set[str] = set()
-        for finding in self.analysis_panel.findings:
-            if not finding.node_id:
-                continue
-            shape = self.live.results.get(finding.node_id)
-            if shape is not None and shape.error == finding.message:
-                continue  # shape errors already outline the node in red
-            found.setdefault(finding.node_id, []).append(finding.message)
-            if finding.severity == "error":
-                severe.add(finding.node_id)
-        for node_id, item in self.scene.node_items.items():
-            item.set_warnings(found.get(node_id, []), node_id in severe)
-
     def _on_node_selected(self, node_id: str | None) -> None:
         self.inspector.show_node(node_id)
         if node_id is not None:
@@ -358,19 +342,6 @@ class MainWindow(QMainWindow):
         self.docks["Training"].raise_()
         if node_id is not None:
             self.scene.select_node(node_id)
-
-    def _on_training_data(self, dataset: Any) -> None:
-        self._boundary_points = (dataset.x_train, dataset.y_train)
-
-    def _on_training_event(self, event: Any) -> None:
-        """Draw the live decision boundary that the worker computed at an epoch's end."""
-        if isinstance(event, EpochEnd) and isinstance(event.extra, DecisionGrid):
-            points = getattr(self, "_boundary_points", None)
-            if points is not None:
-                self.insight_panel.boundary.show_grid(event.extra, *points)
-                self._boundary_points = None  # drawn once; later grids only recolour
-            else:
-                self.insight_panel.boundary.show_grid(event.extra)
 
     def _on_training_finished(self, result: TrainResult) -> None:
         self.training_panel.show_result(result)

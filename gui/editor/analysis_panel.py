@@ -354,6 +354,25 @@ def _row_cells(row: SummaryRow) -> list[str]:
     ]
 
 
+def show_on_nodes(node_items: Mapping[str, Any], panel: AnalysisPanel, live: LiveShapes) -> None:
+    """Parameter counts and warning badges on the node faces, from the panel's analysis (shape
+    errors are left out: they already outline the node in red)."""
+    show_param_counts(node_items, panel.analysis)
+    found: dict[str, list[str]] = {}
+    severe: set[str] = set()
+    for finding in panel.findings:
+        if not finding.node_id:
+            continue
+        shape = live.results.get(finding.node_id)
+        if shape is not None and shape.error == finding.message:
+            continue
+        found.setdefault(finding.node_id, []).append(finding.message)
+        if finding.severity == "error":
+            severe.add(finding.node_id)
+    for node_id, item in node_items.items():
+        item.set_warnings(found.get(node_id, []), node_id in severe)
+
+
 def show_param_counts(node_items: Mapping[str, Any], analysis: Analysis) -> None:
     """Put each node's parameter count on its canvas face (`NodeItem.set_param_count`)."""
     for node_id, item in node_items.items():

@@ -89,6 +89,19 @@ class DecisionBoundaryView(pg.PlotWidget):
             self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.updates += 1
 
+    def follow_training(self, dataset: Any) -> None:
+        """A run starts on `dataset`: its training points are drawn with its first grid."""
+        self._pending_points = (dataset.x_train, dataset.y_train)
+
+    def on_training_event(self, event: Any) -> None:
+        """Draw the grid a run computed at an epoch's end (`EpochEnd.extra`), if it did."""
+        grid = getattr(event, "extra", None)
+        if not isinstance(grid, DecisionGrid):
+            return
+        points = getattr(self, "_pending_points", None)
+        self._pending_points = None  # drawn once; later grids only recolour
+        self.show_grid(grid, *(points or (None, None)))
+
     def _draw_points(self, grid: DecisionGrid, x: np.ndarray, y: np.ndarray) -> None:
         labels = y.reshape(len(y), -1)[:, 0]
         if grid.task == "classification":

@@ -202,7 +202,7 @@ class BusyIndicator(QWidget):
         self.bar.setMaximumHeight(14)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("busy_cancel")
-        self.cancel_button.clicked.connect(runner.cancel)
+        self.cancel_button.clicked.connect(self._cancel)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.label)
@@ -210,6 +210,9 @@ class BusyIndicator(QWidget):
         row.addWidget(self.cancel_button)
         runner.busy_changed.connect(self._show)
         self.setVisible(False)
+
+    def _cancel(self) -> None:
+        self.runner.cancel()  # the job shown (clicked's `checked` is not a lane)
 
     def _show(self, _busy: bool) -> None:
         job = self.runner.job

@@ -111,3 +111,33 @@ def test_no_export_while_training(
         assert window.exports.export_dialog() is None
     assert dialogs.errors[-1] == ("Export", "Stop the training run first.")
     assert export_dialog.app_settings().applicationName() == "DeepCanvas"
+
+
+def test_a_conversion_in_its_own_process_can_be_cancelled(
+    qtbot: Any, window: MainWindow, dialogs: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    target = tmp_path / "digits.tflite"
+    assert window.exports.export(target, "tflite")
+    assert window.jobs.busy_in("main")
+    indicator = window.findChild(QPushButton, "busy_cancel")
+    assert indicator is not None and indicator.isVisibleTo(window)  # busy, with Cancel
+    qtbot.waitUntil(lambda: bool(_export_processes()), timeout=30_000)
+    indicator.click()
+    assert not window.jobs.busy_in("main") and "Cancelled" in window.statusBar().currentMessage()
+    window.jobs.wait()  # the worker saw the cancel and killed the converter's process
+    assert not _export_processes() and not target.exists() and not dialogs.errors
+
+
+def _export_processes() -> list[int]:
+    """This test's converter processes (children of any of this process' threads)."""
+    import os
+
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            if cmdline.exists() and b"gui.export.export_process" in cmdline.read_bytes():
+                found.append(int(pid))
+    return found

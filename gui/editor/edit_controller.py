@@ -17,15 +17,12 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from backend.document.graph import GraphError, LayerGraph, new_node_id
 from backend.document.layer_table import UnknownLayerError, layer_info
 from backend.editing import clipboard
-from backend.editing.blocks import DEFAULT_BLOCK_NAME, group, ungroup
+from backend.editing.blocks import DEFAULT_BLOCK_NAME, group
 from backend.editing.commands import AddNode, Connect, Macro, UndoStack
-from backend.editing.layout import layout_command
 from backend.keras_bridge.live_shapes import LiveShapes
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
 from gui.runtime.prompts import Prompts
-
-NEXT_TO = 230.0  # how far right of the selected node a keyboard-added layer lands
 
 
 class EditController(QObject):
@@ -62,27 +59,28 @@ class EditController(QObject):
             self.scene.select_node(node.id)
 
     def add_layer_here(self, layer_type: str) -> None:
-        """Add from the palette by keyboard: right of the selected node, connected to it."""
+        """Add from the palette by keyboard: one row after the selected node (below it, or
+        right of it), connected to it; else at the view's centre. Either way at the nearest
+        free place, and scrolled into view."""
         selected = self.scene.selected_node_ids()
         if selected:
-            anchor = self.graph.nodes[selected[0]]
-            pos = QPointF(anchor.position[0] + NEXT_TO, anchor.position[1])
+            centre = self.scene.spot_after(selected[0])
         else:
-            pos = self.view.mapToScene(self.view.viewport().rect().center())
+            centre = self.view.mapToScene(self.view.viewport().rect().center())
+        spot = self.scene.drop_spot(centre)
         node_id = new_node_id()
-        add = AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id)
+        add = AddNode(layer_type, position=spot, node_id=node_id)
         command: Any = add
         if selected:
-            name = self.graph.nodes[selected[0]].name
-            command = Macro(
-                f"Add {layer_type} after '{name}'", [add, Connect(selected[0], node_id)]
-            )
+            label = f"Add {layer_type} after '{self.graph.nodes[selected[0]].name}'"
+            command = Macro(label, [add, Connect(selected[0], node_id)])
         try:
             self.undo.push(command)
         except GraphError as exc:  # e.g. an Input cannot take an input: add it unconnected
             self.prompts.status(f"added unconnected: {exc}", 5000)
-            self.undo.push(AddNode(layer_type, position=(pos.x(), pos.y()), node_id=node_id))
+            self.undo.push(AddNode(layer_type, position=spot, node_id=node_id))
         self.scene.select_node(node_id)
+        self.view.ensureVisible(self.scene.node_items[node_id])
 
     # ----------------------------------------------------------------- selection
     def select_all(self) -> None:
@@ -147,11 +145,10 @@ class EditController(QObject):
 
     # ----------------------------------------------------------------- layout, undo
     def auto_layout(self) -> None:
-        """Lay out the selection if there is one (two or more layers), else the whole graph."""
+        """Lay out the selection if there is one (two or more layers), else the whole graph:
+        the scene's layout, with the real node sizes and the user's direction, one undo step."""
         selected = self.scene.selected_node_ids()
-        command = layout_command(self.graph, selected if len(selected) > 1 else None)
-        if command is not None:
-            self.undo.push(command)
+        self.scene.arrange(selected if len(selected) > 1 else None)
         self.view.fit_all()
 
     def undo_last(self) -> None:
@@ -190,15 +187,11 @@ class EditController(QObject):
         return True
 
     def ungroup_selection(self) -> bool:
-        """Put the selected block's layers back on the canvas, wired as they were."""
+        """Put the selected block's layers back where it stood, wired as they were; the rest
+        of the drawing makes room (one undo step; a large block's layers show folded)."""
         ids = self.scene.selected_node_ids()
         blocks = [nid for nid in ids if layer_info(self.graph.nodes[nid].layer_type).is_block]
         if len(blocks) != 1:
             self.prompts.status("Select one block to ungroup.", 5000)
             return False
-        try:
-            self.undo.push(ungroup(self.graph, blocks[0]))
-        except GraphError as exc:
-            self.prompts.status(f"Cannot ungroup: {exc}", 8000)
-            return False
-        return True
+        return bool(self.scene.expand_block(blocks[0]))  # a refusal says why in the status bar

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,6 +71,20 @@ def window(qtbot: Any, dialogs: Dialogs) -> Iterator[MainWindow]:
     win.shutdown()
     assert not win.jobs.busy
     assert not win.is_training
+
+
+def private_qsettings(folder: Path) -> None:
+    """QSettings() of the code under test (layout direction, export folder...) read and write
+    files under `folder`, never the user's (nor another test's) settings."""
+    from PySide6.QtCore import QSettings
+
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+
+
+@pytest.fixture(autouse=True)
+def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    private_qsettings(tmp_path_factory.mktemp("qsettings"))
 
 
 @pytest.fixture(autouse=True)

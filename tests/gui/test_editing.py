@@ -134,6 +134,17 @@ def test_quick_add_places_connected_layer(qtbot: Any, window: MainWindow) -> Non
     assert [e.src for e in graph.in_edges(new.id)] == [last.id]
     assert window.scene.selected_node_ids() == [new.id]
     assert window.undo.undo_label == "Add Softmax after 'dense_1'"
+    # one row after it in the drawing's direction, overlapping nothing, scrolled into view
+    item, anchor = window.scene.node_items[new.id], window.scene.node_items[last.id]
+    assert window.scene.direction in ("TB", "LR")
+    if window.scene.direction == "TB":
+        assert item.pos().y() > anchor.pos().y() + anchor.size[1]
+    else:
+        assert item.pos().x() > anchor.pos().x() + anchor.size[0]
+    others = [i for nid, i in window.scene.node_items.items() if nid != new.id]
+    assert not any(item.sceneBoundingRect().intersects(o.sceneBoundingRect()) for o in others)
+    visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    assert visible.intersects(item.sceneBoundingRect())
 
 
 def test_select_all_and_rubber_band(qtbot: Any, window: MainWindow) -> None:

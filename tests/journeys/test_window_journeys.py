@@ -18,7 +18,7 @@ from backend.document.project import load_project
 from backend.exchange.keras_file import load_keras
 from backend.templates.examples import digits_cnn
 from gui.main_window import MainWindow
-from tests.gui.conftest import Dialogs, make_window
+from tests.gui.conftest import Dialogs, make_window, private_qsettings
 from tests.gui.test_main_window import drop_layer, view_point
 
 TRAIN_MS = 90_000
@@ -32,6 +32,11 @@ def no_thread_left() -> Iterator[None]:
         t for t in threading.enumerate() if t.ident not in before and t.is_alive() and not t.daemon
     ]
     assert not extra, f"threads left running: {extra}"
+
+
+@pytest.fixture(autouse=True)
+def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    private_qsettings(tmp_path_factory.mktemp("qsettings"))
 
 
 @pytest.fixture

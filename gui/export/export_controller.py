@@ -102,7 +102,7 @@ class ExportController(QObject):
             fail(why)
             return False
         try:
-            target = check_target(fmt, path, quantize)
+            target = check_target(fmt, path, quantize, keep=(self.project.path,))
         except ExportError as exc:
             fail(str(exc))
             return False

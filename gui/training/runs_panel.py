@@ -56,6 +56,7 @@ COLUMNS = (
     "Graph",
 )
 GRAPH_COLUMN = COLUMNS.index("Graph")
+DEVICE_COLUMN = COLUMNS.index("Device")
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 DIFFERS = "≠ current"
 CURRENT = "● "
@@ -219,6 +220,8 @@ class RunsPanel(QWidget):
                 item = QTableWidgetItem(text)
                 if col == 1:
                     item.setToolTip(run.message)
+                elif col == DEVICE_COLUMN and run.execution.get("summary"):
+                    item.setToolTip(str(run.execution["summary"]))  # how it was executed
                 self.table.setItem(row, col, item)
             self.table.item(row, 0).setToolTip(f"run {run.id}\n{run.started_at}")
         self.table.clearSelection()

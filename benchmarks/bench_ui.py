@@ -61,9 +61,9 @@ def measure_once() -> dict[str, float]:
         time.sleep(0.01)
     idle = measure(app, 2.0)
     done = []
-    window.training_finished.connect(done.append)
+    window.training.finished.connect(done.append)
     start = time.perf_counter()
-    assert window.start_training()
+    assert window.training.start()
     busy = measure(app, 120.0, until=lambda: bool(done))
     seconds = time.perf_counter() - start
     window.shutdown()

@@ -5,6 +5,7 @@ python main.py PROJECT.json        open a project
 python main.py --screenshot OUT.png [PROJECT.json]
                                    render the main window offscreen to a PNG and exit
 python main.py COMMAND ...         headless commands (no Qt): see `python main.py --help`
+--verbose (anywhere)               show TensorFlow's own log lines, hidden by default
 """
 
 from __future__ import annotations
@@ -43,11 +44,18 @@ def _gui_parser(commands: dict[str, str]) -> argparse.ArgumentParser:
         help="(smoke test) press Train once the window is up, exit 0 when training ends",
     )
     parser.add_argument("--epochs", type=int, help="override the project's epoch count")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's own log lines (hidden by default; any command takes it)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    from backend.keras_env import take_verbose_flag
+
+    argv = take_verbose_flag(sys.argv[1:] if argv is None else list(argv))
     from backend.cli.main import COMMANDS
     from backend.cli.main import main as cli_main
 

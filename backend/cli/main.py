@@ -24,6 +24,7 @@ from backend.document.project import ProjectError
 from backend.exchange.keras_file import ModelFileError
 from backend.keras_bridge.compiler import CompileError
 from backend.keras_bridge.weights import WeightsError
+from backend.keras_env import take_verbose_flag
 from backend.templates.gallery import TemplateError
 from backend.training.distributed import DistributedError
 from backend.workflow.session import WorkflowError
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (`argv[0]`), returning the exit status; bad input never raises."""
     parser = build_parser()
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+        args = parser.parse_args(take_verbose_flag(sys.argv[1:] if argv is None else list(argv)))
     except SystemExit as exc:  # --help, or a usage error argparse already explained
         return _exit_status(exc)
     try:

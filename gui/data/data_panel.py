@@ -552,7 +552,7 @@ class DataPanel(QWidget):
             path = QFileDialog.getExistingDirectory(self, spec.label, current)
         else:
             path, _ = QFileDialog.getOpenFileName(
-                self, spec.label, current, FILE_FILTERS.get(self.name, "All files (*)")
+                self, spec.label, current, FILE_FILTERS.get(self.name or "", "All files (*)")
             )
         if path:
             self.set_param(spec.name, path)

@@ -23,7 +23,8 @@ from gui.training.training_worker import TrainingWorker
 
 class TrainingController(QObject):
     started = Signal()
-    event = Signal(object)  # a backend.training.trainer TrainingEvent
+    training_event = Signal(object)  # a backend.training.trainer TrainingEvent (not `event`:
+    # that would hide QObject.event, the handler Qt calls for every event the object gets)
     data_ready = Signal(object)  # the run's Dataset (for drawing, never for training)
     finished = Signal(object)  # the TrainResult, after the run was recorded
     refused = Signal(str, object)  # why a run did not start, and the node to show (or None)
@@ -70,7 +71,7 @@ class TrainingController(QObject):
             self.refused.emit(f"Not started: {memory}", None)
             return False
         worker = TrainingWorker(job, self)
-        worker.event.connect(self.event)
+        worker.training_event.connect(self.training_event)
         worker.data_ready.connect(self.data_ready)
         worker.done.connect(self._on_done)
         self.worker = worker

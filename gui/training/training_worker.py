@@ -19,7 +19,8 @@ class TrainingWorker(QThread):
     sees at most ~20 signals a second however fast the batches run.
     """
 
-    event = Signal(object)  # a backend.training.trainer TrainingEvent
+    training_event = Signal(object)  # a backend.training.trainer TrainingEvent (not `event`:
+    # that would hide QObject.event, the handler Qt calls for every event the object gets)
     data_ready = Signal(object)  # the loaded Dataset (the GUI reads it, never trains on it)
     done = Signal(object)  # the TrainResult
 
@@ -39,7 +40,7 @@ class TrainingWorker(QThread):
     def _emit(self, event: TrainingEvent) -> None:
         if isinstance(event, (TrainBegin, EpochEnd)):
             self._yield_cpu()
-        self.event.emit(event)
+        self.training_event.emit(event)
 
     def run(self) -> None:
         self.result = self.job.run()  # never raises: a failure is a "failed" result

@@ -252,3 +252,31 @@ def test_a_projects_data_view_is_previewed_plainly_and_not_fitted(qtbot: Any) ->
     assert not project.dirty and project.dataset.params == {"view": "two_inputs"}
     assert not widget.fit_model_to_data()
     assert "by hand" in widget.status.text()
+
+
+def test_fitting_to_a_file_too_big_to_preview_whole_reads_it_as_a_job(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.data import preview as preview_module
+
+    monkeypatch.setattr(preview_module, "FULL_CHECK_BYTES", 64)  # any file is "big" here
+    rows = [f"{i / 10},{i % 5},{'abc'[i % 3]}" for i in range(300)]
+    path = write(tmp_path / "big.csv", "a,b,kind\n" + "\n".join(rows) + "\n")
+    panel = window.data_panel
+    window.docks["Data"].raise_()
+    panel.choose_source("csv")
+    panel.set_param("path", str(path))
+    qtbot.waitUntil(lambda: not panel.busy and "target" in panel.editors, timeout=20_000)
+    panel.set_param("target", ["kind"])
+    qtbot.waitUntil(lambda: not panel.busy and panel.preview is not None, timeout=20_000)
+    assert not panel.preview.complete  # the first rows only
+    with (
+        qtbot.waitSignal(window.jobs.started, timeout=5_000) as started,
+        qtbot.waitSignal(panel.fitted, timeout=30_000) as fitted,
+    ):
+        assert panel.fit_model_to_data()
+    assert started.args == ["Reading the whole file"] and fitted.args == [True]
+    graph = window.project.graph
+    assert graph.node_by_name("input").params["shape"] == [2]
+    assert graph.node_by_name("dense_1").params["units"] == 3  # three kinds
+    assert "Fit" in window.undo.undo_label or "fit" in window.undo.undo_label.lower()

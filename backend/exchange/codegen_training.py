@@ -117,6 +117,8 @@ def _compile_function(plan: TrainingPlan) -> str:
             lines.append(f"{INDENT}{key}={keras_object(config[key])},")
     if config.get("jit_compile"):
         lines.append(f"{INDENT}jit_compile=True,")
+    if int(config.get("steps_per_execution") or 1) > 1:  # as the settings ask (auto: 1)
+        lines.append(f"{INDENT}steps_per_execution={int(config['steps_per_execution'])},")
     lines.append(")")
     doc = '"""The project\'s training settings: optimizer, loss and metrics."""'
     return "def compile_model(model):\n" + indent([doc, *lines, "return model"])

@@ -10,8 +10,10 @@ The choice, unless the user set one (`TrainingConfig.steps_per_execution`):
 - the step time this model measured in an earlier run on this machine (`ExecutionMemory`),
   else an estimate from its arithmetic (`estimate_step_seconds`);
 - as many batches as fit `TARGET_CALL_S` in one call (a power of two, at most `MAX_STEPS`,
-  never more than an epoch). Live curves and Stop act between calls, so a call is kept far
-  below the UI's 50 ms event budget: Stop and Pause take effect at the end of the call.
+  never more than an epoch), unless the run is too short for the calls it saves to pay for
+  tracing the loop (`CALL_SECONDS`, `LOOP_TRACE_SECONDS`). Live curves and Stop act between
+  calls, so a call is kept far below the UI's 50 ms event budget: Stop and Pause take effect
+  at the end of the call.
 
 Each run measures its own calls (`CallClock`) and says in its record what it used and
 measured; the next run of the same model on this machine starts from that measurement.
@@ -48,6 +50,12 @@ from backend.paths import data_dir
 
 TARGET_CALL_S = 0.016
 """Aim of one call: short against the UI's 50 ms event budget, long against its overhead."""
+CALL_SECONDS = 1e-3
+"""What a call from Python into TensorFlow costs beyond its batches' arithmetic: 0.6-2.4 ms
+measured on the 2-core VM (MLP, CNN, LSTM of `benchmarks/`); not measured on a GPU."""
+LOOP_TRACE_SECONDS = 0.15
+"""What the loop over several batches adds to the first call (tracing it): 0.1-0.4 s measured
+for the benchmark CNN and LSTM. A run saving less than twice this keeps one batch a call."""
 MAX_STEPS = 64
 """A cap: even a step time misjudged tenfold keeps calls within a few tenths of a second."""
 DEVICE_FLOPS = {"cpu": 4e9, "gpu": 2e11}
@@ -106,6 +114,9 @@ def plan_execution(
         source = "estimated"
     fit = int(TARGET_CALL_S * 1000 / max(step_ms, 1e-6))
     steps = 2 ** int(math.log2(max(1, min(fit, MAX_STEPS, max(1, steps_per_epoch)))))
+    calls_saved = max(1, steps_per_epoch) * int(config.epochs) * (1 - 1 / steps)
+    if calls_saved * CALL_SECONDS < 2 * LOOP_TRACE_SECONDS:  # a short run: not worth it
+        steps = 1
     return ExecutionPlan(steps, jit, source, round(step_ms, 4), device)
 
 

@@ -175,6 +175,7 @@ class Trainer:
         model.compile(
             optimizer=make_optimizer(self.config),
             jit_compile=bool(self.config.jit_compile),
+            steps_per_execution=max(1, int(self.config.steps_per_execution)),  # the settings
             **compile_arguments(model, self.config, self.dataset),
         )
         return model

@@ -166,7 +166,10 @@ def test_settings_choose_and_the_app_keeps_calls_short(keras: Any) -> None:
     assert auto.steps_per_execution & (auto.steps_per_execution - 1) == 0  # a power of two
     assert auto.steps_per_execution * auto.step_ms <= TARGET_CALL_S * 1000
     assert 1 < auto.steps_per_execution <= MAX_STEPS
-    assert plan_execution(model, TrainingConfig(), 3, "cpu").steps_per_execution == 2
+    long_run = TrainingConfig(epochs=1000)
+    assert plan_execution(model, long_run, 3, "cpu").steps_per_execution == 2  # an epoch: 3
+    short = plan_execution(model, TrainingConfig(epochs=2), 50, "cpu")  # 100 steps in all
+    assert short.steps_per_execution == 1  # saving 100 calls does not pay for the loop's trace
     slow = {"plain": {"step_ms": 40.0, "first_call_s": 1.0}}
     assert plan_execution(model, TrainingConfig(), 500, "cpu", slow).steps_per_execution == 1
     mine = plan_execution(model, TrainingConfig(steps_per_execution=32, jit_compile=True), 9, "cpu")
@@ -177,10 +180,10 @@ def test_settings_choose_and_the_app_keeps_calls_short(keras: Any) -> None:
         "plain": {"step_ms": 2.0, "first_call_s": 1.0},
         "xla": {"step_ms": 1.0, "first_call_s": 3.0},
     }
-    long_run = TrainingConfig(epochs=100)
-    assert plan_execution(model, long_run, 500, "cpu", faster).jit_compile is True
+    hundred = TrainingConfig(epochs=100)
+    assert plan_execution(model, hundred, 500, "cpu", faster).jit_compile is True
     assert plan_execution(model, TrainingConfig(epochs=1), 500, "cpu", faster).jit_compile is False
-    assert plan_execution(model, long_run, 500, "cpu", slow).jit_compile is False
+    assert plan_execution(model, hundred, 500, "cpu", slow).jit_compile is False
     off = TrainingConfig(epochs=100, jit_compile=False)
     assert plan_execution(model, off, 500, "cpu", faster).jit_compile is False
 
@@ -211,3 +214,18 @@ def test_older_projects_and_bad_values_in_the_execution_settings() -> None:
         TrainingConfig.from_dict({"steps_per_execution": -1})
     with pytest.raises(ValueError, match="steps_per_execution"):
         TrainingConfig.from_dict({"steps_per_execution": 2.5})
+
+
+def test_a_script_trains_with_the_batches_per_call_the_settings_ask() -> None:
+    from backend.exchange.codegen_training import training_functions, training_plan
+    from backend.templates.examples import moons_mlp
+
+    project = moons_mlp()
+    project.training.steps_per_execution = 8
+    assert "steps_per_execution=8," in "\n".join(
+        training_functions(project, training_plan(project, None))
+    )
+    project.training.steps_per_execution = 0  # auto: the app's choice is per run and machine
+    assert "steps_per_execution" not in "\n".join(
+        training_functions(project, training_plan(project, None))
+    )

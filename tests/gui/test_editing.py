@@ -112,6 +112,7 @@ def test_drag_edge_end_to_reconnect_and_off_to_cut(qtbot: Any, window: MainWindo
 
 def test_auto_layout_then_undo(qtbot: Any, window: MainWindow) -> None:
     graph = window.project.graph
+    graph.move_node(graph.node_by_name("dense").id, (900.0, -400.0))  # a messy drawing
     before = {n: node.position for n, node in graph.nodes.items()}
     key(qtbot, window, Qt.Key.Key_L, CTRL)
     after = {n: node.position for n, node in graph.nodes.items()}
@@ -153,8 +154,10 @@ def test_select_all_and_rubber_band(qtbot: Any, window: MainWindow) -> None:
     window.scene.clearSelection()
     graph = window.project.graph
     first_row = [graph.node_by_name(n) for n in ("input", "conv2d")]
-    top_left = view_point(window, QPointF(-30, -30))
-    bottom_right = view_point(window, QPointF(260 + 200, 100))
+    items = [window.scene.node_items[n.id] for n in first_row]
+    around = items[0].sceneBoundingRect().united(items[1].sceneBoundingRect())
+    top_left = view_point(window, around.topLeft() - QPointF(20, 20))
+    bottom_right = view_point(window, around.bottomRight() + QPointF(20, 10))
     viewport = window.view.viewport()
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=top_left)
     qtbot.mouseMove(viewport, pos=(top_left + bottom_right) / 2)

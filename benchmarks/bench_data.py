@@ -1,14 +1,17 @@
-"""Big CSV files: peak memory when previewing and when starting to train, against the file size.
+"""Big CSV files: time and peak memory to prepare one for training, against the file size.
 
 A CSV of `SIZE_MB` (10 number columns, a text column, a class label) is written once; each
-measure then runs in a fresh Python process and reports its peak resident memory
-(`ru_maxrss`) and, for the preview, the peak of Python and NumPy allocations (`tracemalloc`).
-Baselines in the same run: the same process doing nothing with the file, reading the file whole
-into one string (what "loading it" would cost at the very least), and training the same model
-on a tiny in-memory table for the same number of batches (TensorFlow's own memory; as in the
-app, TensorFlow is imported before the data is loaded).
+measure then runs in a fresh Python process and reports its peak resident memory (VmHWM) and,
+for the preview, the peak of Python and NumPy allocations (`tracemalloc`). Baselines in the
+same run: the same process doing nothing with the file, reading the file whole into one
+string (what "loading it" would cost at the very least), training the same model on a tiny
+in-memory table for the same number of batches (TensorFlow's own memory; as in the app,
+TensorFlow is imported before the data is loaded), and the previous reader (Python's `csv`
+module, the tables' code of commit `PYTHON_CSV_COMMIT`, taken from git) preparing the same
+file: "prepare" is the load for streaming (scan + training statistics), alternating old and
+new for `ROUNDS` rounds; ratio = old time / new time.
 
-Run: `.venv/bin/python -m benchmarks.bench_data [SIZE_MB]`.
+Run: `.venv/bin/python -m benchmarks.bench_data [SIZE_MB] [ROUNDS]`.
 """
 
 from __future__ import annotations
@@ -24,14 +27,33 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.report import Measurement, Spread, publish, ratios, table
+
 REPO = Path(__file__).resolve().parent.parent
 SIZE_MB = 200
+ROUNDS = 3
+PYTHON_CSV_COMMIT = "c9dac18"
+"""The last commit whose tables were read by Python's csv module (Arrow from 65116db)."""
 TRAIN_BATCHES = 200
 BATCH_SIZE = 256
 
 _PRELUDE = """
 import json, resource, sys, time, tracemalloc
+if len(sys.argv) > 2:  # another tree (the previous reader): its backend, not the installed one
+    sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+    sys.path.insert(0, sys.argv[2])
 path = sys.argv[1]
+import threading
+anon = [0]
+def _sample():  # the peak of memory the process allocated (RssAnon), every 2 ms
+    while True:
+        try:
+            text = open("/proc/self/status").read()
+            anon[0] = max(anon[0], int(text.split("RssAnon:")[1].split()[0]) * 1024)
+        except (OSError, IndexError):
+            return
+        time.sleep(0.002)
+threading.Thread(target=_sample, daemon=True).start()
 def report(**extra):
     # VmHWM is this program's own peak: ru_maxrss survives exec, so a child of a big parent
     # (make bench runs the other benchmarks first) would report the parent's size.
@@ -40,7 +62,7 @@ def report(**extra):
         peak = int(status.split()[0]) * 1024
     except (OSError, IndexError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"peak_rss": peak, **extra}))
+    print(json.dumps({"peak_rss": peak, "peak_anon": anon[0], **extra}))
 """
 MEASURES = {
     "idle": _PRELUDE
@@ -150,10 +172,10 @@ def run_batches(data: Any, batches: int = TRAIN_BATCHES) -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, path: Path) -> dict[str, float]:
+def measure(name: str, path: Path, tree: Path | None = None) -> dict[str, float]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
     proc = subprocess.run(
-        [sys.executable, "-c", MEASURES[name], str(path)],
+        [sys.executable, "-c", MEASURES[name], str(path), *([str(tree)] if tree else [])],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -166,47 +188,123 @@ def measure(name: str, path: Path) -> dict[str, float]:
     return result
 
 
-def main(size_mb: int = SIZE_MB) -> None:
+def previous_reader(folder: Path) -> Path | None:
+    """The backend of `PYTHON_CSV_COMMIT`, extracted from git into `folder` (None without git)."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", PYTHON_CSV_COMMIT, "backend"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return folder
+
+
+def main(size_mb: int = SIZE_MB, rounds: int = ROUNDS) -> None:
     mb = 2**20
+    stamp = Measurement()
     with tempfile.TemporaryDirectory(prefix="deepcanvas-bench-data-") as folder:
         path = Path(folder) / "big.csv"
         start = time.perf_counter()
         write_csv(path, size_mb)
         size = path.stat().st_size
         print(f"file: {size / mb:.0f} MB, written in {time.perf_counter() - start:.0f} s")
-        r = {name: measure(name, path) for name in MEASURES}
+        old_tree = previous_reader(Path(folder))
+        r = {name: measure(name, path) for name in MEASURES if name != "load"}
+        prepare: dict[str, list[dict[str, float]]] = {"new": [], "old": []}
+        for _ in range(rounds):
+            prepare["new"].append(measure("load", path))
+            if old_tree is not None:
+                prepare["old"].append(measure("load", path, old_tree))
+        if old_tree is not None:
+            r["train_stream_old"] = measure("train_stream", path, old_tree)
+    r["load"] = min(prepare["new"], key=lambda m: m["peak_rss"])
     idle = r["idle"]["peak_rss"]
-    print("| measure | peak RSS (MB) | above idle (MB) | above idle / file size | seconds |")
-    print("|---|---|---|---|---|")
     rows = [
         ("idle: app modules imported", "idle", ""),
         ("read the file whole into a string", "read_whole", ""),
         ("preview (first 100 rows)", "preview", "seconds"),
-        ("load for streaming: scan + training statistics", "load", "seconds"),
+        ("prepare for streaming: scan + training statistics", "load", "seconds"),
         ("train a tiny in-memory table (TF baseline)", "train_tiny", "seconds"),
-        (
-            f"stream the file: load + {TRAIN_BATCHES} batches + validation",
-            "train_stream",
-            "seconds",
-        ),
+        (f"stream the file: prepare + {TRAIN_BATCHES} batches + validation", "train_stream", ""),
+        ("the same with the previous reader (Python's csv)", "train_stream_old", ""),
     ]
+    lines = []
     for label, key, seconds_key in rows:
-        peak = r[key]["peak_rss"]
-        seconds = f"{r[key][seconds_key]:.1f}" if seconds_key else ""
-        above = peak - idle
-        print(f"| {label} | {peak / mb:.0f} | {above / mb:.0f} | {above / size:.3f} | {seconds} |")
-    print(
-        f"\npreview: Python/NumPy allocations peaked at {r['preview']['py_peak'] / mb:.2f} MB; "
-        f"complete={r['preview']['complete']}"
+        if key not in r:
+            continue
+        m = r[key]
+        above = m["peak_rss"] - idle
+        lines.append(
+            [
+                label,
+                f"{m['peak_rss'] / mb:.0f}",
+                f"{m['peak_anon'] / mb:.0f}",
+                f"{above / mb:.0f}",
+                f"{above / size:.3f}",
+                f"{m[seconds_key]:.1f}" if seconds_key else "",
+            ]
+        )
+    memory = table(
+        [
+            "measure",
+            "peak RSS (MB)",
+            "of it allocated (MB)",
+            "RSS above idle (MB)",
+            "above idle / file size",
+            "seconds",
+        ],
+        lines,
+    )
+
+    def spread(runs: list[dict[str, float]], key: str, scale: float = 1.0, digits: int = 1) -> str:
+        return Spread([m[key] / scale for m in runs]).show(digits)
+
+    new_s = [m["seconds"] for m in prepare["new"]]
+    old_s = [m["seconds"] for m in prepare["old"]]
+    speed = table(
+        ["prepare the file", "seconds", "peak RSS (MB)", "of it allocated (MB)"],
+        [
+            [
+                "Arrow (this app)",
+                spread(prepare["new"], "seconds"),
+                spread(prepare["new"], "peak_rss", mb, 0),
+                spread(prepare["new"], "peak_anon", mb, 0),
+            ],
+            [
+                "Python's csv (previous reader)",
+                spread(prepare["old"], "seconds"),
+                spread(prepare["old"], "peak_rss", mb, 0),
+                spread(prepare["old"], "peak_anon", mb, 0),
+            ],
+            [
+                "ratio previous / Arrow",
+                f"**{ratios(old_s, new_s).show(1)}**" if old_s else "n/a",
+                "",
+                "",
+            ],
+        ],
     )
     stream = r["train_stream"]
     extra = stream["peak_rss"] - r["train_tiny"]["peak_rss"]
-    print(
-        f"streaming: {stream['train_rows']:,.0f} training rows, streamed={stream['streamed']}, "
-        f"scan + statistics passes {stream['load_seconds']:.0f} s; peak above the TF baseline "
-        f"{extra / mb:.0f} MB = {extra / size:.3f} x the file"
+    notes = (
+        f"Preview: Python/NumPy allocations peaked at {r['preview']['py_peak'] / mb:.2f} MB "
+        f"(complete={r['preview']['complete']}). Streaming: {stream['train_rows']:,.0f} "
+        f"training rows, streamed={stream['streamed']}, prepared in "
+        f"{stream['load_seconds']:.1f} s; peak {extra / mb:.0f} MB above the TensorFlow "
+        f"baseline ({extra / size:.3f} x the file)."
+    )
+    publish(
+        "bench_data",
+        f"{stamp.stamp()} File: {size / mb:.0f} MB, {rounds} rounds of preparing it "
+        f"(median, min-max).\n\n{speed}\n\n{memory}\n\n{notes}",
     )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else SIZE_MB)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else SIZE_MB,
+        int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS,
+    )

@@ -17,6 +17,7 @@ from backend.document.graph import LayerGraph
 from backend.keras_bridge.compiler import compile_graph, deep_graph_recursion
 from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_env import import_keras
+from benchmarks.report import Measurement, Spread, alternate, publish, ratios, table
 
 SIZES = (10, 100, 1000)
 
@@ -55,17 +56,19 @@ def best(fn: Callable[[], Any], repeats: int = 3) -> float:
     return min(times)
 
 
-def main() -> None:
+def main(rounds: int = 3) -> None:
+    measurement = Measurement()
     plain_keras(10)  # warm-up imports and tracing
-    print(
-        "| nodes | plain Keras build (ms) | inference, cold (ms) | ratio | compile (ms) |"
-        " re-infer after 1 edit (ms) | nodes recomputed |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    rows = []
     for n in SIZES:
         graph = residual_mlp(n)
-        plain = best(lambda n=n: plain_keras(n))
-        cold = best(lambda graph=graph: ShapeInference().infer(graph))
+        times = alternate(
+            rounds,
+            {
+                "plain": lambda n=n: _timed(lambda: plain_keras(n)),
+                "cold": lambda graph=graph: _timed(lambda: ShapeInference().infer(graph)),
+            },
+        )
         compile_ms = best(lambda graph=graph: compile_graph(graph), repeats=1)
         inference = ShapeInference()
         inference.infer(graph)
@@ -76,13 +79,38 @@ def main() -> None:
             graph.set_params(target, {"units": units})
             edits.append(best(lambda g=graph, i=inference: i.infer(g), repeats=1))
             # setting units back and forth: the last pass recomputes the same downstream part
-        recomputed = len(inference.recomputed)
-        print(
-            f"| {len(graph.nodes)} | {plain * 1e3:.0f} | {cold * 1e3:.0f} | "
-            f"{plain / cold:.1f}x faster | {compile_ms * 1e3:.0f} | "
-            f"{statistics.median(edits) * 1e3:.0f} | {recomputed} |",
-            flush=True,
+        rows.append(
+            [
+                len(graph.nodes),
+                Spread([t * 1e3 for t in times["plain"]]).show(0),
+                Spread([t * 1e3 for t in times["cold"]]).show(0),
+                f"**{ratios(times['plain'], times['cold']).show(1)}x faster**",
+                f"{compile_ms * 1e3:.0f}",
+                f"{statistics.median(edits) * 1e3:.0f}",
+                len(inference.recomputed),
+            ]
         )
+        print(rows[-1], flush=True)
+    headers = [
+        "nodes",
+        "plain Keras build (ms)",
+        "inference, cold (ms)",
+        "ratio",
+        "compile (ms)",
+        "re-infer after 1 edit (ms)",
+        "nodes recomputed",
+    ]
+    publish(
+        "bench_graph",
+        f"{measurement.stamp()} Median of {rounds} (min-max), alternating.\n\n"
+        + table(headers, rows),
+    )
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

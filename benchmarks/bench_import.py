@@ -1,28 +1,40 @@
-"""Import: how long does opening ResNet50 take, against Keras loading the same file?
+"""Import: opening a Keras model as a project, against Keras loading the same file.
 
-`keras.applications.ResNet50(weights=None)` (177 layers, 25.6 M parameters) is saved once to a
-`.keras` file. Baseline: `keras.models.load_model(file, safe_mode=True)`, the least any import
-must do. App: `import_model` (read and check the config, load, convert every layer, lay out,
-write the weights beside the project) and then shape inference of the whole graph, i.e. what
-File > Import does before the canvas shows. Median of 5, alternating which goes first, after a
-warm-up; the app's own steps are also timed apart.
+Every `keras.applications` architecture the tests import (built with `weights=None` at the
+sizes `tests/backend/test_import_applications.py` uses) and ResNet50 at its full 224 x 224
+size are saved once to `.keras` files. Baseline: `keras.models.load_model(file,
+safe_mode=True)`, the least any import must do. App: `import_model` (read and check the
+config, load, convert every layer, lay out, write the weights beside the project): what
+File > Import and `main.py import` do before the canvas shows. Both in the same process,
+alternating which goes first, after a warm-up; ratio = app / baseline (target <= 1.5).
+Shape inference of the whole graph, which the canvas does next, is timed apart.
+
+Run: `.venv/bin/python -m benchmarks.bench_import [ROUNDS]`.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backend.editing.layout import layered_layout
-from backend.exchange.importer import import_model, model_graph, read_model_config
+from backend.exchange.importer import import_model
 from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_env import import_keras
+from benchmarks.report import Measurement, Spread, alternate, publish, table
 
-REPEATS = 5
+ROUNDS = 5
+APPLICATIONS = {  # as tests/backend/test_import_applications.py builds them
+    "ResNet50": {"input_shape": (32, 32, 3), "classes": 10},
+    "MobileNetV2": {"input_shape": (32, 32, 3), "classes": 10},
+    "DenseNet121": {"input_shape": (64, 64, 3), "classes": 10},
+    "EfficientNetB0": {"input_shape": (32, 32, 3), "classes": 10},
+    "ResNet50 (224 x 224, 1000 classes)": {},
+}
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -31,46 +43,58 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def measure(name: str, path: Path, folder: Path, rounds: int) -> list[Any]:
     keras = import_keras()
-    folder = Path(tempfile.mkdtemp(prefix="deepcanvas-bench-import-"))
-    path = folder / "resnet50.keras"
-    keras.applications.ResNet50(weights=None).save(path)
-    layers = len(keras.models.load_model(path).layers)
-
-    def baseline() -> None:
-        keras.models.load_model(path, safe_mode=True, compile=False)
-
-    def app() -> None:
-        project = import_model(path, folder / "resnet50.dcproj.json")
-        ShapeInference().infer(project.graph)
-
-    baseline()
-    app()  # warm-up: Keras' first traces, the catalog's caches
-    plain: list[float] = []
-    ours: list[float] = []
-    for i in range(REPEATS):
-        pair = [(plain, baseline), (ours, app)]
-        for times, fn in pair if i % 2 == 0 else reversed(pair):
-            times.append(_timed(fn))
-
-    config = read_model_config(path)["config"]
-    convert = statistics.median(
-        _timed(lambda: model_graph(config, "Functional", "b")) for _ in range(3)
+    project_path = folder / f"{path.stem}.dcproj.json"
+    runs = {
+        "load_model": lambda: _timed(
+            lambda: keras.models.load_model(path, safe_mode=True, compile=False)
+        ),
+        "import": lambda: _timed(lambda: import_model(path, project_path)),
+    }
+    for run in runs.values():
+        run()  # warm-up: Keras' first traces, the catalog's caches
+    times = alternate(rounds, runs)
+    project = import_model(path, project_path)
+    shapes = statistics.median(
+        _timed(lambda: ShapeInference().infer(project.graph)) for _ in range(3)
     )
-    graph = model_graph(config, "Functional", "bench")
-    layout = statistics.median(_timed(lambda: layered_layout(graph)) for _ in range(3))
-    shapes = statistics.median(_timed(lambda: ShapeInference().infer(graph)) for _ in range(3))
-    p, a = statistics.median(plain), statistics.median(ours)
-    print(f"| measure (ResNet50, {layers} layers) | seconds |")
-    print("|---|---|")
-    print(f"| baseline: `keras.models.load_model` | {p:.2f} |")
-    print(f"| app: import (load, convert, lay out, save weights) + shape inference | {a:.2f} |")
-    print(f"| ratio app / baseline | {a / p:.2f} |")
-    print(f"| of which: config to graph, with layout | {convert:.3f} |")
-    print(f"| of which: layered layout alone | {layout:.3f} |")
-    print(f"| of which: shape inference of every node | {shapes:.3f} |")
+    ratio = Spread([a / b for a, b in zip(times["import"], times["load_model"], strict=True)])
+    return [
+        name,
+        len(project.graph.nodes),
+        Spread(times["load_model"]).show(),
+        Spread(times["import"]).show(),
+        f"**{ratio.show()}**",
+        f"{shapes:.2f}",
+    ]
+
+
+def main(rounds: int = ROUNDS) -> None:
+    keras = import_keras()
+    measurement = Measurement()
+    folder = Path(tempfile.mkdtemp(prefix="deepcanvas-bench-import-"))
+    rows = []
+    for name, arguments in APPLICATIONS.items():
+        builder = getattr(keras.applications, name.split(" ")[0])
+        path = folder / f"{name.split(' ')[0]}{'_full' if not arguments else ''}.keras"
+        builder(weights=None, **arguments).save(path)
+        rows.append(measure(name, path, folder, rounds))
+        print(rows[-1], flush=True)
+    headers = [
+        "model",
+        "layers",
+        "`load_model` (s)",
+        "app import (s)",
+        "ratio import / load_model",
+        "then shape inference (s)",
+    ]
+    publish(
+        "bench_import",
+        f"{measurement.stamp()} Median over {rounds} rounds (min-max), alternating; the ratio "
+        f"is taken per round.\n\n{table(headers, rows)}",
+    )
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS)

@@ -6,11 +6,12 @@ Target: the window appears before TensorFlow alone would have finished importing
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.report import Measurement, Spread, publish, ratios, table
 
 REPO = Path(__file__).resolve().parent.parent
 REPEATS = 3
@@ -42,17 +43,28 @@ def time_window(tmp: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    measurement = Measurement()
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "deepcanvas-bench-shot.png"
-    bare = statistics.median(time_import_tensorflow() for _ in range(REPEATS))
-    runs = [time_window(tmp) for _ in range(REPEATS)]
-    shown = statistics.median(r[0] for r in runs)
-    ready = statistics.median(r[1] for r in runs)
-    print("| measure | seconds |")
-    print("|---|---|")
-    print(f"| bare `import tensorflow` | {bare:.2f} |")
-    print(f"| `python main.py`: window shown | {shown:.2f} |")
-    print(f"| `python main.py`: TensorFlow ready in the app | {ready:.2f} |")
-    print(f"| ratio window shown / bare import | {shown / bare:.2f} |")
+    bare, shown, ready = [], [], []
+    for i in range(REPEATS):  # alternating which goes first
+        for first in (True, False) if i % 2 == 0 else (False, True):
+            if first:
+                bare.append(time_import_tensorflow())
+            else:
+                window, keras = time_window(tmp)
+                shown.append(window)
+                ready.append(keras)
+    rows = [
+        ["bare `import tensorflow`", Spread(bare).show()],
+        ["`python main.py`: window shown", Spread(shown).show()],
+        ["`python main.py`: TensorFlow ready in the app", Spread(ready).show()],
+        ["ratio window shown / bare import", f"**{ratios(shown, bare).show()}**"],
+    ]
+    publish(
+        "bench_startup",
+        f"{measurement.stamp()} Median of {REPEATS} (min-max), each a fresh process.\n\n"
+        + table(["measure", "seconds"], rows),
+    )
 
 
 if __name__ == "__main__":

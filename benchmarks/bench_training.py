@@ -1,13 +1,26 @@
-"""Training throughput: the app's Trainer (callback + event feed) against a plain `model.fit`.
+"""Training speed: the app's Trainer against a plain `model.fit` with Keras' default settings.
 
-Both train the same compiled architecture on the same data in the same process, alternating,
-after a warm-up; the ratio is plain time / app time (1.0 = no overhead, target >= 0.97).
+Everything is measured in one process, side by side, the order rotated every round, after a
+warm-up; each figure is the time to a trained model (building excluded, tracing included,
+as a user waits for it). Ratio = plain time / other time: samples per second of the other
+over plain `fit`'s (above 1: faster).
+
+1. The benchmark models (MLP, CNN, LSTM): plain `fit`, the app as shipped (its first run of a
+   model, whose batches per call are estimated, and a later run, which uses the step time the
+   first measured), and each of the app's execution settings alone on plain `fit`.
+2. Every template with its own data and settings: the app against plain `fit` of the same
+   compiled model (target: never below 1.0).
+
+Run: `.venv/bin/python -m benchmarks.bench_training [ROUNDS]`.
 """
 
 from __future__ import annotations
 
-import statistics
+import os
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,11 +28,14 @@ import numpy as np
 from backend.data import Dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import TrainingConfig
-from backend.keras_bridge.compiler import compile_graph
 from backend.keras_env import import_keras
-from backend.training.trainer import Trainer, resolve_loss
+from backend.training.execution import ExecutionPlan, apply_plan, prebuild
+from backend.training.trainer import Trainer
+from benchmarks.report import Measurement, Spread, alternate, publish, ratios, table
 
-REPEATS = 3
+ROUNDS = 5
+TEMPLATE_ROUNDS = 3
+EPOCHS = 2
 
 
 def _chain(specs: list[tuple[str, dict[str, Any]]]) -> LayerGraph:
@@ -92,25 +108,30 @@ def cases() -> dict[str, tuple[LayerGraph, Dataset]]:
     }
 
 
-def _compiled(graph: LayerGraph, dataset: Dataset, config: TrainingConfig) -> Any:
-    keras = import_keras()
-    keras.utils.set_random_seed(0)
-    model = compile_graph(graph)
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=resolve_loss(config, dataset, int(model.outputs[0].shape[-1])),
-        metrics=["accuracy"],
-    )
-    return model
+def _model(graph: LayerGraph, dataset: Dataset, config: TrainingConfig) -> Any:
+    """The model the app would train, compiled by the app (Keras' defaults: one batch a call,
+    no XLA), its seed set: plain `fit` starts from the same weights as the app."""
+    return Trainer(graph, dataset, config).build_model()
 
 
-def time_plain(graph: LayerGraph, dataset: Dataset, config: TrainingConfig) -> float:
-    model = _compiled(graph, dataset, config)
+def time_fit(
+    graph: LayerGraph,
+    dataset: Dataset,
+    config: TrainingConfig,
+    steps: int = 1,
+    xla: bool = False,
+    ahead: bool = False,
+) -> float:
+    """Plain `fit` of the arrays, with one execution setting changed at most."""
+    model = _model(graph, dataset, config)
+    apply_plan(model, ExecutionPlan(steps, xla, "benchmark"))
     start = time.perf_counter()
+    if ahead:
+        prebuild(model, {"x": dataset.x_train, "y": dataset.y_train})
     model.fit(
         dataset.x_train,
         dataset.y_train,
-        validation_data=(dataset.x_val, dataset.y_val),
+        validation_data=(dataset.x_val, dataset.y_val) if len(dataset.x_val) else None,
         epochs=config.epochs,
         batch_size=config.batch_size,
         verbose=0,
@@ -118,34 +139,145 @@ def time_plain(graph: LayerGraph, dataset: Dataset, config: TrainingConfig) -> f
     return time.perf_counter() - start
 
 
-def time_app(graph: LayerGraph, dataset: Dataset, config: TrainingConfig) -> float:
-    model = _compiled(graph, dataset, config)
-    feed: list[Any] = []  # what the GUI receives: every event the trainer emits
-    trainer = Trainer(graph, dataset, config, on_event=feed.append)
-    start = time.perf_counter()
-    result = trainer.run(model)
-    elapsed = time.perf_counter() - start
-    assert result.status == "completed", result.message
-    return elapsed
+class App:
+    """The app's Trainer; `fresh` forgets earlier runs' measurements first (a model's first
+    run, which estimates its step time)."""
+
+    def __init__(self, memory: Path) -> None:
+        self.memory = memory
+        self.last: dict[str, Any] = {}
+        self.later: dict[str, Any] = {}  # the last run that could use an earlier's measurement
+
+    def time(
+        self, graph: LayerGraph, dataset: Dataset, config: TrainingConfig, fresh: bool
+    ) -> float:
+        if fresh:
+            self.memory.unlink(missing_ok=True)
+        model = _model(graph, dataset, config)
+        feed: list[Any] = []  # what the GUI receives: every event the trainer emits
+        trainer = Trainer(graph, dataset, config, on_event=feed.append)
+        start = time.perf_counter()
+        result = trainer.run(model)
+        elapsed = time.perf_counter() - start
+        if result.status != "completed":
+            raise RuntimeError(result.message)
+        self.last = result.execution
+        if not fresh:
+            self.later = result.execution
+        return elapsed
 
 
-def main() -> None:
-    config = TrainingConfig(epochs=2, batch_size=32)
-    print("| model | plain fit (s) | app trainer (s) | ratio plain/app |")
-    print("|---|---|---|---|")
+def benchmark_models(app: App, rounds: int) -> str:
+    config = TrainingConfig(epochs=EPOCHS, batch_size=32)
+    rows = []
     for label, (graph, dataset) in cases().items():
-        time_plain(graph, dataset, config)  # warm-up: tracing, allocator, thread pools
-        plain, app = [], []
-        for i in range(REPEATS * 2):  # alternate which goes first, against order effects
-            if i % 2:
-                app.append(time_app(graph, dataset, config))
-                plain.append(time_plain(graph, dataset, config))
-            else:
-                plain.append(time_plain(graph, dataset, config))
-                app.append(time_app(graph, dataset, config))
-        p, a = statistics.median(plain), statistics.median(app)
-        print(f"| {label} | {p:.2f} | {a:.2f} | {p / a:.3f} |", flush=True)
+        time_fit(graph, dataset, config)  # warm-up: TensorFlow's first traces, thread pools
+        app.time(graph, dataset, config, fresh=True)
+        steps = int(app.last["steps_per_execution"])
+        runs = {
+            "plain": lambda g=graph, d=dataset: time_fit(g, d, config),
+            "app": lambda g=graph, d=dataset: app.time(g, d, config, fresh=True),
+            "app again": lambda g=graph, d=dataset: app.time(g, d, config, fresh=False),
+            "ahead": lambda g=graph, d=dataset: time_fit(g, d, config, ahead=True),
+            "steps": lambda g=graph, d=dataset, n=steps: time_fit(g, d, config, steps=n),
+            "xla": lambda g=graph, d=dataset: time_fit(g, d, config, xla=True),
+        }
+        times = alternate(rounds, runs)
+        again = app.later
+        plain = times["plain"]
+        rows.append(
+            [
+                label,
+                Spread(plain).show(),
+                f"**{ratios(plain, times['app']).show()}**",
+                ratios(plain, times["app again"]).show(),
+                ratios(plain, times["ahead"]).show(),
+                f"{steps}: {ratios(plain, times['steps']).show()}",
+                ratios(plain, times["xla"]).show(),
+                f"{again['steps_per_execution']} ({again['chosen_by']})",
+            ]
+        )
+        print(rows[-1], flush=True)
+    headers = [
+        "model",
+        "plain fit (s)",
+        "app, first run",
+        "app, later run",
+        "built ahead alone",
+        "batches per call alone",
+        "XLA alone",
+        "app's choice, later run",
+    ]
+    return table(headers, rows)
+
+
+def benchmark_templates(app: App, rounds: int) -> str:
+    from backend.templates.examples import EXAMPLES
+
+    rows = []
+    for name in EXAMPLES:
+        project = EXAMPLES[name]()
+        dataset = project.load_data()
+        config = project.training
+        time_fit(project.graph, dataset, config)  # warm-up
+        times = alternate(
+            rounds,
+            {
+                "plain": lambda p=project, d=dataset, c=config: time_fit(p.graph, d, c),
+                "app": lambda p=project, d=dataset, c=config: app.time(p.graph, d, c, True),
+            },
+        )
+        ratio = ratios(times["plain"], times["app"])
+        rows.append(
+            [
+                name,
+                f"{config.epochs} x {dataset.size('train')} ({config.batch_size})",
+                Spread(times["plain"]).show(),
+                Spread(times["app"]).show(),
+                f"**{ratio.show()}**",
+                str(app.last.get("steps_per_execution")),
+            ]
+        )
+        print(rows[-1], flush=True)
+    headers = [
+        "template",
+        "epochs x samples (batch)",
+        "plain fit (s)",
+        "app (s)",
+        "ratio plain/app",
+        "batches per call",
+    ]
+    return table(headers, rows)
+
+
+def main(rounds: int = ROUNDS, parts: tuple[str, ...] = ("models", "templates")) -> None:
+    import_keras()
+    measurement = Measurement()
+    sections = []
+    with tempfile.TemporaryDirectory(prefix="deepcanvas-bench-training-") as home:
+        os.environ["DEEPCANVAS_HOME"] = home  # the app's memory of step times: its own here
+        app = App(Path(home) / "execution.json")
+        if "models" in parts:
+            sections.append(
+                f"Benchmark models, {EPOCHS} epochs, batch 32, {rounds} rounds:\n\n"
+                + benchmark_models(app, rounds)
+            )
+        if "templates" in parts:
+            template_rounds = max(1, min(rounds, TEMPLATE_ROUNDS))
+            sections.append(
+                f"Templates, their own data and settings, {template_rounds} rounds:\n\n"
+                + benchmark_templates(app, template_rounds)
+            )
+    publish(
+        "bench_training",
+        f"{measurement.stamp()} Median over rounds (min-max); each ratio is plain `fit`'s "
+        "time / the other's, per round (samples per second, other / plain).\n\n"
+        + "\n\n".join(sections),
+    )
 
 
 if __name__ == "__main__":
-    main()
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS,
+        tuple(sys.argv[2:]) or ("models", "templates"),
+    )

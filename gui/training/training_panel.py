@@ -93,6 +93,7 @@ class TrainingPanel(QWidget):
         self._steps = 1
         self._epochs = 1
         self._color = 0
+        self._colours: dict[str, str] = {}
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS // 3)  # one plot per tick: shorter paints
@@ -258,11 +259,19 @@ class TrainingPanel(QWidget):
         self.hist_view.show_content(False)
         self._smoother = Smoother()
         self._color = 0
+        self._colours = {}
         self.alerts.clear()
         self.tabs.setTabText(1, "Alerts")
         self.progress.setValue(0)
         self.epoch_progress.setValue(0)
         self.speed.setText("")
+
+    def _colour_of(self, base: str) -> str:
+        """A quantity's colour: the palette in order of first appearance, so the same run
+        looks the same in every session (never `hash()`, which changes per process)."""
+        if base not in self._colours:
+            self._colours[base] = PALETTE[len(self._colours) % len(PALETTE)]
+        return self._colours[base]
 
     def _curve(self, key: str) -> Series:
         """The series of a curve, creating the curve on its plot the first time."""
@@ -274,7 +283,7 @@ class TrainingPanel(QWidget):
             plot, color = self.lr_plot, "#2ca02c"
         else:
             plot = self.loss_plot if family(base) == "loss" else self.metric_plot
-            color = PALETTE[hash(base) % len(PALETTE)]
+            color = self._colour_of(base)
             anchor(plot, 0.0)  # value axes include zero: honest scales (an empty plot stays 0..1)
             if plot is self.metric_plot and is_rate(base):
                 anchor(plot, 1.0)  # accuracy is read against its whole 0..1 scale
@@ -313,7 +322,10 @@ class TrainingPanel(QWidget):
             self.status.setText("Training…")
         elif isinstance(event, BatchEnd):
             for step, loss in event.losses:  # measured on each batch, not the epoch's mean
-                x = event.epoch + (step + 1) / self._steps
+                # the batches since the last event may end the previous epoch (a step after
+                # this event's own belongs there): never draw them back at this one's start
+                epoch = event.epoch if step <= event.step else event.epoch - 1
+                x = epoch + (step + 1) / self._steps
                 self._add("loss (batches)", x, loss)
                 self._add("loss (batches) (smoothed)", x, self._smoother.add(loss))
             done = event.epoch * self._steps + event.step + 1

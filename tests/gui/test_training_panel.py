@@ -144,3 +144,19 @@ def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
     panel.on_event(EpochEnd(1, {"loss": 0.4, "accuracy": 0.8}, 1.0, learning_rate=0.005))
     panel.on_event(TrainEnd("completed", "done", {}))
     assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [8, 2, 2]
+
+
+def test_per_batch_losses_that_end_the_previous_epoch_are_drawn_there(window: MainWindow) -> None:
+    """The first event of an epoch carries the last batches of the one before (one call of
+    several batches ended there): they belong at the end of that epoch, not at this one's start
+    (drawn there, the curve went back on itself)."""
+    from backend.training.trainer import BatchEnd, TrainBegin
+
+    panel = window.training_panel
+    panel.reset_plots()
+    panel.on_event(TrainBegin(epochs=2, steps_per_epoch=4))
+    panel.on_event(BatchEnd(0, 1, 4, {"loss": 1.0}, losses=((0, 1.0), (1, 0.9))))
+    panel.on_event(BatchEnd(1, 0, 4, {"loss": 0.8}, losses=((2, 0.8), (3, 0.7), (0, 0.6))))
+    xs = panel.series["loss (batches)"].x
+    assert xs == [0.25, 0.5, 0.75, 1.0, 1.25]
+    assert xs == sorted(xs)

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import csv
 import ctypes
-import functools
 import importlib.util
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from backend.data.base import DatasetError
+from backend.data.table_cells import MISSING_TOKENS, Categories, Chunk, import_pyarrow
+
+__all__ = ["Categories", "Chunk"]  # re-exported: the table modules import them from here
 
 CHUNK_ROWS = 10_000
 """Rows of a head chunk (the one that decides each column's kind) and of a Parquet batch."""
@@ -35,7 +36,6 @@ BLOCK_BYTES = 128 * 1024
 blocks were no faster on 2 cores and cost memory (1 MB: 60 MB more at the peak, measured)."""
 MAX_BLOCK_BYTES = 64 * 2**20
 """A single row longer than a block is read again with blocks up to this size."""
-MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "?")
 DELIMITERS = {"auto": "", "comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
 NUMERIC_KIND = "numeric"  # as `table_plan.NUMERIC`
@@ -44,129 +44,6 @@ _NULL_SPELLINGS = sorted(
 )
 """The missing-value markers as Arrow reads them in a numeric column (it does not ignore
 case); any other spelling (`" NA "`) sends the column back to text, which does."""
-
-
-@dataclass
-class Categories:
-    """A column as categories: `codes[i]` indexes `uniques` (-1: empty, Parquet null)."""
-
-    codes: np.ndarray
-    uniques: list[str]
-    missing: np.ndarray  # empty or a missing-value marker (MISSING_TOKENS, any case)
-
-
-@dataclass
-class Chunk:
-    """Consecutive data rows; `cells[column]` holds the column's values: an Arrow array
-    (typed as numbers or categories once the kinds are known), or, in a head chunk read by
-    Python, a tuple of strings."""
-
-    first_row: int  # index of the first row among all data rows of the file
-    cells: dict[str, Any]
-    source: Any  # the table: names a row as "line N" or "row N" (`place`)
-
-    def __len__(self) -> int:
-        return len(next(iter(self.cells.values()))) if self.cells else 0
-
-    def where(self, index: int) -> str:
-        """`line 12` (CSV, counting the header) or `row 11` (Parquet) of this chunk's row."""
-        return str(self.source.place(self.first_row + index))
-
-    def value(self, column: str, index: int) -> str:
-        value = self.cells[column][index]
-        value = value if isinstance(value, str) else value.as_py()
-        return "" if value is None else str(value)
-
-    def numbers(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Floats, the missing mask (markers, nulls, non-finite numbers) and the mask of cells
-        that are neither numbers nor missing."""
-        return _numbers(self.cells[column])
-
-    def categories(self, column: str) -> Categories:
-        return _categories(self.cells[column])
-
-
-def _arrow() -> Any:
-    return importlib.import_module("pyarrow")  # imported when first read: not at start-up
-
-
-def _compute() -> Any:
-    """Arrow's compute functions: only for columns read as text (about 18 MB more memory
-    once loaded, which the usual path, parsed while reading, never needs)."""
-    import pyarrow.compute as pc
-
-    return pc
-
-
-def _is_text(pa: Any, column: Any) -> bool:
-    return bool(pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
-
-
-def _numbers(column: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if isinstance(column, (list, tuple)):  # a head chunk, read by Python
-        return parse_numbers(column)
-    pa = _arrow()
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    if pa.types.is_floating(column.type):  # parsed as numbers while reading
-        numbers = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-        return numbers, ~np.isfinite(numbers), np.zeros(len(numbers), dtype=bool)
-    if not _is_text(pa, column):
-        try:
-            floats = column.cast(pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return parse_numbers(column.to_pylist())  # dates and the like: named as text
-        numbers = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
-        return numbers, ~np.isfinite(numbers), np.zeros(len(numbers), dtype=bool)
-    pc = _compute()
-    trimmed = pc.utf8_trim_whitespace(column)
-    try:  # every cell a number: one pass in C
-        floats = pc.cast(trimmed, pa.float64())
-    except pa.ArrowInvalid:
-        marked = pc.is_in(pc.utf8_lower(trimmed), value_set=pa.array(MISSING_TOKENS))
-        try:
-            floats = pc.cast(pc.if_else(marked, None, trimmed), pa.float64())
-        except pa.ArrowInvalid:  # cells Arrow refuses: Python's float decides, cell by cell
-            return parse_numbers(column.to_pylist())
-    numbers = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
-    return numbers, ~np.isfinite(numbers), np.zeros(len(numbers), dtype=bool)
-
-
-def _categories(column: Any) -> Categories:
-    if isinstance(column, (list, tuple)):  # a head chunk, read by Python
-        unique, inverse = np.unique(np.asarray(column, dtype=str), return_inverse=True)
-        codes, uniques = inverse.reshape(-1).astype(np.int64), [str(u) for u in unique]
-    else:
-        codes, uniques = _dictionary_codes(column)
-    marker = _missing_markers(tuple(uniques))
-    missing = (codes < 0) | np.append(marker, True)[codes]  # code -1 reads the appended True
-    return Categories(codes, uniques, missing)
-
-
-def _dictionary_codes(column: Any) -> tuple[np.ndarray, list[str]]:
-    """(codes, uniques) of an Arrow column: a dictionary (as parsed while reading, one per
-    block: unified first) or values encoded here; null is code -1."""
-    pa = _arrow()
-    pieces = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    if not pa.types.is_dictionary(column.type):
-        text = [p if _is_text(pa, p) else p.cast(pa.string()) for p in pieces]
-        pieces = [p.dictionary_encode() for p in text]
-    if len(pieces) > 1:
-        pieces = pa.chunked_array(pieces).unify_dictionaries().chunks
-    uniques = [str(v) for v in pieces[0].dictionary.to_pylist()] if pieces else []
-    indices = [p.indices.to_numpy(zero_copy_only=False) for p in pieces]
-    codes = np.concatenate(indices) if indices else np.zeros(0)
-    if codes.dtype.kind == "f":  # nulls came out as NaN
-        codes = np.where(np.isnan(codes), -1, codes)
-    return codes.astype(np.int64), uniques
-
-
-@functools.lru_cache(maxsize=256)
-def _missing_markers(uniques: tuple[str, ...]) -> np.ndarray:
-    """Which of a chunk's categories are missing-value markers (the same few every chunk)."""
-    if not uniques:
-        return np.zeros(0, dtype=bool)
-    return missing_mask(np.asarray(uniques, dtype=str))
 
 
 def parquet_available() -> bool:
@@ -310,7 +187,7 @@ class TableFile:
     def _batches(
         self, wanted: list[str], kinds: dict[str, str], block: int, skip: int
     ) -> Iterator[Any]:
-        pa = _arrow()
+        pa = import_pyarrow()
         import pyarrow.csv as pacsv
 
         types = {c: _arrow_type(pa, kinds.get(c)) for c in wanted}
@@ -382,7 +259,7 @@ def _gathered(batches: Iterator[Any]) -> Iterator[list[Any]]:
 
 
 def _chunk(first_row: int, batches: list[Any], source: Any) -> Chunk:
-    pa = _arrow()
+    pa = import_pyarrow()
     names = batches[0].schema.names
     cells = {n: pa.chunked_array([b.column(i) for b in batches]) for i, n in enumerate(names)}
     return Chunk(first_row, cells, source)
@@ -513,34 +390,3 @@ def _ragged(path: Path, line: int, fields: int, width: int) -> DatasetError:
         f"{path} line {line}: {fields} field{'s' if fields != 1 else ''} where the header has "
         f"{width}: every row needs one value per column (check quotes and delimiters)"
     )
-
-
-# ----------------------------------------------------------------- cell values (Python)
-def missing_mask(values: Any) -> np.ndarray:
-    """True where a cell is empty or a missing-value marker (NA, N/A, nan, null, none, ?)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        return ~np.isfinite(values)
-    unique, inverse = np.unique(np.asarray(values, dtype=str), return_inverse=True)
-    lowered = np.char.lower(np.char.strip(unique))
-    return np.isin(lowered, MISSING_TOKENS)[inverse.reshape(-1)]
-
-
-def parse_numbers(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Python's reading of cells as numbers (a head chunk, and what Arrow's refusals fall
-    back to): floats, the missing mask (markers, None and non-finite numbers) and the mask of
-    other text. All numbers is one pass; otherwise cell by cell."""
-    try:
-        numbers = np.fromiter(map(float, values), np.float64, count=len(values))
-        return numbers, ~np.isfinite(numbers), np.zeros(len(numbers), dtype=bool)
-    except (ValueError, TypeError):
-        pass
-    text = np.asarray(["" if v is None else str(v) for v in values], dtype=str)
-    markers = missing_mask(text)
-    numbers = np.full(len(text), np.nan)
-    bad = np.zeros(len(text), dtype=bool)
-    for i in np.flatnonzero(~markers):
-        try:
-            numbers[i] = float(text[i])
-        except ValueError:
-            bad[i] = True
-    return numbers, markers | (~np.isfinite(numbers) & ~bad), bad

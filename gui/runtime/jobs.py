@@ -241,7 +241,6 @@ def run_process(
     root = str(Path(__file__).resolve().parents[2])  # the folder that holds backend/ and gui/
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "PYTHONPATH": path}
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     process = subprocess.Popen(
         [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,

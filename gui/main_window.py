@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWid
 
 from backend.analysis.memory import training_memory_warning
 from backend.document.project import Project
+from backend.exchange.pretrained import backbone_nodes
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.training.devices import list_devices
 from backend.training.trainer import TrainResult
@@ -39,7 +40,7 @@ from gui.evaluation.insight_panel import InsightPanel
 from gui.export.export_controller import ExportController
 from gui.files.file_controller import FileController
 from gui.runtime import gc_guard, theme
-from gui.runtime.jobs import BusyIndicator, JobRunner
+from gui.runtime.jobs import BusyIndicator, Job, JobRunner
 from gui.runtime.keras_loader import KerasLoader
 from gui.runtime.prompts import Prompts
 from gui.training.runs_panel import RunsPanel
@@ -317,6 +318,8 @@ class MainWindow(QMainWindow):
             text = "Weights: untrained"
         elif state.run is not None:
             text = f"Weights: run {run_label(state.run)[5:16]}"  # "12-05 08:40"
+        elif backbone_nodes(self.project.graph):
+            text = "Weights: pretrained"  # a backbone's, loaded when the project was made
         else:
             text = "Weights: imported"
         stale = state.stale_reason
@@ -355,15 +358,33 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.files.title())
 
     def open_example(self, name: str) -> bool:
-        """A new project from the template `name` (its id in `backend.templates.gallery`)."""
-        from backend.templates.gallery import TemplateError, load_template
+        """A new project from the template `name` (its id in `backend.templates.gallery`); one
+        offering a pretrained backbone opens as a job (building it reads its weights), and the
+        status bar says which model it opened with."""
+        from backend.templates.gallery import TemplateError, open_template, template_info
 
         try:
-            project = load_template(name)
+            if template_info(name).pretrained is None:
+                return self._template_opened(open_template(name))
         except TemplateError as exc:
             self.prompts.show_error("Cannot open the template", str(exc))
             return False
-        return self.files.new_project(project)
+        return self.jobs.run(
+            Job(
+                "Opening the template",
+                lambda _cancelled: open_template(name),
+                self._template_opened,
+                lambda message: self.prompts.show_error("Cannot open the template", message),
+            )
+        )
+
+    def _template_opened(self, opened: Any) -> bool:
+        if not self.files.new_project(opened.project):
+            return False
+        if opened.choice is not None:
+            name, model = opened.project.name, opened.choice.short
+            self.prompts.status(f"{name}: opened with {model}", 30000)
+        return True
 
     def _before_replace(self) -> None:
         self.jobs.cancel_all()

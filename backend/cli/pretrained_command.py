@@ -1,6 +1,7 @@
 """`new --pretrained NAME` and `pretrained`: transfer-learning projects from the terminal.
 
     main.py pretrained                           the backbones, their size, whether cached
+    main.py pretrained --download NAME [--size N] its ImageNet weights, into the Keras cache
     main.py new -o P.dcproj.json --pretrained MobileNetV2 [--weights imagenet|FILE]
             [--download] [--classes N | --data FOLDER] [--input-shape H,W,C]
 
@@ -53,7 +54,21 @@ def add_arguments(new: argparse.ArgumentParser) -> None:
     new.add_argument("--input-shape", metavar="H,W,C", help="image size (default 224,224,3)")
 
 
+def add_list_arguments(sub: argparse.ArgumentParser) -> None:
+    """The `pretrained` command's options."""
+    sub.add_argument("--json", action="store_true", help="one JSON object per backbone")
+    sub.add_argument(
+        "--download", metavar="NAME", help="download NAME's ImageNet weights into the Keras cache"
+    )
+    sub.add_argument(
+        "--size", type=int, help="the image size they are for (default: the backbone's own)"
+    )
+    sub.set_defaults(project=None, output=None)
+
+
 def run_list(args: argparse.Namespace) -> int:
+    if args.download:
+        return _download_only(args)
     rows = []
     for entry in BACKBONES.values():
         cached = cached_weights(entry, entry.default_size) is not None
@@ -144,6 +159,19 @@ def _data(
         args.parser.error(f"--classes {args.classes}, but {folder} has {found} class folders")
     params = {"path": str(folder), "height": shape[0], "width": shape[1], "rescale": False}
     return DatasetChoice("image_folder", params), found
+
+
+def _download_only(args: argparse.Namespace) -> int:
+    try:
+        entry = backbone(args.download)
+    except UnknownBackboneError as exc:
+        args.parser.error(str(exc))
+    size = args.size or entry.default_size
+    cached = cached_weights(entry, size)
+    if cached is not None:
+        say(f"{entry.name}: already in the Keras cache ({cached})")
+        return EXIT_OK
+    return _download(entry, size)
 
 
 def _download(entry: Backbone, size: int) -> int:

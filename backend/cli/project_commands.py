@@ -20,10 +20,11 @@ from backend.data import DATASETS
 from backend.document.graph import CycleError, LayerGraph, Node
 from backend.document.json_text import JsonShapeError, non_finite_path, parse
 from backend.document.project import FILE_SUFFIX, NO_DATASET, PATH_PARAMS, DatasetChoice
+from backend.exchange.pretrained_template import Choice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
 from backend.keras_bridge.weight_budget import weight_memory_problem
-from backend.templates.gallery import templates
+from backend.templates.gallery import open_template, opens_with, templates
 from backend.workflow.session import Workflow, new_project
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -174,8 +175,10 @@ def run_new(args: argparse.Namespace) -> int:
         from backend.cli.pretrained_command import run_new_pretrained
 
         return run_new_pretrained(args)
+    note = ""
     if args.example:
-        workflow = Workflow.from_template(args.example)
+        opened = open_template(args.example)  # what Workflow.from_template opens
+        workflow, note = Workflow(opened.project), opened.note
     else:
         workflow = Workflow(new_project(args.name or target.name.removesuffix(FILE_SUFFIX)))
     if args.name:
@@ -185,6 +188,8 @@ def run_new(args: argparse.Namespace) -> int:
     what = f"from the template {args.example!r}" if args.example else "empty"
     data = project.dataset.name if project.dataset is not None else "none yet"
     say(f"wrote {target}: {project.name!r}, {what}, {count(len(project.graph.nodes), 'layer')}")
+    if note:
+        say(f"opened with {note}")
     say(f"dataset: {data}; next: main.py train {target}")
     return EXIT_OK
 
@@ -193,14 +198,23 @@ def run_examples(args: argparse.Namespace) -> int:
     found = templates()
     if args.json:
         for info in found:
-            print_json({**asdict(info), "path": str(info.path)})
+            print_json(
+                {**asdict(info), "path": str(info.path), "opens_with": _note(opens_with(info))}
+            )
         return EXIT_OK
     table(
         ("name", "category", "title"),
         [(info.id, info.category, info.title) for info in found],
     )
+    for info in found:
+        if info.pretrained is not None:
+            say(f"{info.id} opens with {_note(opens_with(info))}")
     say("open one: main.py new -o PROJECT.dcproj.json --example NAME")
     return EXIT_OK
+
+
+def _note(choice: Choice | None) -> str:
+    return choice.note if choice is not None else ""
 
 
 # ----------------------------------------------------------------- data

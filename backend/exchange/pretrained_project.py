@@ -1,6 +1,6 @@
-"""Transfer-learning projects: a pretrained backbone, its weights kept beside the project, and
-the "Classify your own photos" template. Shared by the CLI (`new --pretrained`), the Start
-gallery and the palette.
+"""Transfer-learning projects: a pretrained backbone, its weights kept beside the project.
+Shared by the CLI (`new --pretrained`), the palette's pretrained dialog and the templates that
+offer a backbone (`backend.exchange.pretrained_template`).
 
 `weights` is always one of three things the user chose: "imagenet" (Keras' published file,
 which must already be in the Keras cache: a download happens only through
@@ -24,7 +24,7 @@ from backend.exchange.pretrained import (
     backbone_block,
     pretrained_project,
 )
-from backend.exchange.pretrained_catalog import SMALLEST, Backbone, backbone
+from backend.exchange.pretrained_catalog import Backbone, backbone
 from backend.exchange.pretrained_weights import cached_origin, check_file, format_size
 from backend.keras_bridge.weights import save_weights, weights_path_for
 from backend.paths import data_dir
@@ -72,11 +72,11 @@ def new_pretrained_project(
     project, arrays = pretrained_project(
         entry.name, classes, input_shape, path, origin, dataset, extra
     )
-    _keep_weights(project, arrays, project_path, f"{entry.node_name}-{origin.digest[-12:]}")
+    keep_weights(project, arrays, project_path, f"{entry.node_name}-{origin.digest[-12:]}")
     return project
 
 
-def _keep_weights(
+def keep_weights(
     project: Project, arrays: dict[str, np.ndarray], project_path: str | Path | None, stem: str
 ) -> None:
     """Beside the project file (relative), else in the app's data folder (absolute)."""
@@ -109,7 +109,7 @@ def load_backbone_weights(
     params, arrays = backbone_block(entry, shape, Path(origin.path), origin)
     arrays = {f"{node.name}/{k.split('/', 1)[1]}": v for k, v in arrays.items()}
     stem = f"{entry.node_name}-{origin.digest[-12:]}"
-    _keep_weights(project, arrays, project_path or project.path, stem)
+    keep_weights(project, arrays, project_path or project.path, stem)
     keep = {k: v for k, v in node.params.items() if k in ("trainable", "call_kwargs")}
     return Macro(
         f"Load weights into '{node.name}'",
@@ -128,76 +128,11 @@ def _block_input_shape(params: dict[str, Any]) -> tuple[int, int, int]:
     raise PretrainedError("the backbone block has no input")
 
 
-# ----------------------------------------------------------------- the photos template
+# ----------------------------------------------------------------- the sample photos
 PHOTO_SIZE = 64
-AUGMENTATION: list[tuple[str, str, dict[str, Any]]] = [
-    ("flip", "RandomFlip", {"mode": "horizontal"}),
-    ("rotate", "RandomRotation", {"factor": 0.05}),
-    ("zoom", "RandomZoom", {"height_factor": 0.1}),
-]
 
 
 def photos_dataset(folder: Path = SAMPLE_PHOTOS) -> DatasetChoice:
     """The image folder at its raw 0-255 pixels (the backbone's preprocessing layer scales)."""
     params = {"path": str(folder), "height": PHOTO_SIZE, "width": PHOTO_SIZE, "rescale": False}
     return DatasetChoice("image_folder", params, val_fraction=0.2, test_fraction=0.2, seed=0)
-
-
-def photos_project(folder: Path = SAMPLE_PHOTOS, name: str = SMALLEST) -> Project:
-    """ "Classify your own photos": augmentation, then the pretrained backbone when its ImageNet
-    weights are in the Keras cache here, else a small CNN trained from scratch; the
-    description says which. Opens on the small generated folder that ships in resources/."""
-    classes = sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    shape = (PHOTO_SIZE, PHOTO_SIZE, 3)
-    entry = backbone(name)
-    try:
-        origin = cached_origin(entry, PHOTO_SIZE)
-    except Exception:  # a damaged cached file: the CNN, and the description says why
-        origin = None
-    if origin is not None:
-        project = new_pretrained_project(
-            entry.name, classes, shape, "imagenet", None, photos_dataset(folder), AUGMENTATION
-        )
-        why = f"{entry.name} pretrained on ImageNet (its weights are on this computer)"
-    else:
-        project = _small_cnn(classes, shape, photos_dataset(folder))
-        why = (
-            f"a small CNN trained from scratch: the ImageNet weights of {entry.name} are not "
-            f"on this computer (Download them, about {format_size(entry.download_bytes)}, "
-            "then open this template again)"
-        )
-    project.name = "Classify your own photos"
-    project.description = (
-        f"Your images, one folder per class, with augmentation and {why}. Choose your own "
-        "folder in the Data panel."
-    )
-    project.dirty = False
-    return project
-
-
-def _small_cnn(classes: int, shape: tuple[int, int, int], data: DatasetChoice) -> Project:
-    from backend.document.graph import LayerGraph
-    from backend.document.training_config import TrainingConfig
-
-    conv = {"kernel_size": [3, 3], "padding": "same", "activation": "relu"}
-    chain: list[tuple[str, str, dict[str, Any]]] = [
-        ("image", "Input", {"shape": list(shape)}),
-        *AUGMENTATION,
-        ("scale", "Rescaling", {"scale": 1 / 255}),
-        ("conv1", "Conv2D", {"filters": 16, **conv}),
-        ("pool1", "MaxPooling2D", {"pool_size": [2, 2]}),
-        ("conv2", "Conv2D", {"filters": 32, **conv}),
-        ("pool2", "MaxPooling2D", {"pool_size": [2, 2]}),
-        ("conv3", "Conv2D", {"filters": 64, **conv}),
-        ("pool", "GlobalAveragePooling2D", {}),
-        ("dropout", "Dropout", {"rate": 0.2}),
-        ("classes", "Dense", {"units": classes, "activation": "softmax"}),
-    ]
-    graph = LayerGraph()
-    previous = None
-    for row, (name, layer_type, params) in enumerate(chain):
-        node = graph.add_node(layer_type, params, (0.0, 150.0 * row), name=name)
-        if previous is not None:
-            graph.connect(previous, node.id)
-        previous = node.id
-    return Project(graph, data, TrainingConfig(learning_rate=3e-3, epochs=15, batch_size=16))

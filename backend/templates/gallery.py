@@ -6,9 +6,13 @@ reads) with one more key, `"template"`, that the Start gallery reads:
     "template": {"category": "Images", "order": 40, "teaches": "Convolutions slide ..."}
 
 Its title is the project's `name`, its one-line description the project's `description`, and
-its id the file name without `.dcproj.json`. Dataset file paths in a template are relative to
-the template's own folder (`../data/synthetic_penguins.csv`) and become absolute when the
-template is opened, so the new project finds its data wherever it is saved. Nothing here runs
+its id the file name without `.dcproj.json`. A template may also offer a pretrained backbone in
+place of some of its layers (`"pretrained"` in that block, read by
+`backend.exchange.pretrained_template`): it opens with the backbone when the backbone's ImageNet
+weights are on this computer, as its file is otherwise, and `open_template` says which.
+Dataset file paths in a template are relative to the template's own folder
+(`../data/synthetic_penguins.csv`) and become absolute when the template is opened, so the new
+project finds its data wherever it is saved. Nothing here runs
 code from a file: templates are JSON, read by `backend.document.project.project_from_dict`.
 """
 
@@ -22,11 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from backend.document.project import FILE_SUFFIX, Project, ProjectError, project_from_dict
+from backend.exchange.pretrained import PretrainedError
+from backend.exchange.pretrained_template import BackboneOffer, Choice, choose, with_backbone
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "resources" / "templates"
 DEFAULT_TEMPLATE = "digits_cnn"
 TEMPLATE_KEY = "template"
 META_FIELDS = ("category", "order", "teaches")
+OFFER_FIELD = "pretrained"
 
 
 class TemplateError(ValueError):
@@ -44,6 +51,27 @@ class TemplateInfo:
     order: int
     teaches: str
     path: Path
+    pretrained: BackboneOffer | None = None
+    """The backbone the template opens with when its weights are here (None: no offer)."""
+
+
+@dataclass(frozen=True)
+class OpenedTemplate:
+    """A template opened as a new project, and which model it opened with."""
+
+    project: Project
+    choice: Choice | None = None
+    """For a template that offers a backbone: the backbone or what opened instead, and why."""
+
+    @property
+    def note(self) -> str:
+        """ "MobileNetV3Small pretrained on ImageNet (...)", or what opened instead and why (it
+        follows "opened with"); "" for a template without an offer."""
+        return self.choice.note if self.choice is not None else ""
+
+    @property
+    def pretrained(self) -> bool:
+        return self.choice is not None and self.choice.pretrained
 
 
 def templates(folder: Path = TEMPLATES_DIR) -> list[TemplateInfo]:
@@ -65,9 +93,37 @@ def template_info(template_id: str, folder: Path = TEMPLATES_DIR) -> TemplateInf
 
 
 def load_template(template_id: str, folder: Path = TEMPLATES_DIR) -> Project:
+    """A new, unsaved project from the template (see `open_template`)."""
+    return open_template(template_id, folder).project
+
+
+def open_template(template_id: str, folder: Path = TEMPLATES_DIR) -> OpenedTemplate:
     """A new, unsaved project from the template: its file's graph, data and settings, with
-    dataset paths made absolute. Raises TemplateError naming the file."""
+    dataset paths made absolute, and the backbone it offers when the backbone's weights are on
+    this computer (building it reads them with Keras). Raises TemplateError naming the file."""
     info = template_info(template_id, folder)
+    project = _file_project(info)
+    if info.pretrained is None:
+        return OpenedTemplate(project)
+    try:
+        model = with_backbone(project, info.pretrained)
+    except PretrainedError as exc:
+        raise TemplateError(f"{info.path}: {exc}") from exc
+    return OpenedTemplate(model.project, model.choice)
+
+
+def opens_with(info: TemplateInfo) -> Choice | None:
+    """Which model the template opens with here, for the gallery before it is opened (None
+    for a template without an offer); reads the Keras cache's file list, builds nothing."""
+    if info.pretrained is None:
+        return None
+    try:
+        return choose(_file_project(info), info.pretrained)
+    except PretrainedError as exc:
+        raise TemplateError(f"{info.path}: {exc}") from exc
+
+
+def _file_project(info: TemplateInfo) -> Project:
     data = _read_json(info.path)
     try:
         project = project_from_dict(data, str(info.path))
@@ -85,7 +141,7 @@ def template_text(project: Project, meta: dict[str, Any]) -> str:
     for key, value in project.to_dict().items():
         document[key] = value
         if key == "description":
-            document[TEMPLATE_KEY] = {k: meta[k] for k in META_FIELDS}
+            document[TEMPLATE_KEY] = {k: meta[k] for k in (*META_FIELDS, OFFER_FIELD) if k in meta}
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -126,7 +182,27 @@ def _read_info(path: Path) -> TemplateInfo:
         order=meta["order"],
         teaches=meta["teaches"],
         path=path,
+        pretrained=_offer(meta, data, str(path)),
     )
+
+
+def _offer(meta: dict[str, Any], data: dict[str, Any], source: str) -> BackboneOffer | None:
+    """The template's offer of a backbone, checked against its layers' names."""
+    if OFFER_FIELD not in meta:
+        return None
+    try:
+        offer = BackboneOffer.from_dict(meta[OFFER_FIELD])
+    except (ValueError, KeyError) as exc:
+        raise TemplateError(f"{source}: {str(exc).strip(chr(34))}") from exc
+    graph = data.get("graph")
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    layers = (
+        {n.get("name") for n in nodes if isinstance(n, dict)} if isinstance(nodes, list) else set()
+    )
+    missing = [name for name in offer.replaces if name not in layers]
+    if missing:
+        raise TemplateError(f"{source}: the template has no layer {missing[0]!r} to replace")
+    return offer
 
 
 def _check_meta(meta: Any, source: str) -> None:

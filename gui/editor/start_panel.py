@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from backend.document.session_files import Autosave, pending_autosaves, recent_projects
-from backend.templates.gallery import templates
+from backend.templates.gallery import TemplateError, TemplateInfo, opens_with, templates
 
 DATA_ROLE = Qt.ItemDataRole.UserRole + 1
+INFO_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class StartPanel(QWidget):
@@ -48,12 +49,17 @@ class StartPanel(QWidget):
         for info in templates():
             item = QListWidgetItem(info.title, self.templates)
             item.setData(DATA_ROLE, info.id)
+            item.setData(INFO_ROLE, info)
             item.setToolTip(f"{info.description}\n\n{info.teaches}".strip())
+        self.template_details = QLabel()
+        self.template_details.setObjectName("template_details")
+        self.template_details.setWordWrap(True)
         layout.addWidget(self.recover_title)
         layout.addWidget(self.recover_list)
         layout.addLayout(row)
         layout.addWidget(QLabel("<b>New from template</b> (double-click)"))
         layout.addWidget(self.templates, 2)
+        layout.addWidget(self.template_details)
         layout.addWidget(QLabel("<b>Recent projects</b> (double-click)"))
         layout.addWidget(self.recent_list, 1)
         self.recover_button.clicked.connect(self._recover)
@@ -64,6 +70,7 @@ class StartPanel(QWidget):
         self.templates.itemActivated.connect(
             lambda item: self.template_requested.emit(item.data(DATA_ROLE))
         )
+        self.templates.currentItemChanged.connect(self._show_template)
         self.refresh()
 
     def refresh(self) -> None:
@@ -91,6 +98,24 @@ class StartPanel(QWidget):
             hint = QListWidgetItem("Projects you open or save appear here.", self.recent_list)
             hint.setFlags(Qt.ItemFlag.NoItemFlags)
 
+    def _show_template(self, item: QListWidgetItem | None) -> None:
+        """The picked template's description and, for one offering a pretrained backbone,
+        which model it will open with here (the Keras cache is read now: a download since
+        counts)."""
+        info: TemplateInfo | None = item.data(INFO_ROLE) if item is not None else None
+        if info is None:
+            self.template_details.clear()
+            return
+        text = _escape(info.description)
+        try:
+            choice = opens_with(info)
+            model = f"Opens with {choice.note}." if choice is not None else ""
+        except TemplateError as exc:
+            model = str(exc)
+        if model:
+            text += f"<br><i>{_escape(model)}</i>"
+        self.template_details.setText(text)
+
     @property
     def has_pending(self) -> bool:
         return self.recover_list.count() > 0
@@ -109,3 +134,7 @@ class StartPanel(QWidget):
         if autosave is not None:
             Path(autosave.path).unlink(missing_ok=True)
             self.refresh()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,8 +1,13 @@
 """The small CSV that ships in `resources/data/` for the CSV example, and how it was made.
 
-The file is generated, not measured: three made-up penguin species whose bill, flipper and
-mass follow different normal distributions, on three islands, with a few cells left empty so
-the example shows missing-value handling. `write_sample_csv` rewrites it byte for byte.
+The file is generated, not measured, but modelled on the Palmer penguins (Gorman, Williams and
+Fraser 2014; the `palmerpenguins` data): 344 birds of three species in the same numbers and on
+the same islands, each measurement drawn from the species' and sex's own mean and spread, with
+the size of a bird shared by its measurements. As in the real birds, Adelie and Chinstrap
+overlap in bill depth, flipper length and body mass (only the bill's length tells them apart
+well) and males are bigger. As in the real file, two birds have no measurements and some have
+no recorded sex, so the example shows missing-value handling. `write_sample_csv` rewrites the
+file byte for byte.
 """
 
 from __future__ import annotations
@@ -21,28 +26,46 @@ SAMPLE_COLUMNS = [
     "sex",
     "species",
 ]
-_SPECIES = {  # mean bill length, bill depth, flipper length, body mass; islands
-    "Adelie": ((38.8, 18.3, 190.0, 3700.0), ("Biscoe", "Dream", "Torgersen")),
-    "Chinstrap": ((48.8, 18.4, 196.0, 3730.0), ("Dream",)),
-    "Gentoo": ((47.5, 15.0, 217.0, 5080.0), ("Biscoe",)),
+_MEASURES = {  # (species, sex): means and standard deviations of bill length, bill depth,
+    # flipper length and body mass, as in the Palmer penguins
+    ("Adelie", "female"): ((37.3, 17.6, 187.8, 3369.0), (2.0, 0.9, 5.6, 269.0)),
+    ("Adelie", "male"): ((40.4, 19.1, 192.4, 4043.0), (2.3, 1.0, 6.6, 347.0)),
+    ("Chinstrap", "female"): ((46.6, 17.6, 191.7, 3527.0), (3.1, 0.8, 5.8, 285.0)),
+    ("Chinstrap", "male"): ((51.1, 19.3, 199.9, 3939.0), (1.6, 0.8, 6.0, 362.0)),
+    ("Gentoo", "female"): ((45.6, 14.2, 212.7, 4680.0), (2.1, 0.5, 3.9, 282.0)),
+    ("Gentoo", "male"): ((49.5, 15.7, 221.5, 5485.0), (2.7, 0.7, 5.7, 313.0)),
 }
-_SPREAD = (2.6, 1.2, 6.5, 450.0)
+_ISLANDS = {  # birds per island
+    "Adelie": {"Biscoe": 44, "Dream": 56, "Torgersen": 52},
+    "Chinstrap": {"Dream": 68},
+    "Gentoo": {"Biscoe": 124},
+}
+_SIZE_SHARE = 0.4
+"""How much of a measurement's spread is the bird's overall size (shared by the four)."""
+_NO_SEX = 0.03  # the real file lacks the sex of 11 of its 344 birds
+_UNMEASURED = (3, -5)  # and has two birds with no measurement at all (rows 4 and 340)
 
 
-def sample_rows(rows: int = 150, seed: int = 7) -> list[list[str]]:
+def sample_rows(seed: int = 7) -> list[list[str]]:
+    """The file's rows in a shuffled order (island, four measurements, sex, species)."""
     rng = np.random.default_rng(seed)
-    species = list(_SPECIES)
     out: list[list[str]] = []
-    for i in range(rows):
-        name = species[i % len(species)]
-        means, islands = _SPECIES[name]
-        values = rng.normal(means, _SPREAD)
-        cells = [f"{values[0]:.1f}", f"{values[1]:.1f}", f"{values[2]:.0f}", f"{values[3]:.0f}"]
-        if rng.random() < 0.03:
-            cells[rng.integers(0, 4)] = ""  # a measurement that was not taken
-        sex = str(rng.choice(["female", "male"])) if rng.random() > 0.04 else ""
-        out.append([str(rng.choice(islands)), *cells, sex, name])
-    return out
+    for species, islands in _ISLANDS.items():
+        for island, count in islands.items():
+            for i in range(count):
+                sex = ("female", "male")[i % 2]
+                means, spreads = _MEASURES[species, sex]
+                shared = rng.normal() * np.sqrt(_SIZE_SHARE)
+                own = rng.normal(size=4) * np.sqrt(1 - _SIZE_SHARE)
+                values = np.array(means) + np.array(spreads) * (shared + own)
+                cells = [f"{values[0]:.1f}", f"{values[1]:.1f}", f"{values[2]:.0f}"]
+                cells.append(f"{round(values[3] / 25) * 25:.0f}")  # scales read to 25 g
+                recorded = sex if rng.random() > _NO_SEX else ""
+                out.append([island, *cells, recorded, species])
+    rows = [out[i] for i in rng.permutation(len(out))]
+    for index in _UNMEASURED:
+        rows[index][1:6] = ["", "", "", "", ""]  # a bird seen but not measured
+    return rows
 
 
 def write_sample_csv(path: Path = SAMPLE_CSV) -> Path:

@@ -84,10 +84,21 @@ def _dataset(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     old, new = before.get("params") or {}, after.get("params") or {}
     for key in sorted(set(old) | set(new)):
         if old.get(key) != new.get(key) and key != "path":
-            changes.append(f"data {key} {_value(old.get(key))} → {_value(new.get(key))}")
+            changes.append(f"data {key} {_param_change(old.get(key), new.get(key))}")
     if old.get("path") != new.get("path"):
         changes.append("another data file")
     return changes
+
+
+def _param_change(old: Any, new: Any) -> str:
+    """A list of names (feature or target columns) by what was added and removed, when both
+    name some ("+ bill_length_mm"); anything else as old → new."""
+    if isinstance(old, list) and isinstance(new, list) and old and new:
+        added = [f"+ {_value(item)}" for item in new if item not in old]
+        removed = [f"- {_value(item)}" for item in old if item not in new]
+        if added or removed:
+            return ", ".join([*added, *removed])
+    return f"{_value(old)} → {_value(new)}"
 
 
 def _layers(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

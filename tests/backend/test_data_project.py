@@ -74,7 +74,10 @@ def test_bad_data_settings_in_a_project_file_are_refused(tmp_path: Path) -> None
 def test_the_shipped_csv_is_the_generated_one(tmp_path: Path) -> None:
     assert SAMPLE_CSV.read_bytes() == write_sample_csv(tmp_path / "again.csv").read_bytes()
     assert 2_000 < SAMPLE_CSV.stat().st_size < 20_000
-    assert any("" in row[1:5] for row in sample_rows())  # it shows missing-value handling
+    rows = sample_rows()
+    assert len(rows) == 344  # as many birds as the Palmer penguins, two never measured
+    assert sum(row[1:6] == ["", "", "", "", ""] for row in rows) == 2
+    assert any(row[5] == "" for row in rows)  # it shows missing-value handling
 
 
 def test_the_csv_example_fits_its_data_compiles_and_trains() -> None:
@@ -84,7 +87,8 @@ def test_the_csv_example_fits_its_data_compiles_and_trains() -> None:
     assert data.class_names == ["Adelie", "Chinstrap", "Gentoo"]
     assert fit_graph_to_data(project.graph, DataTarget.of(data)).command is None
     model = compile_graph(project.graph)
-    assert tuple(model.input_shape) == (None, 9)
+    assert tuple(model.input_shape) == (None, 8)  # island and sex one-hot, three numbers
+    assert "bill_length_mm" not in data.feature_names and "sex=male" in data.feature_names
     config = TrainingConfig(**{**project.training.to_dict(), "epochs": 1})
     result = Trainer(project.graph, data, config).run()
     assert result.status == "completed", result.message

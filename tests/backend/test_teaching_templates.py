@@ -1,10 +1,12 @@
 """Templates that teach: each sequence and attention template, created as a user would with
 `main.py new --example NAME`, is not solved after its first epoch and is solved (validation
-accuracy at least 0.8) within its own epochs, with no alert on the way; the learning-rate
-template raises the alert of each rate it teaches."""
+accuracy at least 0.8) within its own epochs, with no alert on the way; so is the penguins CSV,
+whose overlapping species need the column it leaves out; the learning-rate template raises the
+alert of each rate it teaches."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,12 @@ import pytest
 
 from backend.cli.main import main as cli
 from backend.document.project import load_project
+from backend.document.run_changes import run_name
+from backend.document.runs import RunRecord
+from backend.editing.data_wiring import DataTarget, fit_graph_to_data
 from backend.templates.gallery import load_template, template_ids
 from backend.training.trainer import EpochEnd, Trainer
+from backend.workflow.session import Workflow
 
 SEQUENCE_TEMPLATES = ["lstm_sequences", "lstm_adding", "gru_sequences", "transformer_classifier"]
 
@@ -58,3 +64,48 @@ def test_the_learning_rate_template_shows_too_low_and_too_high(
     project.training.epochs = epochs
     result = Trainer(project.graph, project.load_data(), project.training).run()
     assert alert in [a.kind for a in result.alerts], [a.text() for a in result.alerts]
+
+
+def accuracy_run(workflow: Workflow, enough: float = 1.01) -> tuple[list[float], RunRecord]:
+    """Train the project as it is (stopping after the epoch that reaches `enough`) and record
+    the run; the validation accuracy of each epoch."""
+    accuracy: list[float] = []
+
+    def watch(event: Any) -> None:
+        if isinstance(event, EpochEnd):
+            accuracy.append(event.logs["val_accuracy"])
+            if accuracy[-1] >= enough:
+                job.request_stop_after_epoch()
+
+    job = workflow.prepare_training(on_event=watch)
+    result = job.run()
+    assert result.status in ("completed", "stopped"), result.message
+    assert result.alerts == [], [a.text() for a in result.alerts]
+    return accuracy, workflow.finish_training(job, result)
+
+
+def test_the_penguins_csv_needs_training_and_its_missing_column_is_the_next_step(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "penguins.dcproj.json"
+    assert cli(["new", "-o", str(path), "--example", "penguins_csv"]) == 0
+    workflow = Workflow.open(path)
+    accuracy, first = accuracy_run(workflow)
+    assert len(accuracy) == workflow.project.training.epochs
+    assert accuracy[0] < 0.95, f"solved after one epoch: {accuracy}"
+    assert 0.8 <= max(accuracy) < 0.97, accuracy  # Adelie and Chinstrap overlap in what it sees
+
+    # what the template's text says to do next: tick bill_length_mm, fit the model, train
+    choice = workflow.project.dataset
+    assert choice is not None
+    features = [*choice.params["features"], "bill_length_mm"]
+    workflow.choose_dataset(replace(choice, params={**choice.params, "features": features}))
+    fit = fit_graph_to_data(workflow.project.graph, DataTarget.of(workflow.project.load_data()))
+    assert fit.command is not None
+    workflow.undo.push(fit.command)
+    again, second = accuracy_run(workflow, enough=0.97)
+    assert max(again) >= 0.97 > max(accuracy), (accuracy, again)
+    assert run_name(second, workflow.project.runs) == (
+        "data features + bill_length_mm, shape of 'input' 8 → 9"
+    )
+    assert run_name(first, workflow.project.runs).startswith("first run")

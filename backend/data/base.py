@@ -72,6 +72,9 @@ class Dataset:
     feature_names: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What loading decided or found, for people: missing values filled, rows dropped..."""
+    vocabulary: list[str] = field(default_factory=list)
+    """What each token id stands for when samples are token ids (`vocabulary[i]` names token
+    i: the start token, A, B...); empty when the source does not say."""
 
     @property
     def input_shape(self) -> tuple[int, ...]:

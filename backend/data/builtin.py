@@ -16,8 +16,10 @@ from backend.data.base import CLASSIFICATION, REGRESSION, ParamSpec
 Arrays = (
     tuple[np.ndarray, np.ndarray, list[str], str]
     | tuple[np.ndarray, np.ndarray, list[str], str, list[str]]
+    | tuple[np.ndarray, np.ndarray, list[str], str, list[str], list[str]]
 )
-"""x, y, class names, task, and optionally the feature names."""
+"""x, y, class names, task, and optionally the feature names, then the token vocabulary
+(what each token id stands for, when x holds token ids)."""
 ArrayLoader = Callable[[dict[str, Any]], Arrays]
 
 

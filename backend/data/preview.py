@@ -112,9 +112,17 @@ def from_dataset(
         target = [_label(dataset, v) for v in y[:rows]]
         preview.columns = [*names, "target"]
         preview.rows = [
-            [f"{v:.4g}" for v in row] + [t] for row, t in zip(x[:rows], target, strict=True)
+            [_cell(dataset, v) for v in row] + [t] for row, t in zip(x[:rows], target, strict=True)
         ]
     return preview
+
+
+def _cell(dataset: Dataset, value: Any) -> str:
+    """A number, or the token a token id stands for."""
+    vocabulary = dataset.vocabulary
+    if vocabulary and isinstance(value, np.integer) and 0 <= value < len(vocabulary):
+        return vocabulary[int(value)]
+    return f"{value:.4g}"
 
 
 def _label(dataset: Dataset, value: Any) -> str:

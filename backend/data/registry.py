@@ -49,9 +49,12 @@ class DatasetInfo:
 
 def _from_arrays(loader: builtin.ArrayLoader) -> Builder:
     def build(name: str, params: dict[str, Any], split: SplitSettings) -> Dataset:
-        x, y, class_names, task, *features = loader(params)
-        feature_names = list(features[0]) if features else []
-        return split_arrays(name, x, y, task, split, class_names, feature_names=feature_names)
+        x, y, class_names, task, *extra = loader(params)
+        feature_names = list(extra[0]) if extra else []
+        vocabulary = list(extra[1]) if len(extra) > 1 else []
+        return split_arrays(
+            name, x, y, task, split, class_names, feature_names=feature_names, vocabulary=vocabulary
+        )
 
     return build
 

@@ -18,9 +18,13 @@ from typing import Any
 import numpy as np
 
 from backend.data.base import CLASSIFICATION, ParamSpec
+from backend.data.builtin import Arrays
 
 SYMBOLS = ["A", "B", "C", "D"]
 TOKEN_START, TOKEN_A, TOKEN_B = 0, 1, 2  # in token sequences; 3.. are filler words
+TOKEN_NAMES = ("<s>", "A", "B")
+"""How the start token, A and B read (on the attention heatmap's axes); filler word i reads
+"w<i>"."""
 
 
 def samples_param(default: int) -> ParamSpec:
@@ -42,7 +46,6 @@ TOKEN_PARAMS = (
     ParamSpec("vocabulary", "Vocabulary size", 10, "int", 4, 10_000, help="tokens 0..size-1"),
     SEED,
 )
-Arrays = tuple[np.ndarray, np.ndarray, list[str], str]
 
 
 def _sizes(params: dict[str, Any], minimum_steps: int) -> tuple[np.random.Generator, int, int]:
@@ -97,9 +100,9 @@ def adding_problem(params: dict[str, Any]) -> Arrays:
 
 
 def token_order(params: dict[str, Any]) -> Arrays:
-    """Token ids: a start token (0), then filler words with token 1 (A) and token 2 (B) once
-    each. The class is whether A came first: the same tokens in another order can change
-    the answer."""
+    """Token ids: a start token (0, "<s>"), then filler words ("w3"...) with token 1 (A) and
+    token 2 (B) once each. The class is whether A came first: the same tokens in another
+    order can change the answer. The vocabulary names each id."""
     rng, n, steps = _sizes(params, 3)
     vocabulary = int(params["vocabulary"])
     if vocabulary < 4:
@@ -111,4 +114,10 @@ def token_order(params: dict[str, Any]) -> Arrays:
     x[:, 0] = TOKEN_START
     x[rows, a] = TOKEN_A
     x[rows, b] = TOKEN_B
-    return x.astype("int32"), (a < b).astype("int64"), ["B first", "A first"], CLASSIFICATION
+    names = ["B first", "A first"]
+    return x.astype("int32"), (a < b).astype("int64"), names, CLASSIFICATION, [], tokens(vocabulary)
+
+
+def tokens(size: int) -> list[str]:
+    """The name of each token id of a token-order vocabulary of `size` tokens."""
+    return [*TOKEN_NAMES, *(f"w{i}" for i in range(len(TOKEN_NAMES), size))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from backend.keras_env import import_keras
 class AttentionMap:
     layer_name: str
     scores: np.ndarray  # (heads, queries, keys)
-    query_labels: list[str]  # what each query position holds (a token id, else its number)
+    query_labels: list[str]  # what each query position holds (its token, else its number)
     key_labels: list[str]
 
     @property
@@ -49,10 +50,10 @@ class _AttentionProbe:
             feeder = keras.Model(declared_inputs(model), tensors)
             self.layers.append((layer, node, tensors, feeder))
 
-    def __call__(self, sample: np.ndarray) -> list[AttentionMap]:
+    def __call__(self, sample: np.ndarray, vocabulary: Sequence[str]) -> list[AttentionMap]:
         keras = import_keras()
         batch = np.asarray(sample)[None, ...]
-        labels = _labels(sample)
+        labels = _labels(sample, vocabulary)
         maps = []
         for layer, node, tensors, feeder in self.layers:
             values = feeder(as_declared(feeder, batch), training=False)
@@ -79,24 +80,32 @@ _probes: weakref.WeakKeyDictionary[Any, _AttentionProbe] = weakref.WeakKeyDictio
 _lock = threading.Lock()
 
 
-def attention_maps(model: Any, sample: np.ndarray) -> list[AttentionMap]:
+def attention_maps(
+    model: Any, sample: np.ndarray, vocabulary: Sequence[str] = ()
+) -> list[AttentionMap]:
     """The attention scores of each MultiHeadAttention layer of `model` for one sample
-    (none when it has no attention layer, or several inputs)."""
+    (none when it has no attention layer, or several inputs). Positions holding token ids are
+    labelled by `vocabulary` (the dataset's: "<s>", "A", "B"...), else by their id."""
     if len(model.inputs) != 1:
         return []
     with _lock:
         probe = _probes.get(model)
         if probe is None:
             probe = _probes[model] = _AttentionProbe(model)
-    return probe(sample)
+    return probe(sample, vocabulary)
 
 
-def _labels(sample: np.ndarray) -> list[str]:
-    """Token ids for a sequence of integers; else the step numbers."""
+def _labels(sample: np.ndarray, vocabulary: Sequence[str]) -> list[str]:
+    """The tokens of a sequence of integer ids (named by the vocabulary where it names
+    them, else the ids); else the step numbers."""
     values = np.asarray(sample)
     if values.ndim == 1 and np.issubdtype(values.dtype, np.integer):
-        return [str(int(v)) for v in values]
+        return [_token(int(v), vocabulary) for v in values]
     return _positions(len(values))
+
+
+def _token(token_id: int, vocabulary: Sequence[str]) -> str:
+    return vocabulary[token_id] if 0 <= token_id < len(vocabulary) else str(token_id)
 
 
 def _positions(count: int) -> list[str]:

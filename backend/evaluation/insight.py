@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,15 +247,20 @@ class SampleInsight:
 
 
 def inspect_sample(
-    model: Any, sample: np.ndarray, index: int = -1, classifier: bool | None = None
+    model: Any,
+    sample: np.ndarray,
+    index: int = -1,
+    classifier: bool | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> SampleInsight:
-    """Activations, saliency, first-layer filters and attention for one sample, in one call."""
+    """Activations, saliency, first-layer filters and attention for one sample, in one call;
+    `vocabulary` names token ids on the attention maps (the dataset's `vocabulary`)."""
     return SampleInsight(
         index,
         layer_activations(model, sample),
         _saliency_if_any(model, sample, classifier),
         first_layer_filters(model),
-        attention_maps(model, sample),
+        attention_maps(model, sample, vocabulary),
     )
 
 

@@ -225,10 +225,11 @@ class EvaluationPanel(QWidget):
         self.head_combo.setVisible(len(report.heads) > 1)
         self.plots_view.show_content(True)
         self._show_head()
-        if self.insight is not None:  # the Filters view names a unit's weights by feature
-            self.insight.feature_names = list(getattr(evaluation.dataset, "feature_names", []))
+        data = evaluation.dataset
+        if self.insight is not None:  # Filters name a unit's weights by feature, Attention tokens
+            self.insight.feature_names = list(getattr(data, "feature_names", []))
+            self.insight.vocabulary = list(getattr(data, "vocabulary", []))
         if evaluation.grid is not None and self.insight is not None:
-            data = evaluation.dataset
             self.insight.boundary.show_grid(evaluation.grid, data.x_train, data.y_train)
         self.evaluated.emit(evaluation)
 

@@ -122,6 +122,8 @@ class InsightPanel(QWidget):
         self.sample: np.ndarray | None = None
         self.feature_names: list[str] = []
         """Names of the input features, for the weights of a Dense layer on them."""
+        self.vocabulary: list[str] = []
+        """What each token id stands for (the dataset's), for the attention maps' axes."""
         self.job: KerasJob | None = None
         self._done_job: KerasJob | None = None
         self._pending: Request | None = None
@@ -197,7 +199,10 @@ class InsightPanel(QWidget):
         sample = np.asarray(inputs[index])
         self._running = (sample, description)
         self.caption.setText(f"Sample {index}: computing… {description}")
-        job = KerasJob(lambda: inspect_sample(model, sample, index, classifier), (InsightError,))
+        vocabulary = list(self.vocabulary)
+        job = KerasJob(
+            lambda: inspect_sample(model, sample, index, classifier, vocabulary), (InsightError,)
+        )
         job.succeeded.connect(self._on_result)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._next)

@@ -8,6 +8,7 @@ import pytest
 
 from backend.data import DATASETS, DatasetError, load_dataset
 from backend.data.builtin import blobs
+from backend.data.preview import preview_dataset
 from backend.data.sequence_tasks import (
     TOKEN_A,
     TOKEN_B,
@@ -71,12 +72,22 @@ def test_the_adding_problem_needs_both_marked_numbers() -> None:
 
 
 def test_token_order_is_invisible_to_a_bag_of_tokens() -> None:
-    x, y, _, _ = token_order({**SETTINGS, "vocabulary": 10})
+    x, y, _, _, _, _ = token_order({**SETTINGS, "vocabulary": 10})
     assert x.dtype == np.int32 and np.all(x[:, 0] == 0) and x[:, 1:].min() >= 1 and x.max() < 10
     assert np.all((x == TOKEN_A).sum(axis=1) == 1) and np.all((x == TOKEN_B).sum(axis=1) == 1)
     swapped = np.where(x == TOKEN_A, TOKEN_B, np.where(x == TOKEN_B, TOKEN_A, x))
     a_first = (swapped == TOKEN_A).argmax(axis=1) < (swapped == TOKEN_B).argmax(axis=1)
     np.testing.assert_array_equal(a_first, 1 - y)  # same tokens, other order, other class
+
+
+def test_token_ids_carry_their_vocabulary_into_the_dataset_and_its_preview() -> None:
+    data = load_dataset("token_order", {"vocabulary": 6, "view": "same_target:1"})
+    assert data.vocabulary == ["<s>", "A", "B", "w3", "w4", "w5"]
+    *tokens, target = preview_dataset("token_order").rows[0]  # the Data panel's table
+    assert tokens[0] == "<s>" and tokens.count("A") == tokens.count("B") == 1
+    assert set(tokens[1:]) - {"A", "B"} <= {f"w{i}" for i in range(3, 10)}
+    assert target == ("A first" if tokens.index("A") < tokens.index("B") else "B first")
+    assert load_dataset("moons").vocabulary == []  # not token ids: the axes keep numbers
 
 
 def test_two_clouds_need_a_line_that_misses_the_origin() -> None:

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 
 from backend.evaluation.insight import decision_grid
 from backend.keras_bridge.compiler import compile_graph
 from backend.templates.gallery import load_template
 from gui.evaluation.decision_boundary import DecisionBoundaryView
 from gui.evaluation.insight_panel import InsightPanel
+from tests.gui.conftest import Dialogs, make_window
 
 WAIT_MS = 30_000
 
@@ -92,7 +93,7 @@ def test_the_attention_tab_shows_each_heads_scores_over_the_tokens(qtbot: Any) -
     assert scores.shape == (12, 12)
     np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)  # a softmax per query
     ticks = view.plot.getPlotItem().getAxis("bottom")._tickLevels[0]
-    assert [label for _, label in ticks] == [str(int(t)) for t in data.x_test[0]]
+    assert [label for _, label in ticks] == [str(int(t)) for t in data.x_test[0]]  # no vocabulary
     view.choice.setCurrentIndex(2)
     chosen = view.current()
     assert chosen is not None
@@ -102,3 +103,31 @@ def test_the_attention_tab_shows_each_heads_scores_over_the_tokens(qtbot: Any) -
     assert which == "head 2" and not view.note.isVisible()
     assert panel.insight is not None and panel.insight.saliency is None  # token ids
     panel.shutdown()
+
+
+def test_attention_axes_read_as_the_tokens_of_the_evaluated_data(
+    qtbot: Any, dialogs: Dialogs
+) -> None:
+    """Train -> Evaluate -> click a sample: the heatmap's axes name the task's tokens (the start
+    token, A, B, filler words), carried from the generated data to the Insight panel."""
+    window = make_window(qtbot, load_template("transformer_classifier"), dialogs)
+    window.workflow.train(epochs=1)
+    panel = window.evaluation_panel
+    with qtbot.waitSignal(panel.evaluated, timeout=WAIT_MS):
+        assert panel.evaluate()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=5_000)
+    table = panel.browser.table
+    with qtbot.waitSignal(window.insight_panel.shown, timeout=WAIT_MS) as shown:
+        qtbot.mouseClick(
+            table.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=table.visualRect(table.model().index(0, 1)).center(),
+        )
+    sample = panel.evaluation.report.inputs[shown.args[0].index]
+    vocabulary = ["<s>", "A", "B", *(f"w{i}" for i in range(3, 10))]
+    expected = [vocabulary[int(token)] for token in sample]
+    assert expected[0] == "<s>" and expected.count("A") == expected.count("B") == 1
+    plot = window.insight_panel.attention.plot.getPlotItem()
+    for axis in ("bottom", "left"):  # keys and queries
+        assert [label for _, label in plot.getAxis(axis)._tickLevels[0]] == expected
+    window.shutdown()

@@ -125,10 +125,7 @@ def run_new_pretrained(args: argparse.Namespace) -> int:
     }[record["kind"]]
     say(f"wrote {target}: {entry.name}, a new {classes}-class head; weights: {weights}")
     if dataset is None:
-        say(
-            f"next: main.py data {target} image_folder --param path=FOLDER "
-            f"--param height={shape[0]} --param width={shape[1]} --param rescale=false"
-        )
+        say(f"next: main.py data {target} image_folder --param path=FOLDER")
     else:
         say(f"next: main.py train {target}")
     return EXIT_OK

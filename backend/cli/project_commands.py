@@ -20,6 +20,7 @@ from backend.data import DATASETS
 from backend.document.graph import CycleError, LayerGraph, Node
 from backend.document.json_text import JsonShapeError, non_finite_path, parse
 from backend.document.project import FILE_SUFFIX, NO_DATASET, PATH_PARAMS, DatasetChoice
+from backend.editing.data_wiring import suggested_params
 from backend.exchange.pretrained_template import Choice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
@@ -236,7 +237,9 @@ def run_data(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.dataset not in DATASETS:
         args.parser.error(f"unknown dataset {args.dataset!r}; choose one of {', '.join(DATASETS)}")
-    params = _with_project_paths(_params(args), Path(args.project).resolve().parent)
+    given = _params(args)  # over what the model asks of this source (raw pixels for a backbone)
+    params = {**suggested_params(workflow.project.graph, args.dataset), **given}
+    params = _with_project_paths(params, Path(args.project).resolve().parent)
     choice = DatasetChoice(args.dataset, params, args.val, args.test, args.seed)
     try:
         checked = DatasetChoice.from_dict(asdict(choice))

@@ -12,13 +12,62 @@ from typing import Any
 
 from backend.data.base import CLASSIFICATION
 from backend.document.graph import LayerGraph, new_node_id
-from backend.document.layer_table import LAYERS
+from backend.document.layer_table import LAYERS, layer_info
 from backend.editing.commands import AddNode, Connect, Disconnect, Macro, SetParams
 
 AUGMENTATION: list[tuple[str, dict[str, Any]]] = [
     ("RandomFlip", {"mode": "horizontal"}),
     ("RandomRotation", {"factor": 0.1}),
 ]
+
+
+PIXEL_SCALING = ("Rescaling", "Normalization")
+"""Layers that scale raw 0-255 pixels themselves when they come first."""
+
+
+def suggested_params(graph: LayerGraph, source: str) -> dict[str, Any]:
+    """Settings a new choice of the data source `source` takes from the model, over the
+    source's own defaults (the Data panel and `main.py data` apply them; what the user sets
+    wins). An image folder is read at raw 0-255 pixels when the model scales pixels itself (a
+    pretrained backbone's preprocessing expects them raw; so does a Rescaling or
+    Normalization layer right after the Input and its augmentation); for a pretrained
+    backbone, whose block is built for one input size, at the size of the model's Input."""
+    if source != "image_folder":
+        return {}
+    params: dict[str, Any] = {}
+    if scales_pixels(graph):
+        params["rescale"] = False
+    inputs = graph.input_nodes()
+    shape = list(inputs[0].params.get("shape") or []) if len(inputs) == 1 else []
+    if has_pretrained_block(graph) and len(shape) == 3 and shape[2] == 3:
+        params.update(height=int(shape[0]), width=int(shape[1]), color_mode="rgb")
+    return params
+
+
+def has_pretrained_block(graph: LayerGraph) -> bool:
+    """A pretrained backbone (a block recording where its weights came from) is in the graph."""
+    return any(
+        layer_info(n.layer_type).is_block and isinstance(n.params.get("pretrained"), dict)
+        for n in graph.nodes.values()
+    )
+
+
+def scales_pixels(graph: LayerGraph) -> bool:
+    """The model takes raw pixels: it has a pretrained backbone, or what follows its single
+    Input (past augmentation layers) is a Rescaling or Normalization layer."""
+    if has_pretrained_block(graph):
+        return True
+    inputs = graph.input_nodes()
+    if len(inputs) != 1:
+        return False
+    node = inputs[0]
+    while True:
+        after = graph.successors(node.id)
+        if len(after) != 1:
+            return False
+        node = graph.nodes[after[0]]
+        if layer_info(node.layer_type).category != "Augmentation":
+            return node.layer_type in PIXEL_SCALING
 
 
 @dataclass(frozen=True)

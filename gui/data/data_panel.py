@@ -45,7 +45,12 @@ from backend.data.registry import FILE, GENERATED, KERAS
 from backend.data.table_reader import open_table
 from backend.document.project import DatasetChoice, Project
 from backend.editing.commands import UndoStack
-from backend.editing.data_wiring import DataTarget, augmentation_macro, fit_graph_to_data
+from backend.editing.data_wiring import (
+    DataTarget,
+    augmentation_macro,
+    fit_graph_to_data,
+    suggested_params,
+)
 from gui.data.data_preview import DataPreviewView
 from gui.runtime.jobs import Job, JobRunner
 
@@ -183,7 +188,10 @@ class DataPanel(QWidget):
             raise KeyError(name)
         self.name = name
         current = self.project.dataset
-        self.params = dict(current.params) if current is not None and name == current.name else {}
+        if current is not None and name == current.name:
+            self.params = dict(current.params)
+        else:  # the model may ask for some (raw pixels for a pretrained backbone)
+            self.params = suggested_params(self.project.graph, name)
         self._sync_source()
         self._build_editors()
         return self.refresh()

@@ -231,5 +231,80 @@ def test_cli_new_pretrained_on_an_image_folder(
     project = load_project(target)
     assert project.dataset is not None and project.dataset.params["rescale"] is False
     assert project.graph.node_by_name("classes").params["units"] == len(PHOTO_CLASSES)
+
+    # Choosing the folder again later: read raw and at the backbone's size, as --data did.
+    assert main(["data", str(target), "digits"]) == 0
+    assert main(["data", str(target), "image_folder", "--param", f"path={SAMPLE_PHOTOS}"]) == 0
+    chosen = load_project(target).dataset
+    assert chosen is not None and chosen.name == "image_folder"
+    assert (chosen.params["rescale"], chosen.params["height"], chosen.params["width"]) == (
+        False,
+        32,
+        32,
+    )
     assert main([*common, "--input-shape", "16,16,3", "--force"]) == 1
     assert "at least 32x32" in capsys.readouterr().err
+
+
+def test_a_model_that_scales_pixels_itself_reads_an_image_folder_raw() -> None:
+    """The Data panel's and `main.py data`'s rule: no second scaling to 0..1."""
+    from backend.editing.data_wiring import suggested_params
+    from backend.templates.gallery import load_template
+
+    own_cnn = load_template("photos").graph  # augmentation, then its own Rescaling(1/255)
+    assert suggested_params(own_cnn, "image_folder") == {"rescale": False}
+    assert suggested_params(own_cnn, "csv") == {}
+    for plain in ("digits_cnn", "moons_mlp"):  # nothing scales: the folder's default stays
+        assert suggested_params(load_template(plain).graph, "image_folder") == {}
+
+
+SCRIPT_RUNNER = """
+import json, runpy, sys
+import numpy as np
+script = runpy.run_path(sys.argv[2])
+model = script["load_weights"](script["build_model"]())
+x = np.load("inputs.npy")
+np.savez("script_model.npz", outputs=np.asarray(model(x, training=False)),
+         **{f"w{i}": w.numpy() for i, w in enumerate(model.weights)})
+with open(sys.argv[1], "w") as handle:
+    json.dump({"layers": [layer.name for layer in model.layers],
+               "params": int(model.count_params())}, handle)
+"""
+
+
+def test_the_exported_script_rebuilds_the_model_and_loads_the_same_weights(
+    weights_file: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """File > Export Python script after training the head: a fresh interpreter rebuilds the
+    model, loads the weights the app uses (the file's backbone, the trained head) and gives
+    the app's outputs on the same images."""
+    from tests.script_runner import run_in_subprocess
+
+    path, reference = weights_file
+    data = photos_dataset(SAMPLE_PHOTOS)
+    data.params.update(height=32, width=32)
+    project_path = tmp_path / "p.dcproj.json"
+    save_project(new_pretrained_project(SMALLEST, 3, SHAPE, path, project_path, data), project_path)
+    workflow = Workflow.open(project_path)
+    workflow.set_training(epochs=1)
+    _result, run = workflow.train()
+    assert run.status == "completed", run.message
+    script = workflow.write_script(tmp_path / "photos.py")
+    x = np.random.default_rng(4).uniform(0, 255, (4, *SHAPE)).astype("float32")
+    np.save(tmp_path / "inputs.npy", x)
+
+    got = run_in_subprocess(SCRIPT_RUNNER, [script], tmp_path)
+    script_model = np.load(tmp_path / "script_model.npz")
+
+    app = workflow.build_model().model
+    assert got["params"] == app.count_params()
+    assert got["layers"] == [layer.name for layer in app.layers]
+    theirs = [script_model[f"w{i}"] for i in range(len(app.weights))]
+    for ours, scripted in zip(app.weights, theirs, strict=True):
+        np.testing.assert_array_equal(ours.numpy(), scripted)
+    block = [w.numpy() for w in app.get_layer(ENTRY.node_name).weights]
+    for frozen, from_file in zip(block, reference.weights, strict=True):
+        np.testing.assert_array_equal(frozen, from_file.numpy())  # frozen: still the file's
+    outputs = script_model["outputs"]
+    assert np.isfinite(outputs).all() and outputs.shape == (4, 3)
+    np.testing.assert_allclose(outputs, np.asarray(app(x, training=False)), atol=1e-5)

@@ -70,15 +70,15 @@ def main() -> None:
         window.view.viewport().repaint()
         edits.append(time.perf_counter() - start)
 
-    window.training._curve("loss (batches)")
-    curve = window.training.curves["loss (batches)"]
+    window.training_panel._curve("loss (batches)")
+    curve = window.training_panel.curves["loss (batches)"]
     xs = np.arange(100_000, dtype=float)
     ys = np.random.default_rng(0).normal(size=100_000)
     plots = []
     for _ in range(10):
         start = time.perf_counter()
         curve.setData(xs, ys)
-        window.training.plots.repaint()
+        window.training_panel.plots.repaint()
         plots.append(time.perf_counter() - start)
     window.shutdown()
 

@@ -14,6 +14,10 @@ one of 1e-4:
   still near where it started;
 - plateau: the loss has not moved for `PLATEAU_EPOCHS` epochs, far from converged.
 
+A model with several output heads (side-by-side networks, each with its own loss) is judged
+head by head on Keras' `<head>_loss` and `val_<head>_loss` against the head's own starting
+loss, and each alert names its head: the total of unlike heads says nothing about any of them.
+
 Probe rules read `ProbeStats`, measured before training and once per epoch on a small fixed
 batch (one forward and backward pass, so the training loop itself is untouched). Gradients are
 judged against the layer's own weights: `|g| / |w|` is the relative change one unit of
@@ -26,13 +30,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-
-from backend.keras_bridge.model_inputs import as_declared, declared_inputs
-from backend.keras_env import import_keras, import_tensorflow
 
 DIVERGE_FACTOR = 2.0
 JUMP_OF_START = 0.1
@@ -56,6 +57,10 @@ DEAD_FRACTION = 0.5
 PROBE_SAMPLES = 128
 HISTOGRAM_BINS = 30
 BEFORE_TRAINING = -1
+_SAME_DIAGNOSIS = {"slow": "progress", "plateau": "progress"}
+"""Kinds that answer one question (is it learning, how fast?): once one is raised, the other
+would contradict it (a loss that stopped moving, then wobbled down five times, is not 'too
+slow')."""
 """The epoch of an alert raised by the probe before the first step."""
 
 
@@ -69,11 +74,14 @@ class Alert:
     layer: str | None = None  # the layer (node name) it points at, when it applies to one
     evidence: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     """The measured numbers the message quotes, by name (for tests, JSON and tooltips)."""
+    head: str | None = None
+    """The output head whose losses it read, in a model with several (its output layer)."""
 
     def text(self) -> str:
         when = "Before training" if self.epoch == BEFORE_TRAINING else f"Epoch {self.epoch + 1}"
+        which = f", output '{self.head}'" if self.head else ""
         where = f" in '{self.layer}'" if self.layer else ""
-        return f"{when}{where}: {self.message} Try: {self.advice}"
+        return f"{when}{which}{where}: {self.message} Try: {self.advice}"
 
 
 @dataclass
@@ -86,23 +94,30 @@ class ProbeStats:
     sizes: dict[str, int] = field(default_factory=dict)  # trainable numbers per layer
     units: dict[str, int] = field(default_factory=dict)  # ReLU units per layer
     loss: float | None = None  # the loss on the probe batch (inference mode)
+    head_losses: dict[str, float] = field(default_factory=dict)  # each head's, when several
     weight_histograms: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     grad_histograms: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
 
 
 class Diagnostics:
-    """Feeds on epoch logs and probe stats; each kind of alert is raised once per run."""
+    """Feeds on epoch logs and probe stats; each kind of alert is raised once per run (once
+    per head for the loss rules of a model with several heads)."""
 
-    def __init__(self) -> None:
+    def __init__(self, heads: Sequence[str] = ()) -> None:
+        self.heads = tuple(heads) if len(heads) > 1 else ()
+        """The output heads, when the model has several; set before the first epoch."""
         self.history: dict[str, list[float]] = {}
         self.alerts: list[Alert] = []
         self.start_loss: float | None = None
-        self._raised: set[str] = set()
+        self.head_start: dict[str, float] = {}
+        self._raised: set[tuple[str, str | None]] = set()
 
     def begin(self, start_loss: float | None, probe: ProbeStats | None = None) -> list[Alert]:
         """Before the first step: the starting loss, and the probe's view of the fresh model."""
-        if start_loss is not None and math.isfinite(start_loss) and start_loss > 0:
+        if _usable(start_loss):
             self.start_loss = start_loss
+        if probe is not None:
+            self.head_start = {k: v for k, v in probe.head_losses.items() if _usable(v)}
         return self._keep(_from_probe(BEFORE_TRAINING, probe) if probe is not None else [])
 
     def on_epoch(
@@ -122,14 +137,29 @@ class Diagnostics:
         return self._keep(found)
 
     def _keep(self, found: list[Alert]) -> list[Alert]:
-        fresh = [a for a in found if a.kind not in self._raised]
-        for alert in fresh:
-            self._raised.add(alert.kind)
+        fresh = []
+        for alert in found:
+            key = (_SAME_DIAGNOSIS.get(alert.kind, alert.kind), alert.head)
+            if key not in self._raised:
+                self._raised.add(key)
+                fresh.append(alert)
         self.alerts += fresh
         return fresh
 
     def _from_history(self, epoch: int) -> list[Alert]:
-        loss = self.history.get("loss", [])
+        heads = [h for h in self.heads if self.history.get(f"{h}_loss")]
+        if not heads:  # one head, or logs that do not name them: the model's loss
+            return self._read(epoch, "loss", "val_loss", self.start_loss)
+        found = []
+        for head in heads:
+            start = self.head_start.get(head)
+            for alert in self._read(epoch, f"{head}_loss", f"val_{head}_loss", start):
+                found.append(replace(alert, head=head))
+        return found
+
+    def _read(self, epoch: int, key: str, val_key: str, start: float | None) -> list[Alert]:
+        """The history rules on one loss (and its validation loss): at most one alert."""
+        loss = self.history.get(key, [])
         if not loss:
             return []
         if not math.isfinite(loss[-1]):
@@ -142,15 +172,19 @@ class Diagnostics:
                     evidence={"loss": loss[-1]},
                 )
             ]
-        start = self.start_loss if self.start_loss is not None else loss[0]
         rate = self.history.get("learning_rate", [])
-        history = _History(epoch, loss, self.history.get("val_loss", []), start, rate)
+        start = start if start is not None else loss[0]
+        history = _History(epoch, loss, self.history.get(val_key, []), start, rate)
         found = history.divergence() or history.unstable()
         if found is None:
             found = history.overfitting()
         if found is None:
             found = history.slow() or history.plateau()
         return [found] if found is not None else []
+
+
+def _usable(loss: float | None) -> bool:
+    return loss is not None and math.isfinite(loss) and loss > 0
 
 
 @dataclass(frozen=True)
@@ -370,78 +404,3 @@ def _weight_scale(probe: ProbeStats, layer: str) -> float:
     initialised to zeros is not exploding because its first gradient exceeds nothing."""
     size = probe.sizes.get(layer, 1)
     return max(probe.weight_norms.get(layer, 0.0), WEIGHT_FLOOR * math.sqrt(size))
-
-
-class Probe:
-    """Measures ProbeStats for one model on a fixed batch; build it in the training thread."""
-
-    def __init__(self, model: Any, x: Any, y: Any, histograms: bool = False) -> None:
-        keras = import_keras()
-        self.model = model
-        self.x = as_declared(model, _head(x))  # as the model declares its inputs
-        self.y = _head(y)
-        self.histograms = histograms
-        relu_layers = [
-            layer
-            for layer in model.layers
-            if _is_relu(layer, keras) and not isinstance(layer, keras.layers.InputLayer)
-        ]
-        self.relu_names = [layer.name for layer in relu_layers]
-        self.activations = (
-            keras.Model(declared_inputs(model), [layer.output for layer in relu_layers])
-            if relu_layers
-            else None
-        )
-
-    def measure(self) -> ProbeStats:
-        tf = import_tensorflow()
-        stats = ProbeStats()
-        variables = self.model.trainable_variables
-        with tf.GradientTape() as tape:
-            pred = self.model(self.x, training=False)
-            loss = self.model.compute_loss(x=self.x, y=self.y, y_pred=pred)
-        grads = tape.gradient(loss, variables)
-        stats.loss = float(np.asarray(loss))
-        squares: dict[str, float] = {}
-        weights: dict[str, float] = {}
-        for var, grad in zip(variables, grads, strict=True):
-            layer = str(var.path).split("/")[0]
-            w = np.asarray(var)
-            g = np.asarray(tf.convert_to_tensor(grad)) if grad is not None else np.zeros(1)  # dense
-            squares[layer] = squares.get(layer, 0.0) + float(np.sum(np.square(g)))
-            weights[layer] = weights.get(layer, 0.0) + float(np.sum(np.square(w)))
-            stats.sizes[layer] = stats.sizes.get(layer, 0) + int(w.size)
-            if self.histograms and str(var.path).endswith("kernel"):
-                stats.weight_histograms[layer] = _histogram(w)
-                stats.grad_histograms[layer] = _histogram(g)
-        stats.grad_norms = {k: math.sqrt(v) for k, v in squares.items()}
-        stats.weight_norms = {k: math.sqrt(v) for k, v in weights.items()}
-        if self.activations is not None:
-            outs = self.activations(self.x, training=False)
-            outs = outs if isinstance(outs, (list, tuple)) else [outs]
-            for name, out in zip(self.relu_names, outs, strict=True):
-                a = np.asarray(out).reshape(len(np.asarray(out)), -1)
-                stats.dead_fraction[name] = float(np.mean(np.max(a, axis=0) <= 0))
-                stats.units[name] = int(a.shape[1])
-        return stats
-
-
-def _head(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: v[:PROBE_SAMPLES] for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [v[:PROBE_SAMPLES] for v in data]
-    return data[:PROBE_SAMPLES]
-
-
-def _is_relu(layer: Any, keras: Any) -> bool:
-    if isinstance(layer, keras.layers.ReLU):
-        return True
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", "") == "relu"
-
-
-def _histogram(values: np.ndarray) -> tuple[list[float], list[float]]:
-    finite = values[np.isfinite(values)]
-    counts, edges = np.histogram(finite if finite.size else np.zeros(1), bins=HISTOGRAM_BINS)
-    return counts.astype(float).tolist(), edges.astype(float).tolist()

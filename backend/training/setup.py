@@ -42,8 +42,7 @@ def resolve_loss(config: TrainingConfig, dataset: Dataset, output_units: int) ->
 
 def compile_arguments(model: Any, config: TrainingConfig, dataset: Dataset) -> dict[str, Any]:
     """loss, loss_weights and metrics for `model.compile`, one entry per output head."""
-    names = [str(t.name).split("/")[0] for t in model.outputs]
-    names = [layer.name for layer in _output_layers(model)] or names
+    names = head_names(model)
     classification = dataset.task == "classification"
     losses, weights, metrics = {}, {}, {}
     for name, tensor in zip(names, model.outputs, strict=True):
@@ -58,6 +57,12 @@ def compile_arguments(model: Any, config: TrainingConfig, dataset: Dataset) -> d
         only = names[0]
         return {"loss": losses[only], "metrics": metrics[only]}
     return {"loss": losses, "loss_weights": weights, "metrics": metrics}
+
+
+def head_names(model: Any) -> list[str]:
+    """The name of each output head, as the losses are compiled and logged (`<name>_loss`)."""
+    names = [str(t.name).split("/")[0] for t in model.outputs]
+    return [layer.name for layer in _output_layers(model)] or names
 
 
 def _output_layers(model: Any) -> list[Any]:

@@ -25,14 +25,16 @@ from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_bridge.weight_budget import weight_memory_problem
 from backend.keras_bridge.weights import apply_weights, load_weights
 from backend.keras_env import import_keras
-from backend.training.diagnostics import Alert, Diagnostics, Probe
+from backend.training.diagnostics import Alert, Diagnostics
 from backend.training.execution import BatchLosses, RunExecution, batched_validation
 from backend.training.optimizers import make_optimizer
+from backend.training.probe import Probe
 from backend.training.setup import (
     BestWeights,
     class_weights,
     compile_arguments,
     extra_callbacks,
+    head_names,
     precision_policy,
     resolve_loss,
 )
@@ -194,6 +196,7 @@ class Trainer:
             return self._finish("failed", self._compile_message(exc), history, None, exc.node_id)
         except Exception as exc:
             return self._finish("failed", f"could not build the model: {exc}", history, None)
+        self.diagnostics = Diagnostics(head_names(model))  # judged head by head when several
         self._started = time.perf_counter()
         arguments = self.dataset.fit_arguments(int(self.config.batch_size))  # arrays or tf.data
         callback = _EventCallback(self, history, self._probe(model, arguments))

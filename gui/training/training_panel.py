@@ -352,7 +352,8 @@ class TrainingPanel(QWidget):
         elif isinstance(event, TrainAlert):
             alert = event.alert
             self.alerts.addItem(f"⚠ {alert.text()}")
-            self.alerts.item(self.alerts.count() - 1).setData(256, alert.layer or "")
+            point_at = alert.layer or alert.head or ""  # a head is its output layer
+            self.alerts.item(self.alerts.count() - 1).setData(256, point_at)
             self.tabs.setTabText(1, f"Alerts ({self.alerts.count()})")
         elif isinstance(event, TrainEnd):
             self._redraw(everything=True)

@@ -11,6 +11,7 @@ import pytest
 from backend.data import Dataset, load_dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import TrainingConfig
+from backend.templates.gallery import load_template
 from backend.training.diagnostics import BEFORE_TRAINING, Alert, Diagnostics, ProbeStats
 from backend.training.trainer import TrainAlert, Trainer
 
@@ -85,6 +86,41 @@ def test_a_flat_loss_far_from_converged_is_a_plateau_a_flat_solved_one_is_not() 
     (alert,) = kinds_from(stuck, start=0.76)
     assert alert.kind == "plateau" and "not learning" in alert.message
     assert kinds_from([1e-4, 1.0001e-4, 1e-4, 0.9999e-4, 1e-4, 1e-4], start=0.7) == []
+
+
+def test_side_by_side_heads_are_judged_each_on_its_own_loss_and_named() -> None:
+    diagnostics = Diagnostics(heads=("wide", "drop"))
+    diagnostics.begin(2.2, ProbeStats(loss=2.2, head_losses={"wide": 0.7, "drop": 0.69}))
+    wide = [0.60, 0.45, 0.35, 0.28, 0.22, 0.17, 0.13, 0.10]  # overfits
+    wide_val = [0.62, 0.50, 0.44, 0.46, 0.52, 0.58, 0.66, 0.75]
+    drop = [0.62, 0.50, 0.42, 0.37, 0.33, 0.30, 0.28, 0.27]  # healthy
+    drop_val = [0.60, 0.49, 0.42, 0.38, 0.35, 0.33, 0.32, 0.31]
+    alerts: list[Alert] = []
+    for epoch in range(8):
+        heads = {"wide": (wide, wide_val), "drop": (drop, drop_val)}
+        logs = {f"{h}_loss": t[epoch] for h, (t, _) in heads.items()}
+        logs |= {f"val_{h}_loss": v[epoch] for h, (_, v) in heads.items()}
+        logs |= {"loss": logs["wide_loss"] + logs["drop_loss"]}
+        logs |= {"val_loss": logs["val_wide_loss"] + logs["val_drop_loss"]}
+        alerts += diagnostics.on_epoch(epoch, logs, None)
+    (alert,) = alerts  # the total (its validation loss falls until epoch 4) says nothing
+    assert (alert.kind, alert.head, alert.epoch) == ("overfitting", "wide", 6)
+    assert alert.text().startswith("Epoch 7, output 'wide': validation loss 0.66")
+    # each head has its own starting loss (the probe's), not the total's 2.2
+    diagnostics.on_epoch(8, {"wide_loss": 1.5, "drop_loss": 1.5, "loss": 3.0}, None)
+    assert {(a.kind, a.head) for a in diagnostics.alerts} == {
+        ("overfitting", "wide"),
+        ("divergence", "wide"),
+        ("divergence", "drop"),
+    }
+    assert diagnostics.alerts[-1].evidence["start_loss"] == 0.69
+
+
+def test_a_stuck_loss_is_not_called_slow_after_it_was_called_a_plateau() -> None:
+    stuck = [0.7009, 0.6951, 0.6999, 0.6962, 0.6984, 0.6975, 0.6960, 0.6950, 0.6940, 0.6937]
+    assert [a.kind for a in kinds_from(stuck, start=0.6929)] == ["plateau"]
+    crawl = [0.6973, 0.6969, 0.6966, 0.6962, 0.6959, 0.6955, 0.6952, 0.6948, 0.6945, 0.6941]
+    assert [a.kind for a in kinds_from(crawl, start=0.70)] == ["slow"]
 
 
 # ----------------------------------------------------------------- probe rules
@@ -175,3 +211,14 @@ def test_weights_initialised_far_too_large_explode_before_training(moons: Datase
     alerts = alerts_of(graph, moons, epochs=1, optimizer="sgd", learning_rate=1e-3)
     assert alerts[0].kind == "exploding" and alerts[0].epoch == BEFORE_TRAINING
     assert alerts[0].evidence["ratio"] > 1e3
+
+
+def test_the_head_that_cannot_learn_is_named_in_a_real_side_by_side_run() -> None:
+    """Four networks on circles: the total loss falls (ReLU learns), but the one without an
+    activation is a straight line and stays at chance; its own loss says so."""
+    project = load_template("activations_compared")
+    project.training.epochs = 6
+    alerts = alerts_of(project.graph, project.load_data(), **project.training.to_dict())
+    (alert,) = alerts
+    assert (alert.kind, alert.head) == ("plateau", "linear") and "not learning" in alert.message
+    assert alert.evidence["start_loss"] == pytest.approx(0.693, abs=0.03)  # its own: ln 2

@@ -11,7 +11,8 @@ The choice, unless the user set one (`TrainingConfig.steps_per_execution`):
   else an estimate from its arithmetic (`estimate_step_seconds`);
 - as many batches as fit `TARGET_CALL_S` in one call (a power of two, at most `MAX_STEPS`,
   never more than an epoch), unless the run is too short for the calls it saves to pay for
-  tracing the loop (`CALL_SECONDS`, `LOOP_TRACE_SECONDS`). Live curves and Stop act between
+  tracing the loop (`CALL_SECONDS`, `LOOP_TRACE_SECONDS`) or the model's step is a loop
+  already (a recurrent layer: measured no faster). Live curves and Stop act between
   calls, so a call is kept far below the UI's 50 ms event budget: Stop and Pause take effect
   at the end of the call.
 
@@ -117,6 +118,8 @@ def plan_execution(
     calls_saved = max(1, steps_per_epoch) * int(config.epochs) * (1 - 1 / steps)
     if calls_saved * CALL_SECONDS < 2 * LOOP_TRACE_SECONDS:  # a short run: not worth it
         steps = 1
+    if has_recurrent_loop(model):  # its step is a loop already: measured no faster
+        steps = 1
     return ExecutionPlan(steps, jit, source, round(step_ms, 4), device)
 
 
@@ -142,6 +145,15 @@ def apply_plan(model: Any, plan: ExecutionPlan) -> None:
         model.steps_per_execution = plan.steps_per_execution
         model.jit_compile = plan.jit_compile  # Keras falls back to False where XLA cannot run
         model.train_function = model.test_function = model.predict_function = None
+
+
+def has_recurrent_loop(model: Any) -> bool:
+    """Whether a recurrent layer (LSTM, GRU...) runs its own loop inside each step: several
+    batches a call measured no faster for the benchmark LSTM (1-16 a call: epochs within
+    noise of each other) and the GRU and LSTM templates, while tracing took longer."""
+    keras = import_keras()
+    kinds = (keras.layers.RNN, keras.layers.Bidirectional)
+    return any(isinstance(layer, kinds) for layer in model._flatten_layers(recursive=True))
 
 
 # ----------------------------------------------------------------- estimate

@@ -170,6 +170,9 @@ def test_settings_choose_and_the_app_keeps_calls_short(keras: Any) -> None:
     assert plan_execution(model, long_run, 3, "cpu").steps_per_execution == 2  # an epoch: 3
     short = plan_execution(model, TrainingConfig(epochs=2), 50, "cpu")  # 100 steps in all
     assert short.steps_per_execution == 1  # saving 100 calls does not pay for the loop's trace
+    sequence = keras.Input((20, 8))
+    recurrent = keras.Model(sequence, keras.layers.Dense(4)(keras.layers.LSTM(8)(sequence)))
+    assert plan_execution(recurrent, long_run, 500, "cpu").steps_per_execution == 1
     slow = {"plain": {"step_ms": 40.0, "first_call_s": 1.0}}
     assert plan_execution(model, TrainingConfig(), 500, "cpu", slow).steps_per_execution == 1
     mine = plan_execution(model, TrainingConfig(steps_per_execution=32, jit_compile=True), 9, "cpu")

@@ -24,6 +24,7 @@ from backend.workflow.session import Workflow, new_project
 from backend.workflow.weights import WeightsState, run_label
 from gui import menus
 from gui.canvas.minimap import Minimap
+from gui.canvas.model_totals import ModelTotals
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import CanvasView
 from gui.data.data_panel import DataPanel
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.quick_add.chosen.connect(self.editing.add_layer_here)
         menus.build(self)
         self.minimap = Minimap(self.view)
+        self.model_totals = ModelTotals(self.view)
         self._connect()
         self._update_title()
         QTimer.singleShot(0, self.view.fit_all)
@@ -213,6 +215,7 @@ class MainWindow(QMainWindow):
         files, training, panel = self.files, self.training, self.training_panel
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_theme_changed)
         self.view.resized.connect(self.minimap.place)
+        self.view.resized.connect(self.model_totals.place)
         self.view.layer_dropped.connect(self.editing.add_layer_at)
         self.palette.layer_activated.connect(self.editing.add_layer_here)
         self.palette.layer_selected.connect(self.learn_panel.show_layer)
@@ -220,6 +223,11 @@ class MainWindow(QMainWindow):
         self.scene.status_message.connect(lambda m: self.prompts.status(m, 5000))
         self.analysis_panel.refreshed.connect(
             lambda: show_on_nodes(self.scene.node_items, self.analysis_panel, self.live)
+        )
+        self.analysis_panel.refreshed.connect(
+            lambda: self.model_totals.show_totals(
+                self.analysis_panel.summary.totals, self.analysis_panel.memory
+            )
         )
         self.start_panel.recover_requested.connect(files.recover_autosave)
         self.start_panel.open_requested.connect(files.open_recent)

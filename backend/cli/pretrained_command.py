@@ -26,7 +26,11 @@ from backend.exchange.pretrained_catalog import (
     UnknownBackboneError,
     backbone,
 )
-from backend.exchange.pretrained_project import IMAGENET, new_pretrained_project
+from backend.exchange.pretrained_project import (
+    IMAGENET,
+    image_folder_choice,
+    new_pretrained_project,
+)
 from backend.exchange.pretrained_weights import (
     DownloadCancelled,
     WeightsDownloadError,
@@ -148,14 +152,13 @@ def _data(
 ) -> tuple[DatasetChoice | None, int]:
     if not args.data:
         return None, args.classes or 2
-    folder = Path(args.data).resolve()
-    if not folder.is_dir():
-        args.parser.error(f"--data {args.data}: not a folder (one sub-folder per class)")
-    found = sum(1 for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    try:
+        choice, found = image_folder_choice(args.data, shape)
+    except PretrainedError as exc:
+        args.parser.error(f"--data {exc}")
     if args.classes and args.classes != found:
-        args.parser.error(f"--classes {args.classes}, but {folder} has {found} class folders")
-    params = {"path": str(folder), "height": shape[0], "width": shape[1], "rescale": False}
-    return DatasetChoice("image_folder", params), found
+        args.parser.error(f"--classes {args.classes}, but {args.data} has {found} class folders")
+    return choice, found
 
 
 def _download_only(args: argparse.Namespace) -> int:

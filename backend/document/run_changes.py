@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.document.graph import LayerGraph
+from backend.document.layer_table import layer_info
 from backend.document.runs import RunRecord, canonical_graph
 from backend.document.training_config import setting_fields
 
@@ -110,6 +111,9 @@ def _layers(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         if old_type != new_type:
             changes.append(f"'{name}' {old_type} → {new_type}")
             continue
+        if isinstance(new_params.get("graph"), dict):  # a block: its layers, its freezing
+            changes += _block_changes(name, old_params, new_params)
+            continue
         for key in sorted(set(old_params) | set(new_params)):
             if old_params.get(key) != new_params.get(key):
                 was, now = _value(old_params.get(key)), _value(new_params.get(key))
@@ -117,6 +121,43 @@ def _layers(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     if not changes and _wiring(before) != _wiring(after):
         changes.append("layers wired differently")
     return changes
+
+
+def _block_changes(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """A block (a group, a pretrained backbone) by how many of its layers train (fine-tuning
+    unfreezes some) and whether its own layers changed, never its graph spelled out."""
+    changes = []
+    was, now = _trainable_layers(old), _trainable_layers(new)
+    if was != now:
+        changes.append(f"layers of '{name}' that train {was} → {now}")
+    if _without_freezing(old.get("graph")) != _without_freezing(new.get("graph")):
+        changes.append(f"layers inside '{name}' changed")
+    for key in sorted((set(old) | set(new)) - {"graph", "trainable"}):
+        if old.get(key) != new.get(key):
+            changes.append(f"{key} of '{name}' {_value(old.get(key))} → {_value(new.get(key))}")
+    return changes
+
+
+def _trainable_layers(params: dict[str, Any]) -> int:
+    if params.get("trainable") is False or not isinstance(params.get("graph"), dict):
+        return 0
+    count = 0
+    for node in params["graph"].get("nodes", []):
+        info = layer_info(str(node.get("type")))
+        inner = node.get("params") or {}
+        layer = not (info.is_input or info.is_operation or "shares" in inner)
+        count += layer and inner.get("trainable") is not False
+    return count
+
+
+def _without_freezing(graph: Any) -> Any:
+    if not isinstance(graph, dict):
+        return graph
+    nodes = []
+    for node in graph.get("nodes", []):
+        params = {k: v for k, v in (node.get("params") or {}).items() if k != "trainable"}
+        nodes.append({**node, "params": params, "position": None})
+    return {**graph, "nodes": nodes}
 
 
 def _canonical(graph: dict[str, Any]) -> dict[str, Any]:

@@ -134,5 +134,24 @@ PHOTO_SIZE = 64
 
 def photos_dataset(folder: Path = SAMPLE_PHOTOS) -> DatasetChoice:
     """The image folder at its raw 0-255 pixels (the backbone's preprocessing layer scales)."""
-    params = {"path": str(folder), "height": PHOTO_SIZE, "width": PHOTO_SIZE, "rescale": False}
-    return DatasetChoice("image_folder", params, val_fraction=0.2, test_fraction=0.2, seed=0)
+    return image_folder_choice(folder, (PHOTO_SIZE, PHOTO_SIZE, 3))[0]
+
+
+def image_folder_choice(
+    folder: str | Path, shape: tuple[int, int, int]
+) -> tuple[DatasetChoice, int]:
+    """An image folder (one sub-folder per class) for a backbone taking `shape`: read at raw
+    0-255 pixels (its preprocessing layer scales them) and at its input size; and the number of
+    classes, which sizes the head. PretrainedError when it is not such a folder."""
+    path = Path(folder).resolve()
+    if not path.is_dir():
+        raise PretrainedError(f"{folder}: not a folder (one sub-folder of images per class)")
+    classes = sum(1 for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if classes < 2:
+        raise PretrainedError(
+            f"{folder} has {classes} class sub-folder{'s' if classes != 1 else ''}: a "
+            "classifier needs at least 2 (put each class's images in a folder of its own)"
+        )
+    params = {"path": str(path), "height": shape[0], "width": shape[1], "rescale": False}
+    choice = DatasetChoice("image_folder", params, val_fraction=0.2, test_fraction=0.2, seed=0)
+    return choice, classes

@@ -185,9 +185,9 @@ def _offline_message(url: str, exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         return f"the server answered {exc.code} {exc.reason} for {url}"
     return (
-        f"cannot reach {host} ({reason}): this computer seems to be offline. Copy the file "
-        f"{url.rsplit('/', 1)[-1]} into {keras_cache_dir()} from a computer that is online, "
-        "or choose a weights file"
+        f"cannot reach {host} ({reason}): this computer seems to be offline. Download {url} "
+        f"on a computer that is online and copy it into {keras_cache_dir()}, or choose a "
+        "weights file"
     )
 
 

@@ -141,6 +141,7 @@ class NodeItem(QGraphicsItem):
         self.info = layer_info(node.layer_type)
         self.shape_result: NodeShape | None = None
         self.param_count: int | None = None
+        self.trainable_count: int | None = None
         self.warnings: list[str] = []
         self.severe = False
         """Parameters of the node's layer, from the analysis panel (None: not known yet)."""
@@ -254,10 +255,23 @@ class NodeItem(QGraphicsItem):
             self.warnings, self.severe = list(warnings), severe
             self.refresh()
 
-    def set_param_count(self, count: int | None) -> None:
-        if count != self.param_count:
-            self.param_count = count
+    def set_param_count(self, count: int | None, trainable: int | None = None) -> None:
+        """The layer's parameters; `trainable` of them, shown when the user froze some (a
+        pretrained backbone, a layer with `trainable: false`)."""
+        if (count, trainable) != (self.param_count, self.trainable_count):
+            self.param_count, self.trainable_count = count, trainable
             self.update()
+
+    def params_text(self) -> str:
+        """`939.1 K params`; `..., frozen` or `..., 346.9 K train` for a frozen or partly
+        frozen block or layer (fine-tuning changes it)."""
+        text = f"{format_count(self.param_count)} params"
+        trainable = self.trainable_count
+        if trainable is None or not self.param_count or trainable >= self.param_count:
+            return text
+        if not (self.info.is_block or self.node.params.get("trainable") is False):
+            return text  # a BatchNormalization's moving statistics are not the user's freezing
+        return f"{text}, frozen" if trainable == 0 else f"{text}, {format_count(trainable)} train"
 
     def title(self) -> str:
         """The header: the layer type; for a keras.ops call its operation, `Mean (op)`."""
@@ -300,7 +314,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(theme.muted_text())
         params_w = text_w
         if self.param_count:  # on the parameters' line, so a long name keeps its room
-            count = f"{format_count(self.param_count)} params"
+            count = self.params_text()
             right = Qt.AlignmentFlag.AlignRight
             painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), right, count)
             params_w -= QFontMetrics(normal).horizontalAdvance(count) + 8

@@ -374,6 +374,8 @@ def show_on_nodes(node_items: Mapping[str, Any], panel: AnalysisPanel, live: Liv
 
 
 def show_param_counts(node_items: Mapping[str, Any], analysis: Analysis) -> None:
-    """Put each node's parameter count on its canvas face (`NodeItem.set_param_count`)."""
+    """Put each node's parameter count, and how many train, on its canvas face
+    (`NodeItem.set_param_count`)."""
     for node_id, item in node_items.items():
-        item.set_param_count(analysis.params_of(node_id))
+        stats = analysis.stats_of(node_id)
+        item.set_param_count(analysis.params_of(node_id), stats.trainable if stats else None)

@@ -116,6 +116,8 @@ class Palette(QWidget):
                 child.setHidden(not show)
                 visible += show
             parent.setHidden(visible == 0)
+            if needle and visible and parent.text(0) == PRETRAINED:
+                parent.setExpanded(True)  # folded by default: a match must be seen
 
     def visible_types(self) -> list[str]:
         return [t for t, item in self.items.items() if not item.isHidden()]
@@ -134,6 +136,11 @@ class Palette(QWidget):
             self.layer_activated.emit(layer_type)
 
     def _activate_first_visible(self) -> None:
-        visible = self.visible_types()
-        if visible:
-            self.layer_activated.emit(visible[0])
+        """Enter in the search box: the first match, a layer or a pretrained network."""
+        for i in range(self.tree.topLevelItemCount()):
+            parent = self.tree.topLevelItem(i)
+            for j in range(parent.childCount()):
+                child = parent.child(j)
+                if not parent.isHidden() and not child.isHidden():
+                    self._on_activated(child, 0)
+                    return

@@ -1,8 +1,9 @@
-"""Wires the pretrained pieces into a main window: the palette's Pretrained section opens the
-pretrained dialog, whose project replaces the window's (asking about unsaved work), and a
-"Fine-tune backbone…" action unfreezes the top layers and continues the last run.
+"""Wires the pretrained pieces into a main window: the palette's Pretrained section and the
+Start tab's "Start from a pretrained network…" open the pretrained dialog, whose project
+replaces the window's (asking about unsaved work), and a "Fine-tune backbone…" action
+unfreezes the top layers and continues the last run.
 
-`install_pretrained(window)` needs the window's `palette`, `files.new_project(project)`,
+`install_pretrained(window)` needs the window's `palette`, `start_panel`, `files.new_project`,
 `workflow`, `training.start(continue_from)` and `prompts.show_error(title, text)`.
 """
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QDialog
 
 from backend.document.graph import LayerGraph
 from backend.exchange.pretrained import backbone_nodes, fine_tune_command, layer_nodes
+from backend.exchange.pretrained_catalog import SMALLEST
 from gui.editor.pretrained_dialog import FineTuneDialog, PretrainedDialog
 
 
@@ -23,16 +25,26 @@ def install_pretrained(window: Any, menu: Any = None) -> QAction:
 
     def open_dialog(name: str) -> None:
         dialog = PretrainedDialog(window, chosen=name)
-        dialog.project_ready.connect(window.files.new_project)
+        dialog.project_ready.connect(lambda project: opened(window, project))
         dialog.open()
 
     window.palette.pretrained_activated.connect(open_dialog)
+    window.start_panel.pretrained_requested.connect(lambda: open_dialog(SMALLEST))
     action = QAction("Fine-tune backbone…", window)
     action.setObjectName("fine_tune_action")
     action.triggered.connect(lambda: fine_tune(window))
     if menu is not None:
         menu.addAction(action)
     return action
+
+
+def opened(window: Any, project: Any) -> bool:
+    """The dialog's project replaces the window's (asking about unsaved work); the status bar
+    says what it is: which backbone, its weights, the head."""
+    if not window.files.new_project(project):
+        return False
+    window.prompts.status(project.description, 15000)
+    return True
 
 
 def fine_tune(window: Any, dialog: Any = None) -> bool:

@@ -34,12 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backend.exchange.pretrained import PretrainedError
 from backend.exchange.pretrained_catalog import BACKBONES, SMALLEST, Backbone
+from backend.exchange.pretrained_project import image_folder_choice
 from backend.exchange.pretrained_weights import (
     WeightsDownloadError,
     cached_weights,
     download_weights,
     format_size,
+    keras_cache_dir,
 )
 from gui.runtime.keras_job import KerasJob
 
@@ -66,6 +69,7 @@ class PretrainedDialog(QDialog):
         self._cancel = threading.Event()
         self._job: KerasJob | None = None
         self._file: Path | None = None
+        self.folder: Path | None = None
         self.list = QListWidget()
         self.list.setObjectName("pretrained_list")
         for entry in BACKBONES.values():
@@ -80,6 +84,10 @@ class PretrainedDialog(QDialog):
         self.classes = QSpinBox()
         self.classes.setRange(2, 10000)
         self.classes.setValue(2)
+        self.data_label = QLabel("none yet (choose it later in the Data tab)")
+        self.data_button = QPushButton("Choose folder…")
+        self.data_button.setObjectName("pretrained_data")
+        self.data_button.setToolTip("A folder with one sub-folder of images per class")
         self.imagenet = QRadioButton()
         self.from_file = QRadioButton("A weights file…")
         self.untrained = QRadioButton("None: train the backbone from scratch")
@@ -92,6 +100,7 @@ class PretrainedDialog(QDialog):
         self.progress = QProgressBar()
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -102,6 +111,7 @@ class PretrainedDialog(QDialog):
         self.list.currentItemChanged.connect(lambda *_: self._refresh())
         self.size.valueChanged.connect(lambda *_: self._refresh())
         self.from_file.toggled.connect(self._pick_file)
+        self.data_button.clicked.connect(self._pick_folder)
         self.download_button.clicked.connect(self.start_download)
         self.cancel_button.clicked.connect(self._cancel.set)
         self.buttons.accepted.connect(self.create)
@@ -110,6 +120,10 @@ class PretrainedDialog(QDialog):
 
     def _lay_out(self) -> None:
         form = QFormLayout()
+        data = QHBoxLayout()
+        data.addWidget(self.data_label, 1)
+        data.addWidget(self.data_button)
+        form.addRow("Your images", data)
         form.addRow("Image size", self.size)
         form.addRow("Classes", self.classes)
         row = QHBoxLayout()
@@ -154,6 +168,11 @@ class PretrainedDialog(QDialog):
             else f"ImageNet: not on this computer (about {format_size(entry.download_bytes)})"
         )
         self.imagenet.setEnabled(cached)
+        self.download_button.setText(f"Download {format_size(entry.download_bytes)}")
+        self.download_button.setToolTip(
+            f"From {entry.origin_for(self.size.value())} into the Keras cache "
+            f"({keras_cache_dir()}), checked against the hash Keras publishes"
+        )
         self.download_button.setVisible(not cached)
         self.download_button.setEnabled(not downloading)
         self.cancel_button.setVisible(downloading)
@@ -176,6 +195,31 @@ class PretrainedDialog(QDialog):
             self.from_file.setText(f"A weights file: {self._file.name}")
         else:
             self.untrained.setChecked(True)
+
+    def _pick_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(
+            self, "Your images: one sub-folder per class", str(Path.home())
+        )
+        if name:
+            self.set_folder(Path(name))
+
+    def set_folder(self, folder: Path) -> bool:
+        """Train on `folder` (one sub-folder of images per class): its classes size the head.
+        False, with the reason shown, when it is not such a folder."""
+        try:
+            _choice, classes = image_folder_choice(folder, self._shape())
+        except PretrainedError as exc:
+            self.status.setText(str(exc))
+            return False
+        self.folder = folder
+        self.classes.setValue(classes)
+        self.data_label.setText(f"{folder.name} ({classes} classes)")
+        self.data_label.setToolTip(str(folder))
+        self.status.clear()
+        return True
+
+    def _shape(self) -> tuple[int, int, int]:
+        return self.size.value(), self.size.value(), 3
 
     def weights_choice(self) -> str | None:
         if self.imagenet.isChecked():
@@ -217,12 +261,13 @@ class PretrainedDialog(QDialog):
     def create(self) -> None:
         from backend.exchange.pretrained_project import new_pretrained_project
 
-        entry, size, classes = self.entry(), self.size.value(), self.classes.value()
+        entry, shape, classes = self.entry(), self._shape(), self.classes.value()
         weights = self.weights_choice()
+        data = image_folder_choice(self.folder, shape)[0] if self.folder is not None else None
         self.status.setText(f"Building {entry.name}…")
 
         def work() -> Any:
-            return new_pretrained_project(entry.name, classes, (size, size, 3), weights)
+            return new_pretrained_project(entry.name, classes, shape, weights, dataset=data)
 
         self._run(work, self._built, (ValueError, OSError))
 
@@ -261,27 +306,45 @@ class FineTuneDialog(QDialog):
     def __init__(self, layers: int, learning_rate: float, parent: Any = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune the backbone")
+        self.setObjectName("fine_tune_dialog")
+        self.learning_rate = learning_rate
         self.top = QSpinBox()
         self.top.setRange(1, max(1, layers))
         self.top.setValue(min(20, layers))
+        self.top.setSuffix(f" of {layers}")
         self.factor = QDoubleSpinBox()
         self.factor.setDecimals(3)
         self.factor.setRange(0.001, 1.0)
         self.factor.setSingleStep(0.05)
         self.factor.setValue(0.1)
+        self.rate = QLabel()
+        self.rate.setObjectName("fine_tune_rate")
         note = QLabel(
-            f"The top layers train (BatchNormalization stays frozen, in inference mode) "
-            f"at the learning rate × the factor (now {learning_rate:g}), continuing the last "
-            "run: the Runs tab shows both phases."
+            "The backbone's top layers train along with the head, slowly (a lower learning "
+            "rate keeps what it learnt on ImageNet); BatchNormalization stays frozen, in "
+            "inference mode. Training continues the last run at once, so the Runs tab shows "
+            "both phases; Edit > Undo freezes the layers again."
         )
         note.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Unfreeze and train")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow(f"Unfreeze the top (of {layers}) layers", self.top)
-        form.addRow("Learning-rate factor", self.factor)
+        form.addRow("Layers to unfreeze, from the top", self.top)
+        form.addRow("Multiply the learning rate by", self.factor)
+        form.addRow("New learning rate", self.rate)
         form.addRow(note)
         form.addRow(buttons)
+        self.factor.valueChanged.connect(self._show_rate)
+        self._show_rate()
+        self.setMinimumWidth(460)
+
+    def new_rate(self) -> float:
+        """The learning rate fine-tuning will use (as `fine_tune_command` rounds it)."""
+        return float(f"{self.learning_rate * self.factor.value():.3g}")
+
+    def _show_rate(self) -> None:
+        self.rate.setText(f"{self.new_rate():g} (now {self.learning_rate:g})")

@@ -29,6 +29,7 @@ class StartPanel(QWidget):
     recover_requested = Signal(object)  # Autosave
     open_requested = Signal(str)  # a project path
     template_requested = Signal(str)  # a template id (backend.templates.gallery)
+    pretrained_requested = Signal()  # "Start from a pretrained network…"
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -51,6 +52,12 @@ class StartPanel(QWidget):
             item.setData(DATA_ROLE, info.id)
             item.setData(INFO_ROLE, info)
             item.setToolTip(f"{info.description}\n\n{info.teaches}".strip())
+        self.pretrained_button = QPushButton("Start from a pretrained network…")
+        self.pretrained_button.setObjectName("start_pretrained")
+        self.pretrained_button.setToolTip(
+            "MobileNet, EfficientNet, ResNet and the other keras.applications networks, "
+            "pretrained on ImageNet, with a new head for your classes (transfer learning)."
+        )
         self.template_details = QLabel()
         self.template_details.setObjectName("template_details")
         self.template_details.setWordWrap(True)
@@ -60,6 +67,7 @@ class StartPanel(QWidget):
         layout.addWidget(QLabel("<b>New from template</b> (double-click)"))
         layout.addWidget(self.templates, 2)
         layout.addWidget(self.template_details)
+        layout.addWidget(self.pretrained_button)
         layout.addWidget(QLabel("<b>Recent projects</b> (double-click)"))
         layout.addWidget(self.recent_list, 1)
         self.recover_button.clicked.connect(self._recover)
@@ -71,6 +79,7 @@ class StartPanel(QWidget):
             lambda item: self.template_requested.emit(item.data(DATA_ROLE))
         )
         self.templates.currentItemChanged.connect(self._show_template)
+        self.pretrained_button.clicked.connect(self.pretrained_requested)
         self.refresh()
 
     def refresh(self) -> None:

@@ -8,6 +8,7 @@ MobileNetV3Small (the smallest backbone) at 32x32 or 64x64 keeps it short.
 
 from __future__ import annotations
 
+import re
 import socket
 import urllib.request
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from backend.data.samples import PHOTO_CLASSES, SAMPLE_PHOTOS
 from backend.document.project import load_project, save_project
+from backend.document.run_changes import run_name
 from backend.exchange.pretrained import (
     PretrainedError,
     backbone_nodes,
@@ -206,11 +208,51 @@ def test_a_pretrained_project_builds_opens_trains_and_exports_without_the_networ
     _result, tuned = workflow.train(continue_from=run.id)
     assert tuned.status == "completed" and tuned.parent_id == run.id
     assert tuned.training["learning_rate"] == pytest.approx(run.training["learning_rate"] / 10)
+    name = run_name(tuned, workflow.project.runs)  # the Runs table's words for the phase
+    assert name.startswith("continued, learning rate 0.001 → 0.0001, layers of 'mobilenet' ")
+    assert re.search(r"that train \d+ → [1-9] ?", name) and "{" not in name, name
     exported = workflow.export("keras", tmp_path / "photos.keras")
     assert exported.report.matches
     lite = workflow.export("tflite", tmp_path / "photos.tflite")
     assert lite.report.matches and lite.report.size_bytes > 1_000_000  # the backbone is in it
     assert attempts == []
+    assert_the_script_rebuilds_it(workflow, tmp_path)
+
+
+SCRIPT_RUNNER = """
+import json, runpy, sys
+import numpy as np
+script = runpy.run_path(sys.argv[2])
+model = script["load_weights"](script["build_model"]())
+np.savez("script_model.npz", outputs=np.asarray(model(np.load("inputs.npy"), training=False)),
+         **{f"w{i}": w.numpy() for i, w in enumerate(model.weights)})
+with open(sys.argv[1], "w") as handle:
+    json.dump({"layers": [layer.name for layer in model.layers],
+               "params": int(model.count_params())}, handle)
+"""
+
+
+def assert_the_script_rebuilds_it(workflow: Workflow, folder: Path) -> None:
+    """File > Export Python script of the fine-tuned project, run in a fresh interpreter:
+    the same layers, every weight the app's current one (the fine-tuned run's), the app's
+    outputs on the same images, finite."""
+    from tests.script_runner import run_in_subprocess
+
+    script = workflow.write_script(folder / "photos.py")
+    x = np.random.default_rng(4).uniform(0, 255, (4, *SHAPE)).astype("float32")
+    np.save(folder / "inputs.npy", x)
+
+    got = run_in_subprocess(SCRIPT_RUNNER, [script], folder)
+
+    scripted = np.load(folder / "script_model.npz")
+    app = workflow.build_model().model
+    assert got["params"] == app.count_params()
+    assert got["layers"] == [layer.name for layer in app.layers]
+    for i, weight in enumerate(app.weights):
+        np.testing.assert_array_equal(scripted[f"w{i}"], weight.numpy())
+    outputs = scripted["outputs"]
+    assert outputs.shape == (4, len(PHOTO_CLASSES)) and np.isfinite(outputs).all()
+    np.testing.assert_allclose(outputs, np.asarray(app(x, training=False)), atol=1e-5)
 
 
 def test_cli_new_pretrained_on_an_image_folder(
@@ -270,41 +312,3 @@ with open(sys.argv[1], "w") as handle:
     json.dump({"layers": [layer.name for layer in model.layers],
                "params": int(model.count_params())}, handle)
 """
-
-
-def test_the_exported_script_rebuilds_the_model_and_loads_the_same_weights(
-    weights_file: tuple[Path, Any], tmp_path: Path
-) -> None:
-    """File > Export Python script after training the head: a fresh interpreter rebuilds the
-    model, loads the weights the app uses (the file's backbone, the trained head) and gives
-    the app's outputs on the same images."""
-    from tests.script_runner import run_in_subprocess
-
-    path, reference = weights_file
-    data = photos_dataset(SAMPLE_PHOTOS)
-    data.params.update(height=32, width=32)
-    project_path = tmp_path / "p.dcproj.json"
-    save_project(new_pretrained_project(SMALLEST, 3, SHAPE, path, project_path, data), project_path)
-    workflow = Workflow.open(project_path)
-    workflow.set_training(epochs=1)
-    _result, run = workflow.train()
-    assert run.status == "completed", run.message
-    script = workflow.write_script(tmp_path / "photos.py")
-    x = np.random.default_rng(4).uniform(0, 255, (4, *SHAPE)).astype("float32")
-    np.save(tmp_path / "inputs.npy", x)
-
-    got = run_in_subprocess(SCRIPT_RUNNER, [script], tmp_path)
-    script_model = np.load(tmp_path / "script_model.npz")
-
-    app = workflow.build_model().model
-    assert got["params"] == app.count_params()
-    assert got["layers"] == [layer.name for layer in app.layers]
-    theirs = [script_model[f"w{i}"] for i in range(len(app.weights))]
-    for ours, scripted in zip(app.weights, theirs, strict=True):
-        np.testing.assert_array_equal(ours.numpy(), scripted)
-    block = [w.numpy() for w in app.get_layer(ENTRY.node_name).weights]
-    for frozen, from_file in zip(block, reference.weights, strict=True):
-        np.testing.assert_array_equal(frozen, from_file.numpy())  # frozen: still the file's
-    outputs = script_model["outputs"]
-    assert np.isfinite(outputs).all() and outputs.shape == (4, 3)
-    np.testing.assert_allclose(outputs, np.asarray(app(x, training=False)), atol=1e-5)

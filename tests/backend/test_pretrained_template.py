@@ -49,10 +49,9 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
     assert attempts == []
 
 
-@pytest.fixture(scope="module")
-def imagenet_stand_in(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """MobileNetV3Small without its top, weights changed from any initializer's, saved in the
-    published files' own (legacy HDF5) format."""
+def write_stand_in(folder: Path) -> tuple[Path, Any]:
+    """MobileNetV3Small without its top, weights changed from any initializer's, saved under
+    the published file's name in its own (legacy HDF5) format."""
     from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
 
     keras = import_keras()
@@ -63,20 +62,26 @@ def imagenet_stand_in(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, A
     for weight in model.weights:
         value = weight.numpy()
         weight.assign((value + rng.normal(0, 0.05, value.shape)).astype(value.dtype))
-    path = tmp_path_factory.mktemp("published") / BACKBONES[SMALLEST].weights_file
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / BACKBONES[SMALLEST].weights_file
     with h5py.File(path, "w") as handle:
         save_weights_to_hdf5_group(handle, model)
     return path, model
 
 
-def cache(tmp_path: Path, source: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache(keras_home: Path, source: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Put `source` where keras.applications keeps the file, and take its hash as Keras'."""
-    target = tmp_path / "keras" / "models" / source.name
+    target = keras_home / "models" / source.name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(source.read_bytes())
     digest = hashlib.md5(source.read_bytes()).hexdigest()
     monkeypatch.setitem(BACKBONES, SMALLEST, replace(BACKBONES[SMALLEST], file_hash=digest))
     return target
+
+
+@pytest.fixture(scope="module")
+def imagenet_stand_in(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    return write_stand_in(tmp_path_factory.mktemp("published"))
 
 
 def names(project: Any) -> list[str]:
@@ -106,7 +111,7 @@ def test_with_the_weights_cached_it_opens_on_the_frozen_backbone_with_them(
     imagenet_stand_in: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, reference = imagenet_stand_in
-    cache(tmp_path, source, monkeypatch)
+    cache(tmp_path / "keras", source, monkeypatch)
     info = gallery.template_info(PHOTOS)
     said = gallery.opens_with(info)
 
@@ -149,7 +154,7 @@ def test_a_damaged_cached_copy_gives_the_small_cnn_and_names_the_file(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    cached = cache(tmp_path, imagenet_stand_in[0], monkeypatch)
+    cached = cache(tmp_path / "keras", imagenet_stand_in[0], monkeypatch)
     cached.write_bytes(cached.read_bytes()[:-100])  # a partial copy
 
     from backend.cli.main import main

@@ -18,7 +18,7 @@ import math
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -277,7 +277,8 @@ class DecisionGrid:
     """The model's output over a grid: `values[iy, ix]` is its output at (xs[ix], ys[iy]).
 
     Classification: `values` holds class probabilities (steps, steps, classes); regression:
-    the predicted value (steps, steps, 1).
+    the predicted value (steps, steps, 1). A model with several outputs (side-by-side networks)
+    has every head's values in `by_head`; `values` are those of `head`, the first.
     """
 
     xs: np.ndarray
@@ -286,6 +287,16 @@ class DecisionGrid:
     task: str
     neuron: NeuronReadout | None = None
     """The model's weights and bias when it is a single neuron (drawn over the grid)."""
+    head: str = ""
+    """The output these values are of, when the model has several."""
+    by_head: dict[str, np.ndarray] = field(default_factory=dict)
+    """Every output head's values by name, when the model has several (from one pass)."""
+
+    def for_head(self, name: str) -> DecisionGrid:
+        """The same grid with the values of output `name` (itself when it has no such head)."""
+        if name not in self.by_head or name == self.head:
+            return self
+        return replace(self, values=self.by_head[name], head=name)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -321,17 +332,26 @@ def decision_grid(model: Any, dataset: Dataset, steps: int = GRID_STEPS) -> Deci
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
     out = model(grid, training=False)
     if isinstance(out, dict):
-        out = out[model.output_names[0]]
-    elif isinstance(out, list | tuple):
-        out = out[0]
-    values = np.asarray(keras.ops.convert_to_numpy(out)).reshape(len(grid), -1)
-    if dataset.task == CLASSIFICATION:
-        values = to_probabilities(values).astype("float32")
-        task = CLASSIFICATION
+        names, outputs = [str(name) for name in out], list(out.values())
     else:
-        values, task = values[:, :1], REGRESSION
+        outputs = list(out) if isinstance(out, list | tuple) else [out]
+        names = [str(name) for name in getattr(model, "output_names", None) or []]
+        if len(names) != len(outputs):
+            names = [f"output {i + 1}" for i in range(len(outputs))]
+    task = CLASSIFICATION if dataset.task == CLASSIFICATION else REGRESSION
+    heads = {}
+    for name, output in zip(names, outputs, strict=True):
+        values = np.asarray(keras.ops.convert_to_numpy(output)).reshape(len(grid), -1)
+        if task == CLASSIFICATION:
+            values = to_probabilities(values).astype("float32")
+        else:
+            values = values[:, :1]
+        heads[name] = values.reshape(steps, steps, -1)
+    first = names[0]
     neuron = single_neuron(model, dataset.feature_names)
-    return DecisionGrid(xs, ys, values.reshape(steps, steps, -1), task, neuron)
+    if len(heads) == 1:
+        return DecisionGrid(xs, ys, heads[first], task, neuron)
+    return DecisionGrid(xs, ys, heads[first], task, neuron, first, heads)
 
 
 # ----------------------------------------------------------------- helpers

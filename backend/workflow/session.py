@@ -67,6 +67,7 @@ class Workflow:
         self._baseline: dict[str, Any] | None = self.project.graph.to_dict()
         self._trained: tuple[str, str, Any] | None = None  # (run id, fingerprint, model)
         self._state = current_weights(self.project, self._baseline)
+        self._replacing = False
         self.project.graph.changed.connect(self._refresh_weights)
         self.project.weights_changed.connect(self._refresh_weights)
         self.project.training_changed.connect(self._refresh_weights)
@@ -95,7 +96,11 @@ class Workflow:
     def replace_project(self, project: Project) -> None:
         """Show another project in this workflow (File > New, Open, a template): the same
         Project object takes the other's content through its events; undo starts afresh."""
-        self.project.replace_with(project)
+        self._replacing = True  # halfway, the new graph beside the old weights is no edit
+        try:
+            self.project.replace_with(project)
+        finally:
+            self._replacing = False
         self.undo.clear()
         self._baseline = self.project.graph.to_dict()
         self._trained = None
@@ -132,6 +137,8 @@ class Workflow:
         return self._state
 
     def _refresh_weights(self, force: bool = False) -> None:
+        if self._replacing:
+            return
         state = current_weights(self.project, self._baseline)
         if force or state != self._state:
             self._state = state

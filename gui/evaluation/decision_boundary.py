@@ -3,6 +3,8 @@
 `show_grid` takes a `backend.evaluation.insight.DecisionGrid` (computed where the model lives: the
 training thread at each epoch end, or the evaluation worker) and the data points to draw on
 top. It only recolours one image and, when given, one scatter: cheap enough for every epoch.
+For side-by-side networks (several outputs) it draws the chosen head's boundary
+(`choose_head`; `heads_found` lists them for a chooser), the same one at every epoch.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 
 from backend.evaluation.insight import DecisionGrid
 from gui.evaluation.neuron_overlay import NeuronOverlay
@@ -32,6 +34,7 @@ CLASS_COLORS = np.array(
     dtype="float32",
 )
 SHADE = 0.55  # how far the background is blended towards white, so the points stand out
+TITLE = "Decision boundary (2-D data)"
 VALUE_COLORS = pg.colormap.get("viridis")
 
 
@@ -57,6 +60,8 @@ def grid_image(grid: DecisionGrid) -> np.ndarray:
 class DecisionBoundaryView(pg.PlotWidget):
     """The model's output over the plane, shaded by class, with the data points on top."""
 
+    heads_found = Signal(list)  # the output heads of a model with several ([] for one)
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("decision_boundary")
@@ -64,30 +69,49 @@ class DecisionBoundaryView(pg.PlotWidget):
         item = self.getPlotItem()
         item.setAspectLocked(False)
         item.setMenuEnabled(False)
-        item.setTitle("Decision boundary (2-D data)", color="#333333")
+        item.setTitle(TITLE, color="#333333")
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.5))
         item.addItem(self.points)
         self.neuron = NeuronOverlay(item, self.image)  # drawn when the model is one neuron
         self.grid: DecisionGrid | None = None
+        self.head = ""
+        """The output head shown for a model with several ("": the first)."""
+        self._heads: list[str] = []
         self.updates = 0
 
-    def show_grid(
-        self, grid: DecisionGrid, x: np.ndarray | None = None, y: np.ndarray | None = None
-    ) -> None:
-        """Draw a grid; with `x` (n, 2) and `y` (labels or values) also (re)draw the points."""
+    def show_grid(self, grid: DecisionGrid, x: Any = None, y: Any = None) -> None:
+        """Draw a grid; with `x` (n, 2) and `y` (labels or values; a list of them, one per
+        head, for several outputs) also (re)draw the points."""
         first = self.grid is None
         self.grid = grid
-        self.image.setImage(grid_image(grid), levels=(0, 255))
+        heads = list(grid.by_head)
+        if heads != self._heads:
+            self._heads = heads
+            self.heads_found.emit(heads)
+        shown = grid.for_head(self.head)
+        self.image.setImage(grid_image(shown), levels=(0, 255))
         x0, x1, y0, y1 = grid.bounds
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         if x is not None and y is not None:
-            self._draw_points(grid, np.asarray(x), np.asarray(y))
-        self.neuron.show(grid)
+            if isinstance(y, list | tuple):  # the labels of each head: the shown one's
+                y = y[heads.index(shown.head)] if shown.head in heads else y[0]
+            self._draw_points(shown, np.asarray(x), np.asarray(y))
+        self.getPlotItem().setTitle(
+            f"Decision boundary of output '{shown.head}'" if shown.head else TITLE,
+            color="#333333",
+        )
+        self.neuron.show(shown)  # a single neuron writes its weights in the title
         if first:
             self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.updates += 1
+
+    def choose_head(self, name: str) -> None:
+        """Show output `name`'s boundary, now and at the next epochs."""
+        self.head = name
+        if self.grid is not None:
+            self.show_grid(self.grid)
 
     def follow_training(self, dataset: Any) -> None:
         """A run starts on `dataset`: its training points are drawn with its first grid."""
@@ -115,7 +139,13 @@ class DecisionBoundaryView(pg.PlotWidget):
         self.points.setData(x[:, 0], x[:, 1], brush=brushes)
 
     def clear_grid(self) -> None:
+        """Another project: no grid, and the first head again."""
         self.grid = None
+        self.head = ""
+        if self._heads:
+            self._heads = []
+            self.heads_found.emit([])
         self.image.clear()
         self.points.clear()
         self.neuron.hide()
+        self.getPlotItem().setTitle(TITLE, color="#333333")

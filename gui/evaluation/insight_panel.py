@@ -154,13 +154,26 @@ class InsightPanel(QWidget):
         self.saliency.addWidget(self.saliency_bars)
         self.filters = ValuesView("First-layer filters")
         self.boundary = DecisionBoundaryView()
+        self.boundary_head = QComboBox()  # side-by-side networks: whose boundary
+        self.boundary_head.setObjectName("boundary_head")
+        self.boundary_head.setToolTip("The output (network) whose decision boundary is drawn")
+        self.boundary_head.setVisible(False)
+        self.boundary_head.currentTextChanged.connect(
+            lambda name: name and self.boundary.choose_head(name)
+        )
+        self.boundary.heads_found.connect(self._list_heads)
+        boundary = QWidget()
+        box = QVBoxLayout(boundary)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.boundary_head)
+        box.addWidget(self.boundary, 1)
         self.attention = AttentionView()
         self.tabs = QTabWidget()
         for page, title, tip in (  # short titles: the dock is narrow; the tooltip says more
             (activations, "Activations", "What each layer outputs for the chosen sample"),
             (self.saliency, "Saliency", "Which inputs the prediction is most sensitive to"),
             (self.filters, "Filters", "The learnt kernels of a convolution, the weights of a unit"),
-            (self.boundary, "Boundary", "The decision boundary over 2-D data, live while training"),
+            (boundary, "Boundary", "The decision boundary over 2-D data, live while training"),
             (self.attention, "Attention", "Where each position looks, per attention head"),
         ):
             self.tabs.setTabToolTip(self.tabs.addTab(page, title), tip)
@@ -169,6 +182,16 @@ class InsightPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
         layout.addWidget(self.tabs, 1)
+
+    def _list_heads(self, heads: list[str]) -> None:
+        """The outputs of side-by-side networks, to choose whose boundary is drawn."""
+        chosen = self.boundary.head
+        self.boundary_head.blockSignals(True)
+        self.boundary_head.clear()
+        self.boundary_head.addItems(heads)
+        self.boundary_head.setCurrentIndex(max(heads.index(chosen) if chosen in heads else 0, 0))
+        self.boundary_head.blockSignals(False)
+        self.boundary_head.setVisible(bool(heads))
 
     # ----------------------------------------------------------------- requests
     @property
@@ -325,9 +348,15 @@ class InsightPanel(QWidget):
         self.filters.show_image((weights / limit + 1) / 2, title, SIGNED)
 
     def clear(self) -> None:
+        """Another project (or model): nothing of the previous one's sample stays drawn."""
         self.insight = None
+        self.sample = None
+        self.feature_names, self.vocabulary = [], []
         self.attention.show_maps([])
         self.layer_combo.clear()
+        for view in (self.activations, self.saliency_bars, self.filters):
+            view.show_bars(np.zeros(0), "")
+        self.saliency.setCurrentWidget(self.saliency_bars)
         self.caption.setText("Evaluate, then choose a test sample to look inside the network.")
 
 

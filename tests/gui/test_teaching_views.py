@@ -131,3 +131,52 @@ def test_attention_axes_read_as_the_tokens_of_the_evaluated_data(
     for axis in ("bottom", "left"):  # keys and queries
         assert [label for _, label in plot.getAxis(axis)._tickLevels[0]] == expected
     window.shutdown()
+
+
+def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by_output(
+    qtbot: Any, dialogs: Dialogs
+) -> None:
+    """A trained single neuron, then the activations template from the Start tab: no stale
+    'weights no longer fit' message, no previous sample or neuron title left in Insight; after
+    training, Evaluate draws the boundary of one output at a time, chosen by name."""
+    window = make_window(qtbot, load_template("perceptron"), dialogs)
+    said: list[str] = []
+    window.prompts.status = lambda text, ms=4000: said.append(text)  # type: ignore[method-assign]
+    window.project.training.epochs = 1
+    with qtbot.waitSignal(window.training.finished, timeout=WAIT_MS):
+        assert window.training.start()
+    panel, insight = window.evaluation_panel, window.insight_panel
+    with qtbot.waitSignal(panel.evaluated, timeout=WAIT_MS):
+        assert panel.evaluate()
+    with qtbot.waitSignal(insight.shown, timeout=WAIT_MS):
+        panel.inspect_sample(0)
+    title = insight.boundary.getPlotItem().titleLabel
+    assert "x1" in title.text  # the neuron's weights
+    said.clear()
+
+    window.start_panel.template_requested.emit("activations_compared")
+    assert not [text for text in said if "no longer fit" in text], said
+    assert insight.insight is None and insight.layer_combo.count() == 0
+    assert len(insight.activations.bars.opts["height"]) == 0  # no previous sample's bars
+    assert insight.boundary.grid is None and title.text == "Decision boundary (2-D data)"
+    assert insight.boundary_head.isHidden()  # one output: no chooser
+
+    window.project.training.epochs = 1
+    with qtbot.waitSignal(window.training.finished, timeout=WAIT_MS):
+        assert window.training.start()
+    with qtbot.waitSignal(panel.evaluated, timeout=WAIT_MS):  # side-by-side heads evaluate
+        assert panel.evaluate()
+    chooser = insight.boundary_head
+    assert [chooser.itemText(i) for i in range(chooser.count())] == [
+        "relu",
+        "tanh",
+        "sigmoid",
+        "linear",
+    ]
+    assert not chooser.isHidden() and title.text == "Decision boundary of output 'relu'"
+    relu = insight.boundary.image.image.copy()
+    chooser.setCurrentText("linear")
+    assert title.text == "Decision boundary of output 'linear'"
+    assert not np.array_equal(insight.boundary.image.image, relu)
+    assert insight.boundary.points.data.size == len(panel.evaluation.dataset.x_train)
+    window.shutdown()

@@ -307,6 +307,32 @@ def trainable_top(params: dict[str, Any]) -> int:
     return len(layers) - 1 - last_frozen
 
 
+def describe_backbone(params: dict[str, Any]) -> str:
+    """What a pretrained block is, in two or three sentences for the Inspector: its network,
+    where its weights came from, what trains, and what to do next."""
+    record = params.get("pretrained") or {}
+    weights = record.get("weights") or {}
+    name = record.get("application") or "A keras.applications network"
+    check = f" ({weights['check']})" if weights.get("check") else ""
+    origin = {
+        "imagenet": f"{name}, pretrained on ImageNet{check}.",
+        "file": f"{name}, its weights from {Path(str(weights.get('path'))).name}{check}.",
+    }.get(str(weights.get("kind")), f"{name}, untrained: it learns from scratch with the head.")
+    layers = len(layer_nodes(LayerGraph.from_dict(params["graph"])))
+    top = trainable_top(params)
+    if top == 0:
+        state = (
+            "Frozen: training leaves its weights as they are (BatchNormalization in inference "
+            "mode) and teaches the head. Once the head has trained, Run > Fine-tune backbone… "
+            "unfreezes its top layers."
+        )
+    elif top < layers:
+        state = f"Its top {top} of {layers} layers train (BatchNormalization stays frozen)."
+    else:
+        state = f"All its {layers} layers train."
+    return f"{origin} {state} Double-click it on the canvas to read its layers."
+
+
 def fine_tune_command(
     project: Project,
     block_id: str,

@@ -263,15 +263,17 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def params_text(self) -> str:
-        """`939.1 K params`; `..., frozen` or `..., 346.9 K train` for a frozen or partly
-        frozen block or layer (fine-tuning changes it)."""
+        """`939.1 K params`; `939.1 K params, frozen` or `346.9 K of 939.1 K train` for a
+        frozen or partly frozen block or layer (fine-tuning changes it)."""
         text = f"{format_count(self.param_count)} params"
         trainable = self.trainable_count
         if trainable is None or not self.param_count or trainable >= self.param_count:
             return text
         if not (self.info.is_block or self.node.params.get("trainable") is False):
             return text  # a BatchNormalization's moving statistics are not the user's freezing
-        return f"{text}, frozen" if trainable == 0 else f"{text}, {format_count(trainable)} train"
+        if trainable == 0:
+            return f"{text}, frozen"
+        return f"{format_count(trainable)} of {format_count(self.param_count)} train"
 
     def title(self) -> str:
         """The header: the layer type; for a keras.ops call its operation, `Mean (op)`."""

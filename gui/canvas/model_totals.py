@@ -36,10 +36,12 @@ class ModelTotals(QLabel):
         if not totals.params:
             self.hide()
             return
-        text = (
-            f"{totals.params:,} params: {totals.trainable:,} trainable, "
-            f"{totals.non_trainable:,} non-trainable"
-        )
+        text = f"{totals.params:,} params, all trainable"
+        if totals.non_trainable:
+            text = (
+                f"{totals.params:,} params: {totals.trainable:,} trainable, "
+                f"{totals.non_trainable:,} non-trainable"
+            )
         if memory is not None:
             text += f" · training ≈ {format_bytes(memory.total)} at batch {memory.batch_size}"
         self.setText(text)

@@ -204,6 +204,11 @@ class BlockEditor(InnerEditor):
         self.summary.setWordWrap(True)
         self.layer_combo = QComboBox()
         self.layer_combo.setObjectName("block_layer")
+        # A backbone's long layer names must not widen the Inspector past its dock.
+        self.layer_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.layer_combo.setMinimumContentsLength(16)
         self.box.addWidget(self.summary)
         self.box.addWidget(self.layer_combo)
         self.form: ParamForm | None = None

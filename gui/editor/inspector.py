@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from backend.document.graph import LayerGraph, output_entry
 from backend.editing.commands import Rename, SetOutputs, SetParams, UndoStack
+from backend.exchange.pretrained import describe_backbone
 from backend.keras_bridge.catalog import ParamSpec, layer_spec
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.keras_bridge.shapes import format_shape, output_labels
@@ -61,6 +62,8 @@ class Inspector(QScrollArea):
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if node_id in self.graph.nodes else None
         self.editors = {}
+        self.about: QLabel | None = None
+        """What a pretrained backbone is and what trains (None for other layers)."""
         self.output_boxes = []
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -102,6 +105,11 @@ class Inspector(QScrollArea):
             self.setWidget(body)
             self._update_status()
             return
+        if isinstance(node.params.get("pretrained"), dict):  # a keras.applications backbone
+            self.about = QLabel(f"<i>{describe_backbone(node.params)}</i>")
+            self.about.setObjectName("inspector_pretrained")
+            self.about.setWordWrap(True)
+            layout.insertWidget(layout.indexOf(self.status) + 1, self.about)  # above editors
         note = inner_layer_editor.shared_note(self.graph, node)  # applies another's layer
         if note is not None:
             layout.addWidget(note)
@@ -186,6 +194,8 @@ class Inspector(QScrollArea):
         if node_id != self.node_id:
             return
         node = self.graph.nodes[node_id]
+        if self.about is not None and isinstance(node.params.get("pretrained"), dict):
+            self.about.setText(f"<i>{describe_backbone(node.params)}</i>")  # fine-tuned, undone
         for name, editor in self.editors.items():
             if name == "name":
                 if isinstance(editor, QLineEdit) and editor.text() != node.name:

@@ -153,6 +153,10 @@ def test_photos_with_cached_weights_trains_then_fine_tunes_and_the_canvas_counts
     qtbot.waitUntil(lambda: block.params_text() == "939.1 K params, frozen", timeout=20_000)
     assert totals.isVisible() and "1,731 trainable, 939,120 non-trainable" in totals.text()
     frozen_memory = window.analysis_panel.memory.total
+    window.scene.select_node(block_id)  # the Inspector says what it is and what trains
+    about = window.inspector.about
+    assert about is not None and "MobileNetV3Small, pretrained on ImageNet" in about.text()
+    assert "Frozen: training leaves its weights as they are" in about.text()
 
     # Another source, then an image folder again: raw pixels, at the backbone's size.
     panel = window.data_panel
@@ -183,11 +187,13 @@ def test_photos_with_cached_weights_trains_then_fine_tunes_and_the_canvas_counts
         "layers of 'mobilenetv3small' that train 0 → 15"
         in window.runs_panel.table.item(0, 0).text()
     )
-    qtbot.waitUntil(lambda: block.params_text() == "939.1 K params, 346.9 K train")
+    qtbot.waitUntil(lambda: block.params_text() == "346.9 K of 939.1 K train")
+    assert "Its top 20 of 155 layers train" in about.text()
     assert "348,627 trainable, 592,224 non-trainable" in totals.text()
     assert window.analysis_panel.memory.total > frozen_memory  # gradients, Adam's moments
 
     window.editing.undo_last()  # Edit > Undo: the backbone frozen again
     qtbot.waitUntil(lambda: block.params_text() == "939.1 K params, frozen")
     assert "1,731 trainable" in totals.text() and not dialogs.errors
+    assert "Frozen" in about.text()
     window.shutdown()

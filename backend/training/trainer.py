@@ -48,6 +48,7 @@ __all__ = ["make_optimizer", "resolve_loss"]  # re-exported: callers import them
 class TrainBegin:
     epochs: int
     steps_per_epoch: int
+    heads: tuple[str, ...] = ()  # the output heads, when the model has several
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,8 @@ class _EventCallback:
 
             def on_train_begin(self, logs: Any = None) -> None:
                 self._steps = int(self.params.get("steps") or 0)
-                trainer.on_event(TrainBegin(int(self.params.get("epochs") or 0), self._steps))
+                epochs = int(self.params.get("epochs") or 0)
+                trainer.on_event(TrainBegin(epochs, self._steps, trainer.diagnostics.heads))
                 stats = probe.measure() if probe is not None else None
                 for alert in trainer.diagnostics.begin(stats.loss if stats else None, stats):
                     trainer.on_event(TrainAlert(alert))

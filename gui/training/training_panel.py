@@ -94,6 +94,7 @@ class TrainingPanel(QWidget):
         self._epochs = 1
         self._color = 0
         self._colours: dict[str, str] = {}
+        self._heads: tuple[str, ...] = ()  # side-by-side networks: each output's own curves
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS // 3)  # one plot per tick: shorter paints
@@ -260,11 +261,33 @@ class TrainingPanel(QWidget):
         self._smoother = Smoother()
         self._color = 0
         self._colours = {}
+        self._show_heads(())
         self.alerts.clear()
         self.tabs.setTabText(1, "Alerts")
         self.progress.setValue(0)
         self.epoch_progress.setValue(0)
         self.speed.setText("")
+
+    def _show_heads(self, heads: tuple[str, ...]) -> None:
+        """Several outputs: each head's loss and metrics in the head's colour, validation
+        dashed and unnamed (a legend of a dozen names covers the curves), and no total: the
+        sum of unlike heads' losses says nothing about any of them."""
+        self._heads = heads
+        dashed = " (dashed: validation)" if heads else ""
+        self.loss_plot.setTitle(("Loss of each output" if heads else "Loss") + dashed)
+        self.metric_plot.setTitle("Metrics" + dashed)
+        for plot in (self.loss_plot, self.metric_plot):
+            if plot.legend is not None:
+                plot.legend.setColumnCount(2 if heads else 1)
+
+    def _head_of(self, base: str) -> str | None:
+        """The output a quantity belongs to ('relu' for relu_accuracy), the longest match."""
+        found = [h for h in self._heads if base.startswith(f"{h}_")]
+        return max(found, key=len) if found else None
+
+    def _shown(self, key: str) -> bool:
+        """With several heads, the total loss and its per-batch curve are not drawn."""
+        return not self._heads or key.removeprefix("val_") != "loss"
 
     def _colour_of(self, base: str) -> str:
         """A quantity's colour: the palette in order of first appearance, so the same run
@@ -283,7 +306,7 @@ class TrainingPanel(QWidget):
             plot, color = self.lr_plot, "#2ca02c"
         else:
             plot = self.loss_plot if family(base) == "loss" else self.metric_plot
-            color = self._colour_of(base)
+            color = self._colour_of(self._head_of(base) or base)
             anchor(plot, 0.0)  # value axes include zero: honest scales (an empty plot stays 0..1)
             if plot is self.metric_plot and is_rate(base):
                 anchor(plot, 1.0)  # accuracy is read against its whole 0..1 scale
@@ -299,7 +322,7 @@ class TrainingPanel(QWidget):
                 symbol="s",
                 symbolSize=5,
                 symbolBrush=color,
-                name=key,
+                name=None if self._heads else key,  # the title says dashed is validation
             )
         else:
             item = plot.plot(
@@ -319,9 +342,11 @@ class TrainingPanel(QWidget):
             self._steps = max(1, event.steps_per_epoch)
             self.progress.setRange(0, self._epochs * self._steps)
             self.epoch_progress.setRange(0, self._steps)
+            self._show_heads(tuple(event.heads))
             self.status.setText("Training…")
         elif isinstance(event, BatchEnd):
-            for step, loss in event.losses:  # measured on each batch, not the epoch's mean
+            losses = event.losses if self._shown("loss") else ()  # several heads: no total
+            for step, loss in losses:  # measured on each batch, not the epoch's mean
                 # the batches since the last event may end the previous epoch (a step after
                 # this event's own belongs there): never draw them back at this one's start
                 epoch = event.epoch if step <= event.step else event.epoch - 1
@@ -338,7 +363,7 @@ class TrainingPanel(QWidget):
         elif isinstance(event, EpochEnd):
             x = event.epoch + 1.0
             for key, value in event.logs.items():
-                if key != "learning_rate":
+                if key != "learning_rate" and self._shown(key):
                     self._add(key, x, value)
             self._add("learning_rate", x, event.learning_rate)
             self.progress.setValue((event.epoch + 1) * self._steps)

@@ -194,4 +194,13 @@ class EditController(QObject):
         if len(blocks) != 1:
             self.prompts.status("Select one block to ungroup.", 5000)
             return False
+        node = self.graph.nodes[blocks[0]]
+        if isinstance(node.params.get("pretrained"), dict) and not self.prompts.confirm(
+            "Ungroup a pretrained backbone?",
+            f"'{node.name}' comes apart into its layers as your own: they are no longer frozen "
+            "and its pretrained weights no longer apply to them (they start untrained). "
+            "Double-click it instead to read its layers in place. Ungroup anyway? "
+            "(Edit > Undo puts it back.)",
+        ):
+            return False
         return bool(self.scene.expand_block(blocks[0]))  # a refusal says why in the status bar

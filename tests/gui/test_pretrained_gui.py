@@ -196,4 +196,9 @@ def test_photos_with_cached_weights_trains_then_fine_tunes_and_the_canvas_counts
     qtbot.waitUntil(lambda: block.params_text() == "939.1 K params, frozen")
     assert "1,731 trainable" in totals.text() and not dialogs.errors
     assert "Frozen" in about.text()
+
+    dialogs.confirm_answer = False  # Ctrl+Shift+G on the backbone: asked first, kept
+    window.scene.select_node(block_id)
+    assert not window.editing.ungroup_selection()
+    assert "no longer frozen" in dialogs.questions[-1] and block_id in project.graph.nodes
     window.shutdown()

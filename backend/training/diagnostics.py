@@ -6,7 +6,8 @@ one of 1e-4:
 
 - divergence: the training loss is above `DIVERGE_FACTOR` times where it started;
 - unstable: it jumped up by more than `JUMP_OF_START` of the starting loss, twice in a few
-  epochs (steps overshoot);
+  epochs, and the validation loss jumped too (steps overshoot and make the weights worse; a
+  training loss that jumps alone is noise in how it is measured, as under Dropout);
 - overfitting: validation loss stayed above its best by `OVERFIT_RISE` (and by
   `OVERFIT_RISE_OF_START` of the starting loss) for `OVERFIT_PATIENCE` epochs while the
   training loss kept falling steadily, which tells it apart from oscillation;
@@ -222,10 +223,18 @@ class _History:
             if self.loss[i] - self.loss[i - 1] > JUMP_OF_START * self.start
         ]
 
+    def _val_jumped(self, since: int) -> bool:
+        """Whether the validation loss jumped up at some epoch from `since` on."""
+        rise = JUMP_OF_START * self.start
+        epochs = range(max(1, since), len(self.val))
+        return any(self.val[i] - self.val[i - 1] > rise for i in epochs)
+
     def unstable(self) -> Alert | None:
         jumps = self._jumps()
         if len(jumps) < JUMPS_FOR_UNSTABLE:
             return None
+        if len(self.val) == len(self.loss) and not self._val_jumped(jumps[0] - 1):
+            return None  # the weights did not get worse: Dropout's noise, not overshooting
         seen = ", ".join(
             f"{self.loss[i - 1]:.3g} -> {self.loss[i]:.3g} at epoch {i + 1}" for i in jumps
         )

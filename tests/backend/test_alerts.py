@@ -66,6 +66,14 @@ def test_jumps_of_the_loss_are_unstable_small_wobbles_are_not() -> None:
     (alert,) = kinds_from([1.19, 0.55, 1.11, 0.78, 0.53, 1.08], start=1.3)
     assert alert.kind == "unstable" and alert.epoch == 5
     assert "0.55 -> 1.11 at epoch 3" in alert.message and "0.53 -> 1.08 at epoch 6" in alert.message
+    # with validation: it must jump too (lr 1); a Dropout network's training loss jumps alone
+    train = [1.19, 0.55, 1.11, 0.78, 0.53, 1.08]
+    assert [a.kind for a in kinds_from(train, [0.51, 1.24, 1.06, 0.68, 0.56, 0.9], 1.3)] == [
+        "unstable"
+    ]
+    dropout = [0.66, 0.52, 0.46, 0.41, 0.42, 0.44, 0.46, 0.39, 0.40, 0.42, 0.36, 0.45, 0.43, 0.50]
+    val = [0.63, 0.47, 0.41, 0.38, 0.37, 0.38, 0.36, 0.34, 0.34, 0.35, 0.35, 0.35, 0.35, 0.34]
+    assert kinds_from(dropout, val, start=0.695) == []
     # the digits CNN: its loss rises a little twice while it learns well
     assert kinds_from([1.9, 0.86, 0.44, 0.28, 0.23, 0.18, 0.155, 0.134, 0.125, 0.0916, 0.0906,
                        0.078, 0.0829, 0.0644, 0.0662], start=2.3) == []  # fmt: skip

@@ -60,6 +60,8 @@ class AttentionView(QWidget):
         self.choice.setCurrentIndex(max(index, 0))
         self.choice.blockSignals(False)
         self.note.setVisible(not maps)
+        self.plot.setVisible(bool(maps))  # no empty heatmap with axes that mean nothing
+        self.choice.setVisible(bool(maps))
         self._draw()
 
     def current(self) -> tuple[AttentionMap, np.ndarray, str] | None:

@@ -61,6 +61,7 @@ class DecisionBoundaryView(pg.PlotWidget):
     """The model's output over the plane, shaded by class, with the data points on top."""
 
     heads_found = Signal(list)  # the output heads of a model with several ([] for one)
+    drawn = Signal(bool)  # a grid is drawn (True), or none is (False)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -86,6 +87,8 @@ class DecisionBoundaryView(pg.PlotWidget):
         head, for several outputs) also (re)draw the points."""
         first = self.grid is None
         self.grid = grid
+        if first:
+            self.drawn.emit(True)
         heads = list(grid.by_head)
         if heads != self._heads:
             self._heads = heads
@@ -140,6 +143,8 @@ class DecisionBoundaryView(pg.PlotWidget):
 
     def clear_grid(self) -> None:
         """Another project: no grid, and the first head again."""
+        if self.grid is not None:
+            self.drawn.emit(False)
         self.grid = None
         self.head = ""
         if self._heads:

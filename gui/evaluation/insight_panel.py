@@ -36,6 +36,10 @@ from gui.evaluation.predictions_view import is_image
 from gui.runtime.keras_job import KerasJob
 
 MAX_MAPS = 64  # feature maps shown per layer
+NO_BOUNDARY = (
+    "The decision boundary is drawn for models of 2-D points (moons, circles, two clouds): "
+    "live at each epoch while one trains, and after Evaluate."
+)
 GREYS = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (20, 20, 20)])
 SIGNED = pg.ColorMap(  # negative red, zero white, positive blue
     [0.0, 0.5, 1.0], [(192, 57, 43), (255, 255, 255), (31, 95, 180)]
@@ -162,10 +166,15 @@ class InsightPanel(QWidget):
             lambda name: name and self.boundary.choose_head(name)
         )
         self.boundary.heads_found.connect(self._list_heads)
+        self.boundary_note = QLabel(NO_BOUNDARY)
+        self.boundary_note.setWordWrap(True)
+        self.boundary.drawn.connect(self._show_boundary)
+        self._show_boundary(False)
         boundary = QWidget()
         box = QVBoxLayout(boundary)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.boundary_head)
+        box.addWidget(self.boundary_note)
         box.addWidget(self.boundary, 1)
         self.attention = AttentionView()
         self.tabs = QTabWidget()
@@ -182,6 +191,11 @@ class InsightPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.caption)
         layout.addWidget(self.tabs, 1)
+
+    def _show_boundary(self, drawn: bool) -> None:
+        """The plot when a grid is drawn; else what would draw one."""
+        self.boundary.setVisible(drawn)
+        self.boundary_note.setVisible(not drawn)
 
     def _list_heads(self, heads: list[str]) -> None:
         """The outputs of side-by-side networks, to choose whose boundary is drawn."""

@@ -72,6 +72,7 @@ def test_one_unit_shows_its_signed_weight_per_input_not_1_filters(qtbot: Any) ->
     assert "filters" not in title and "weight of each input" in title
     ticks = panel.filters.bar_plot.getPlotItem().getAxis("bottom")._tickLevels[0]
     assert [name for _, name in ticks] == ["x1", "x2"]
+    assert panel.attention.plot.isHidden() and not panel.attention.note.isHidden()  # no MHA
     panel.shutdown()
 
 
@@ -160,6 +161,7 @@ def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by
     assert len(insight.activations.bars.opts["height"]) == 0  # no previous sample's bars
     assert insight.boundary.grid is None and title.text == "Decision boundary (2-D data)"
     assert insight.boundary_head.isHidden()  # one output: no chooser
+    assert insight.boundary.isHidden() and "2-D points" in insight.boundary_note.text()
 
     window.project.training.epochs = 1
     with qtbot.waitSignal(window.training.finished, timeout=WAIT_MS):
@@ -174,6 +176,7 @@ def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by
         "linear",
     ]
     assert not chooser.isHidden() and title.text == "Decision boundary of output 'relu'"
+    assert not insight.boundary.isHidden() and insight.boundary_note.isHidden()
     relu = insight.boundary.image.image.copy()
     chooser.setCurrentText("linear")
     assert title.text == "Decision boundary of output 'linear'"

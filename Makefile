@@ -46,6 +46,7 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) main.py --train-and-exit --screenshot resources/screenshots/training.png
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.window.render_screenshots --out resources/screenshots
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.window.render_teaching_views --out resources/screenshots
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.window.render_pretrained --out resources/screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,7 @@ class ModelTotals(QLabel):
     """Mirrors the analysis: `show_totals(totals, memory)` after each of its refreshes."""
 
     def __init__(self, view: QGraphicsView) -> None:
-        super().__init__(view.viewport())
+        super().__init__(view)  # not the viewport: scrolling the view moves its children
         self.view = view
         self.setObjectName("model_totals")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -56,4 +56,5 @@ class ModelTotals(QLabel):
         self.show()
 
     def place(self) -> None:
-        self.move(MARGIN, MARGIN)
+        corner = self.view.viewport().geometry().topLeft()
+        self.move(corner.x() + MARGIN, corner.y() + MARGIN)

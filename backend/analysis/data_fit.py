@@ -92,7 +92,7 @@ def dataset_meta(choice: DatasetChoice, load: bool = False) -> DatasetMeta | Non
     A costly dataset (a Keras download, a file) is loaded only when `load` is True.
     """
     if choice.name in BUILT_IN:
-        return BUILT_IN[choice.name]
+        return _viewed(BUILT_IN[choice.name], (choice.params or {}).get("view"))
     key = _key(choice)
     if key is None:
         return None
@@ -103,14 +103,28 @@ def dataset_meta(choice: DatasetChoice, load: bool = False) -> DatasetMeta | Non
         return None
     try:
         data = load_dataset(choice.name, choice.params)
-        meta: DatasetMeta | None = meta_of(
-            data.task, data.x_train.shape, data.y_train.shape, data.num_classes
+        x, y = data.x_train, data.y_train
+        y = y[0] if isinstance(y, list) and y else y  # one label array per head: alike
+        meta: DatasetMeta | None = (
+            None  # inputs split in two (a view): the model is checked once they are loaded
+            if isinstance(x, list)
+            else meta_of(data.task, x.shape, y.shape, data.num_classes)
         )
     except (DatasetError, OSError, MemoryError):
         meta = None
     with _lock:
         _known[key] = meta
     return meta
+
+
+def _viewed(meta: DatasetMeta, view: Any) -> DatasetMeta | None:
+    """A built-in set's shapes as a data view presents them (`backend.data.views`): an
+    autoencoder's target is its input; inputs split in two are not known here."""
+    if view == "autoencoder":
+        return DatasetMeta("regression", meta.input_shape, meta.input_shape)
+    if view == "two_inputs":
+        return None
+    return meta  # none, or the same labels for each of several heads
 
 
 def meta_of(

@@ -109,3 +109,10 @@ def test_the_penguins_csv_needs_training_and_its_missing_column_is_the_next_step
         "data features + bill_length_mm, shape of 'input' 8 → 9"
     )
     assert run_name(first, workflow.project.runs).startswith("first run")
+
+
+@pytest.mark.parametrize("name", template_ids())
+def test_every_template_can_be_trained_from_the_train_button(name: str) -> None:
+    """What the window's Train checks first (the model against its data as the template's
+    data view presents it): the autoencoder's target is its input, not a class number."""
+    assert Workflow.from_template(name).problems() == []

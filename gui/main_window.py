@@ -372,8 +372,9 @@ class MainWindow(QMainWindow):
         from backend.templates.gallery import TemplateError, open_template, template_info
 
         try:
-            if template_info(name).pretrained is None:
-                return self._template_opened(open_template(name))
+            info = template_info(name)
+            if info.pretrained is None:
+                return self._template_opened(open_template(name), info)
         except TemplateError as exc:
             self.prompts.show_error("Cannot open the template", str(exc))
             return False
@@ -381,14 +382,16 @@ class MainWindow(QMainWindow):
             Job(
                 "Opening the template",
                 lambda _cancelled: open_template(name),
-                self._template_opened,
+                lambda opened: self._template_opened(opened, info),
                 lambda message: self.prompts.show_error("Cannot open the template", message),
             )
         )
 
-    def _template_opened(self, opened: Any) -> bool:
+    def _template_opened(self, opened: Any, info: Any) -> bool:
         if not self.files.new_project(opened.project):
             return False
+        self.learn_panel.show_template(info.title, info.teaches)  # its lesson, in front
+        self.docks["Learn"].raise_()
         if opened.choice is not None:
             name, model = opened.project.name, opened.choice.short
             self.prompts.status(f"{name}: opened with {model}", 30000)
@@ -401,6 +404,7 @@ class MainWindow(QMainWindow):
     def _after_replace(self) -> None:
         """Everything that belonged to the previous project or its runs resets."""
         self.evaluation_panel.clear()
+        self.learn_panel.clear_template()
         self.training_panel.reset()
         self.runs_panel.reset()
         self.settings_panel.load()

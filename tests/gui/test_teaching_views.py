@@ -157,6 +157,9 @@ def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by
 
     window.start_panel.template_requested.emit("activations_compared")
     assert not [text for text in said if "no longer fit" in text], said
+    learn = window.learn_panel  # the template's lesson is in front, not only a tooltip
+    assert learn.topic.currentText() == "This template" and learn.isVisible()
+    assert "Sigmoid learns slowest" in learn.text.toPlainText()
     assert insight.insight is None and insight.layer_combo.count() == 0
     assert len(insight.activations.bars.opts["height"]) == 0  # no previous sample's bars
     assert insight.boundary.grid is None and title.text == "Decision boundary (2-D data)"

@@ -355,10 +355,13 @@ def regression_head(name: str, output: np.ndarray, target: np.ndarray) -> HeadRe
 
 
 def r2_score(true: np.ndarray, predicted: np.ndarray) -> float:
-    """R², averaged over outputs; NaN with fewer than two samples or constant targets."""
+    """R², averaged over the outputs whose targets vary (an autoencoder's border pixels are
+    always 0: R² says nothing there); NaN with fewer than two samples or no varying target."""
     if len(true) < 2:
         return float("nan")
     total = np.sum((true - true.mean(axis=0)) ** 2, axis=0)
-    if np.any(total == 0):
+    varying = total > 0
+    if not np.any(varying):
         return float("nan")
-    return float(np.mean(1.0 - np.sum((true - predicted) ** 2, axis=0) / total))
+    residual = np.sum((true - predicted) ** 2, axis=0)
+    return float(np.mean(1.0 - residual[varying] / total[varying]))

@@ -269,7 +269,7 @@ class EvaluationPanel(QWidget):
             what = f"predicted {names[p.predicted[index]]} ({p.confidence[index]:.2f}), "
             what += f"true {names[p.true[index]]}"
         else:
-            what = f"predicted {np.round(p.predicted[index], 4)}, true {p.true[index]}"
+            what = _regression_caption(np.ravel(p.predicted[index]), np.ravel(p.true[index]))
         self.insight.show_sample(
             self.evaluation.model,
             self.evaluation.report.inputs,
@@ -304,6 +304,19 @@ class EvaluationPanel(QWidget):
             self.job.wait()
         if self.insight is not None:
             self.insight.shutdown()
+
+
+def _regression_caption(predicted: np.ndarray, true: np.ndarray) -> str:
+    """A few values in full; many (an autoencoder's pixels) by their mean absolute error,
+    never a caption of 128 numbers that pushes the views out of the dock."""
+    if predicted.size <= 4:
+        return f"predicted {_values(predicted)}, true {_values(true)}"
+    error = float(np.mean(np.abs(predicted - true)))
+    return f"{predicted.size} values predicted, mean absolute error {error:.4g}"
+
+
+def _values(values: np.ndarray) -> str:
+    return ", ".join(f"{v:.4g}" for v in values)
 
 
 def _class_rows(head: HeadReport) -> list[tuple[str, ...]]:

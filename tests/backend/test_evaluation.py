@@ -15,6 +15,7 @@ from backend.evaluation.evaluate import (
     EvaluationReport,
     evaluate,
     labels_of,
+    r2_score,
     to_probabilities,
 )
 from tests import evaluation_models
@@ -231,3 +232,14 @@ def test_probabilities_from_logits_and_labels_from_one_hot() -> None:
     np.testing.assert_array_equal(to_probabilities(already), already)
     np.testing.assert_array_equal(labels_of(np.eye(3)[[2, 0, 1]]), [2, 0, 1])
     np.testing.assert_array_equal(labels_of(np.array([[1], [0]])), [1, 0])
+
+
+def test_r2_reads_only_the_targets_that_vary() -> None:
+    """An autoencoder's border pixels are 0 in every image: R² is the mean over the others,
+    not NaN for the whole model."""
+    true = np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]])
+    border_missed = np.array([[0.1, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    assert r2_score(true, true + border_missed) == 1.0
+    half_missed = np.array([[0.0, 0.5], [0.0, -0.5], [0.0, 0.0]])
+    assert r2_score(true, true + half_missed) == pytest.approx(0.75)
+    assert np.isnan(r2_score(np.zeros((3, 2)), np.ones((3, 2))))

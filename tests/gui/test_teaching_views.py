@@ -13,6 +13,7 @@ from backend.evaluation.insight import decision_grid
 from backend.keras_bridge.compiler import compile_graph
 from backend.templates.gallery import load_template
 from gui.evaluation.decision_boundary import DecisionBoundaryView
+from gui.evaluation.evaluation_panel import _regression_caption
 from gui.evaluation.insight_panel import InsightPanel
 from tests.gui.conftest import Dialogs, make_window
 
@@ -186,3 +187,10 @@ def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by
     assert not np.array_equal(insight.boundary.image.image, relu)
     assert insight.boundary.points.data.size == len(panel.evaluation.dataset.x_train)
     window.shutdown()
+
+
+def test_a_sample_of_many_values_is_captioned_by_its_error_not_its_numbers() -> None:
+    assert _regression_caption(np.array([0.5]), np.array([0.25])) == "predicted 0.5, true 0.25"
+    pixels = np.zeros(64)  # an autoencoder's 8x8 image
+    caption = _regression_caption(pixels + 0.1, pixels)
+    assert caption == "64 values predicted, mean absolute error 0.1" and len(caption) < 60

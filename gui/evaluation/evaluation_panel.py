@@ -229,6 +229,7 @@ class EvaluationPanel(QWidget):
         if self.insight is not None:  # Filters name a unit's weights by feature, Attention tokens
             self.insight.feature_names = list(getattr(data, "feature_names", []))
             self.insight.vocabulary = list(getattr(data, "vocabulary", []))
+            self.insight.class_names = list(getattr(data, "class_names", []))
         if evaluation.grid is not None and self.insight is not None:
             self.insight.boundary.show_grid(evaluation.grid, data.x_train, data.y_train)
         self.evaluated.emit(evaluation)

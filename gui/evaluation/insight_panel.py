@@ -128,6 +128,8 @@ class InsightPanel(QWidget):
         """Names of the input features, for the weights of a Dense layer on them."""
         self.vocabulary: list[str] = []
         """What each token id stands for (the dataset's), for the attention maps' axes."""
+        self.class_names: list[str] = []
+        """The evaluated data's class names, for the saliency's title."""
         self.job: KerasJob | None = None
         self._done_job: KerasJob | None = None
         self._pending: Request | None = None
@@ -322,11 +324,14 @@ class InsightPanel(QWidget):
             self.saliency_bars.show_bars(np.zeros(0), "No saliency: token ids have no gradient")
             self.saliency.setCurrentWidget(self.saliency_bars)
             return
-        title = "Saliency" + (f" of class {sal.class_index}" if sal.class_index is not None else "")
-        if not is_image(sample[None]):
+        title = "Saliency" + self._of_class(sal.class_index)
+        sequence = sample.ndim == 2 and not is_image(sample[None])  # (steps, channels)
+        if not is_image(sample[None]) and not sequence:
             self.saliency_bars.show_bars(sal.values, title + " per input feature")
             self.saliency.setCurrentWidget(self.saliency_bars)
             return
+        if sequence:  # a map of steps (rows) by channels, not 48 unnamed bars
+            title += ": steps (rows) x channels"
         picture = sample[..., 0] if sample.ndim == 3 and sample.shape[-1] == 1 else sample
         self.saliency_base.setImage(tile(picture[None]), levels=(0.0, 1.0))
         heat = tile(sal.image[None])
@@ -337,6 +342,14 @@ class InsightPanel(QWidget):
         self.saliency_plot.getPlotItem().setTitle(title, color="#333333")
         self.saliency_plot.getPlotItem().autoRange()
         self.saliency.setCurrentWidget(self.saliency_plot)
+
+    def _of_class(self, index: int | None) -> str:
+        """' of 'B first'' for the differentiated class, by name when the data names it."""
+        if index is None:
+            return ""
+        if index < len(self.class_names):
+            return f" of '{self.class_names[index]}'"
+        return f" of class {index}"
 
     def _draw_filters(self) -> None:
         assert self.insight is not None
@@ -365,7 +378,7 @@ class InsightPanel(QWidget):
         """Another project (or model): nothing of the previous one's sample stays drawn."""
         self.insight = None
         self.sample = None
-        self.feature_names, self.vocabulary = [], []
+        self.feature_names, self.vocabulary, self.class_names = [], [], []
         self.attention.show_maps([])
         self.layer_combo.clear()
         for view in (self.activations, self.saliency_bars, self.filters):

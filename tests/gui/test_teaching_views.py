@@ -194,3 +194,19 @@ def test_a_sample_of_many_values_is_captioned_by_its_error_not_its_numbers() -> 
     pixels = np.zeros(64)  # an autoencoder's 8x8 image
     caption = _regression_caption(pixels + 0.1, pixels)
     assert caption == "64 values predicted, mean absolute error 0.1" and len(caption) < 60
+
+
+def test_a_sequences_saliency_is_a_map_of_steps_by_channels_named_by_class(qtbot: Any) -> None:
+    project = load_template("gru_sequences")  # 16 steps x 3 channels, 'B first' / 'A first'
+    model, data = compile_graph(project.graph), project.load_data()
+    panel = InsightPanel()
+    qtbot.addWidget(panel)
+    panel.class_names = list(data.class_names)
+    with qtbot.waitSignal(panel.shown, timeout=WAIT_MS):
+        panel.show_sample(model, data.x_test, 0, "", classifier=True)
+    assert panel.saliency.currentWidget() is panel.saliency_plot  # not 48 unnamed bars
+    assert panel.saliency_overlay.image.shape == (16, 3)
+    title = panel.saliency_plot.getPlotItem().titleLabel.text
+    assert title.endswith("steps (rows) x channels")
+    assert "'A first'" in title or "'B first'" in title
+    panel.shutdown()

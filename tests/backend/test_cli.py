@@ -277,7 +277,8 @@ def test_train_json_prints_one_event_per_line(run_cli: RunCli, moons_path: Path)
     run = run_cli("train", str(moons_path), "--epochs", "2", "--json")
     assert run.code == 0, run.err
     events = run.json_lines()
-    assert events[0] == {"event": "train_begin", "epochs": 2, "steps_per_epoch": 14}
+    # One output: no per-head curves (a side-by-side model names its heads here).
+    assert events[0] == {"event": "train_begin", "epochs": 2, "steps_per_epoch": 14, "heads": []}
     assert [e["epoch"] for e in events if e["event"] == "epoch_end"] == [0, 1]
     kinds = {"train_begin", "batch_end", "epoch_end", "train_end", "run_recorded"}
     assert {e["event"] for e in events} == kinds

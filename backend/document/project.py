@@ -34,6 +34,7 @@ from backend.document.layer_table import UnknownLayerError
 from backend.document.runs import RunRecord, graph_fingerprint, runs_from_data
 from backend.document.training_config import TrainingConfig
 from backend.events import Signal
+from backend.paths import new_file_mode
 
 FORMAT_VERSION = 1
 FILE_SUFFIX = ".dcproj.json"
@@ -366,7 +367,7 @@ def write_atomically(path: str | Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600)
+        os.chmod(tmp, new_file_mode(path))  # mkstemp makes it private (0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -382,16 +383,6 @@ def check_writable(path: str | Path) -> None:
         return  # no such file yet: the write will say if the folder refuses it
     if not mode & stat.S_IWUSR:
         raise ReadOnlyFileError(Path(path))
-
-
-def _file_mode(path: Path) -> int:
-    """The mode the file has already, else what the umask gives a new file."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _remove_stale_temporaries(path: Path) -> None:

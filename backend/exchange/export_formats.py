@@ -35,6 +35,7 @@ from backend.exchange.export_verify import RUNTIMES, model_inputs, reference_out
 from backend.keras_bridge.model_inputs import as_declared
 from backend.keras_bridge.weights import leaf_layers
 from backend.keras_env import import_tensorflow
+from backend.paths import new_file_mode
 
 QUANTIZATIONS: dict[str, str] = {
     "none": "none (float32)",
@@ -327,6 +328,7 @@ def _temporary_target(path: Path, directory: bool) -> Iterator[Path]:
     except OSError as exc:  # a missing or read-only folder
         raise ExportError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
     try:
+        os.chmod(tmp, new_file_mode(path, directory))  # mkstemp/mkdtemp made it private
         yield tmp
     except OSError as exc:
         _remove(tmp)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.keras_env import import_keras
+from backend.paths import new_file_mode
 
 
 class ModelFileError(ValueError):
@@ -26,6 +27,7 @@ def save_keras(model: Any, path: str | Path) -> Path:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, new_file_mode(path))  # mkstemp made it private
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from backend.exchange.pretrained import WeightsOrigin
 from backend.exchange.pretrained_catalog import Backbone
+from backend.paths import new_file_mode
 
 CHUNK = 256 * 1024
 TIMEOUT_S = 30
@@ -131,6 +132,7 @@ def download_weights(
                 f"the file downloaded from {url} does not match Keras' published hash for "
                 f"{entry.name} ({origin.digest}); it was not kept"
             )
+        os.chmod(tmp, new_file_mode(target))  # mkstemp made it private
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -26,6 +26,7 @@ from backend.data.safe_arrays import declared_bytes, npz_contents
 from backend.document.training_config import TrainingConfig
 from backend.keras_bridge.compiler import compile_graph, model_name
 from backend.keras_env import import_keras
+from backend.paths import new_file_mode
 
 SUFFIX = ".weights.npz"
 
@@ -133,6 +134,7 @@ def save_weights(arrays: dict[str, np.ndarray], path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]
+        os.chmod(tmp, new_file_mode(path))  # mkstemp made it private
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -20,8 +20,11 @@ import numpy as np
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "?")
 
 
+@functools.cache
 def import_pyarrow() -> Any:
-    return importlib.import_module("pyarrow")  # imported when first read: not at start-up
+    """pyarrow, imported when first read (not at start-up); cached: a chunk asks once per
+    column, and a wide table has tens of thousands."""
+    return importlib.import_module("pyarrow")
 
 
 @dataclass

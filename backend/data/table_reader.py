@@ -33,7 +33,14 @@ CHUNK_ROWS = 10_000
 """Rows of a head chunk (the one that decides each column's kind) and of a Parquet batch."""
 BLOCK_BYTES = 128 * 1024
 """Bytes Arrow parses at a time: about 1,400 rows of the benchmark's 12 columns. Larger
-blocks were no faster on 2 cores and cost memory (1 MB: 60 MB more at the peak, measured)."""
+blocks were no faster on 2 cores and cost memory (1 MB: 60 MB more at the peak, measured).
+A file of long rows gets blocks of `ROWS_PER_BLOCK` of its first rows instead."""
+ROWS_PER_BLOCK = 64
+"""Rows a block holds at least: a row longer than a block makes Arrow stop and the pass start
+again with larger blocks (a 20,000-column row is 128 KB), and Arrow's cost per block grows
+with the columns, so a wide file is read in few, larger blocks."""
+WIDTH_LINES = 8
+"""Lines read to measure how long a row is."""
 MAX_BLOCK_BYTES = 64 * 2**20
 """A single row longer than a block is read again with blocks up to this size."""
 DELIMITERS = {"auto": "", "comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
@@ -89,6 +96,14 @@ class TableFile:
         try:
             with open(self.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
                 return handle.readline(65536)
+        except OSError as exc:
+            raise DatasetError(f"{self.path}: cannot be read ({exc.strerror or exc})") from exc
+
+    def _row_bytes(self) -> int:
+        """Bytes of the longest of the first lines (the header included)."""
+        try:
+            with open(self.path, "rb") as handle:
+                return max(len(handle.readline(MAX_BLOCK_BYTES)) for _ in range(WIDTH_LINES))
         except OSError as exc:
             raise DatasetError(f"{self.path}: cannot be read ({exc.strerror or exc})") from exc
 
@@ -167,8 +182,9 @@ class TableFile:
         """The file in chunks, read by Arrow. With `kinds` (column -> "numeric" or not), the
         numeric columns are parsed as numbers while reading; `columns` limits what is read."""
         wanted = columns or self.columns
-        kinds = {c: kind for c, kind in (kinds or {}).items() if c in wanted}
-        block = BLOCK_BYTES
+        chosen = set(wanted)  # a list here made a wide file quadratic (20,000 columns: 6 s)
+        kinds = {c: kind for c, kind in (kinds or {}).items() if c in chosen}
+        block = min(max(BLOCK_BYTES, ROWS_PER_BLOCK * self._row_bytes()), MAX_BLOCK_BYTES)
         done = 0
         while True:
             try:
@@ -260,9 +276,8 @@ def _gathered(batches: Iterator[Any]) -> Iterator[list[Any]]:
 
 def _chunk(first_row: int, batches: list[Any], source: Any) -> Chunk:
     pa = import_pyarrow()
-    names = batches[0].schema.names
-    cells = {n: pa.chunked_array([b.column(i) for b in batches]) for i, n in enumerate(names)}
-    return Chunk(first_row, cells, source)
+    table = pa.Table.from_batches(batches)  # every column at once (not one call per column)
+    return Chunk(first_row, dict(zip(table.column_names, table.columns, strict=True)), source)
 
 
 def _arrow_type(pa: Any, kind: str | None) -> Any:

@@ -41,6 +41,7 @@ from gui.evaluation.insight_panel import InsightPanel
 from gui.export.export_controller import ExportController
 from gui.files.file_controller import FileController
 from gui.runtime import gc_guard, theme
+from gui.runtime.dock_tabs import hide_stale_tab_bars
 from gui.runtime.jobs import BusyIndicator, Job, JobRunner
 from gui.runtime.keras_loader import KerasLoader
 from gui.runtime.prompts import Prompts
@@ -191,6 +192,10 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         self._size_bottom()
+        QTimer.singleShot(0, self._hide_stale_tab_bars)  # once Qt has laid them out
+
+    def _hide_stale_tab_bars(self) -> None:
+        hide_stale_tab_bars(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

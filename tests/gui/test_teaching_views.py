@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QTabBar
 
 from backend.evaluation.insight import decision_grid
 from backend.keras_bridge.compiler import compile_graph
@@ -142,6 +143,12 @@ def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by
     'weights no longer fit' message, no previous sample or neuron title left in Insight; after
     training, Evaluate draws the boundary of one output at a time, chosen by name."""
     window = make_window(qtbot, load_template("perceptron"), dialogs)
+
+    def visible_tab_bars() -> list[str]:  # Qt 6.11 left a stray 'Training | Data' bar in view
+        bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisible()]
+        return [bar.tabText(i) for bar in bars for i in range(bar.count())]
+
+    qtbot.waitUntil(lambda: sorted(visible_tab_bars()) == sorted(window.docks), timeout=5_000)
     said: list[str] = []
     window.prompts.status = lambda text, ms=4000: said.append(text)  # type: ignore[method-assign]
     window.project.training.epochs = 1
@@ -181,6 +188,7 @@ def test_another_template_starts_clean_and_side_by_side_boundaries_are_chosen_by
     ]
     assert not chooser.isHidden() and title.text == "Decision boundary of output 'relu'"
     assert not insight.boundary.isHidden() and insight.boundary_note.isHidden()
+    assert sorted(visible_tab_bars()) == sorted(window.docks)  # still, after docks came up
     relu = insight.boundary.image.image.copy()
     chooser.setCurrentText("linear")
     assert title.text == "Decision boundary of output 'linear'"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from backend.document.json_text import finite
 
 MAX_MESSAGE = 500
 
@@ -29,17 +30,6 @@ def error(prog: str, message: str) -> None:
 
 def print_json(data: dict[str, Any]) -> None:
     say(json.dumps(finite(data), allow_nan=False))
-
-
-def finite(value: Any) -> Any:
-    """JSON has no NaN or infinity: they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -24,7 +24,6 @@ from backend.editing.data_wiring import suggested_params
 from backend.exchange.pretrained_template import Choice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
-from backend.keras_bridge.weight_budget import weight_memory_problem
 from backend.templates.gallery import open_template, opens_with, templates
 from backend.workflow.session import Workflow, new_project
 
@@ -36,10 +35,7 @@ def run_validate(args: argparse.Namespace) -> int:
     project = Workflow.open(args.project).project
     graph = project.graph
     shapes = ShapeInference().infer(graph)
-    problems = validate(graph, shapes)
-    too_big = weight_memory_problem(graph, shapes)  # what the build would crash on
-    if too_big is not None:
-        problems.append(Problem(*too_big))
+    problems = validate(graph, shapes)  # weights too big for memory included
     if not any(p.severity == "error" for p in problems):  # a model that builds, against its
         problems += [  # data: classes, target width, loss, input shape
             Problem(f.message, f.node_id, f.severity) for f in project_data_fit(project, shapes)

@@ -60,7 +60,10 @@ def write_autosave(project: Project, session: str) -> Path:
 
 
 def discard_autosave(project: Project, session: str) -> None:
-    autosave_file(project, session).unlink(missing_ok=True)
+    """Best effort: a folder that refuses (read-only, gone) never fails the save or close
+    that asks; the autosave left is offered at the next start and can be discarded then."""
+    with contextlib.suppress(OSError):
+        autosave_file(project, session).unlink(missing_ok=True)
 
 
 def pending_autosaves() -> list[Autosave]:

@@ -92,16 +92,24 @@ def validate(graph: LayerGraph, shapes: dict[str, NodeShape] | None = None) -> l
                     nid,
                 )
             )
-    for nid, node in graph.nodes.items():
-        if nid not in used and nid not in dangling and not layer_info(node.layer_type).is_input:
-            problems.append(
-                Problem(
-                    f"{node.layer_type} '{node.name}' does not reach any output and is ignored",
-                    nid,
-                    "warning",
-                )
-            )
-    return problems
+    if not any(p.severity == "error" for p in problems):
+        too_big = weight_memory_problem(graph, shapes)  # what building it would crash on
+        if too_big is not None:
+            problems.append(Problem(*too_big))
+    return problems + _ignored(graph, used, dangling)
+
+
+def _ignored(graph: LayerGraph, used: set[str], dangling: list[str]) -> list[Problem]:
+    """Warnings for layers that feed no output (marked outputs leave them out)."""
+    return [
+        Problem(
+            f"{node.layer_type} '{node.name}' does not reach any output and is ignored",
+            nid,
+            "warning",
+        )
+        for nid, node in graph.nodes.items()
+        if nid not in used and nid not in dangling and not layer_info(node.layer_type).is_input
+    ]
 
 
 def unconnected_layers(graph: LayerGraph) -> list[str]:
@@ -199,11 +207,8 @@ def compile_graph(
     """
     shapes = shapes if shapes is not None else ShapeInference().infer(graph)
     errors = [p for p in validate(graph, shapes) if p.severity == "error"]
-    if errors:
+    if errors:  # weights too big for memory among them: refused before TensorFlow crashes
         raise CompileError(errors[0].message, errors[0].node_id)
-    too_big = weight_memory_problem(graph, shapes)  # before TensorFlow allocates (and crashes)
-    if too_big is not None:
-        raise CompileError(*too_big)
     keras = import_keras()
     with deep_graph_recursion(len(graph.nodes)):
         inputs, outputs = _Builder(keras).build(graph)

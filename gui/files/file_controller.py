@@ -27,6 +27,7 @@ from backend.workflow.session import Workflow, new_project
 from gui.runtime.prompts import CANCEL, SAVE, Prompts
 
 AUTOSAVE_MS = 60_000
+AUTOSAVE_NOTICE_MS = 15_000
 PROJECT_FILTER = f"DeepCanvas projects (*{FILE_SUFFIX} *.json)"
 
 
@@ -47,6 +48,7 @@ class FileController(QObject):
         self.prompts = prompts
         self.dialog_parent = dialog_parent
         self.session_id = uuid.uuid4().hex[:12]
+        self.autosave_problem: str | None = None  # why the last autosave failed, said once
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
@@ -133,10 +135,28 @@ class FileController(QObject):
 
     # ----------------------------------------------------------------- autosave
     def autosave(self) -> Path | None:
-        """Write a copy of unsaved work to the autosave folder (never over the user's file)."""
+        """Write a copy of unsaved work to the autosave folder (never over the user's file).
+
+        The timer calls it: a folder that refuses the write (read-only, disk full) is said once
+        in the status bar, never raised into Qt's event loop; editing goes on."""
         if not self.project.dirty:
             return None
-        return write_autosave(self.project, self.session_id)
+        try:
+            path = write_autosave(self.project, self.session_id)
+        except (OSError, ValueError) as exc:  # ValueError: a document JSON cannot hold
+            reason = getattr(exc, "strerror", None) or str(exc)
+            if reason != self.autosave_problem:
+                self.autosave_problem = reason
+                self.prompts.status(
+                    f"Autosave failed ({reason}): unsaved work has no backup copy until "
+                    "you save it (File > Save).",
+                    AUTOSAVE_NOTICE_MS,
+                )
+            return None
+        if self.autosave_problem is not None:
+            self.autosave_problem = None
+            self.prompts.status("Autosave works again.")
+        return path
 
     def recover_autosave(self, autosave: Autosave) -> bool:
         if not self.confirm_discard():
@@ -148,8 +168,8 @@ class FileController(QObject):
             return False
         self.replace_project(project)
         self.project.mark_dirty()  # recovered work is unsaved work
-        write_autosave(self.project, self.session_id)  # ours now; the old one can go
-        Path(autosave.path).unlink(missing_ok=True)
+        if self.autosave() is not None:  # ours now; the old one can go
+            Path(autosave.path).unlink(missing_ok=True)
         self.recent_changed.emit()
         self.prompts.status(f"Recovered {autosave.describe()}", 6000)
         return True

@@ -117,6 +117,7 @@ def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Data
         raise DatasetError(f"{where}: {len(x):,} samples of features but {len(y):,} targets")
     if x.dtype.kind not in "iufb":
         raise DatasetError(f"{where}: features must be numbers, got dtype {x.dtype}")
+    labels_read = y
     x, y, dropped = _finite_samples(x, y, names, params.get("missing") or "refuse")
     if len(x) < 2:
         raise DatasetError(f"{where}: needs at least two samples, got {len(x)}")
@@ -130,7 +131,7 @@ def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Data
             raise DatasetError(f"{where}: class labels must be one per sample, got {y.shape}")
         y, class_names = encode_labels(y)
         if len(class_names) < 2:
-            raise DatasetError(f"{where}: the target has only one class ({class_names[0]!r})")
+            raise DatasetError(_one_class(where, class_names[0], labels_read, dropped))
     else:
         if y.dtype.kind not in "iufb":
             raise DatasetError(f"{where}: a regression target must be numbers, got {y.dtype}")
@@ -139,6 +140,21 @@ def load_arrays(name: str, params: dict[str, Any], split: SplitSettings) -> Data
     if dropped:
         notes.append(f"{dropped:,} sample(s) with NaN or infinite values dropped, as asked")
     return split_arrays(name, x, y, task, split, class_names, notes=notes)
+
+
+def _one_class(where: str, only: str, labels_read: np.ndarray, dropped: int) -> str:
+    """Why a classification target has one class: the file's, or the drop of samples with NaN
+    or infinity that removed every example of the others."""
+    finite = labels_read
+    if labels_read.dtype.kind in "fc":
+        finite = labels_read[np.isfinite(labels_read).reshape(len(labels_read), -1).all(axis=1)]
+    if dropped and len(np.unique(finite)) >= 2:
+        return (
+            f"{where}: dropping the {dropped:,} sample(s) with NaN or infinity (missing: drop) "
+            f"removed every example of the other classes, leaving only {only!r}: fill those "
+            "values in (impute) or fix the file: a drop cannot keep them"
+        )
+    return f"{where}: the target has only one class ({only!r})"
 
 
 def _finite_samples(

@@ -264,7 +264,8 @@ UNUSED = 255
 def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -> TablePlan:
     task, note = _task(scan, settings)
     notes = [note]
-    usable = ~np.concatenate(scan.target_missing)
+    labelled = ~np.concatenate(scan.target_missing)
+    usable = labelled.copy()
     if settings.missing == "drop":
         usable &= ~np.concatenate(scan.feature_missing)
     labels = None
@@ -278,7 +279,7 @@ def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -
             "values, or leave those columns out of the features"
         )
     if task == CLASSIFICATION:
-        class_keys, names, labels = _classes(scan, usable)
+        class_keys, names, labels = _classes(scan, usable, labelled)
     notes.extend(_missing_notes(scan, settings, usable))
     val = 0.0 if settings.val_path else split.val_fraction  # a separate file gives that split
     test = 0.0 if settings.test_path else split.test_fraction
@@ -323,7 +324,11 @@ def _few_whole(keys: dict[Any, int]) -> bool:
     return 0 < len(values) <= MAX_AUTO_CLASSES and bool(np.all(values == np.round(values)))
 
 
-def _classes(scan: TableScan, usable: np.ndarray) -> tuple[list[Any], list[str], np.ndarray]:
+def _classes(
+    scan: TableScan, usable: np.ndarray, labelled: np.ndarray
+) -> tuple[list[Any], list[str], np.ndarray]:
+    """Class keys in order, their names, and the usable rows' labels; `labelled`: the rows
+    with a target, before rows with missing features were dropped."""
     keys = sorted(scan.keys, key=lambda k: (isinstance(k, str), k))
     order = np.array([scan.keys[k] for k in keys], dtype=np.int64)
     remap = np.full(len(order) + 1, -1, dtype=np.int16)  # the last: code -1, no class
@@ -336,11 +341,27 @@ def _classes(scan: TableScan, usable: np.ndarray) -> tuple[list[Any], list[str],
     present = np.flatnonzero(np.bincount(used[used >= 0], minlength=len(order)))
     if len(present) < 2:
         only = names[int(present[0])] if len(present) else "none"
+        before = labels[labelled]
+        lost = sorted(set(np.unique(before[before >= 0]).tolist()) - set(present.tolist()))
+        if lost and len(present) + len(lost) >= 2:
+            raise DatasetError(_dropped_classes(scan, usable, only, [names[i] for i in lost]))
         raise DatasetError(
             f"{scan.path}: target column {scan.targets[0]!r} has only one class ({only!r}): "
             "classification needs at least two; pick another target or set the task to regression"
         )
     return keys, names, used
+
+
+def _dropped_classes(scan: TableScan, usable: np.ndarray, only: str, lost: list[str]) -> str:
+    """Dropping rows with missing values removed every example of some classes: say so."""
+    gaps = ", ".join(f"{name} {n:,}" for name, n in scan.missing.items() if n)
+    shown = ", ".join(repr(name) for name in lost[:5]) + (", ..." if len(lost) > 5 else "")
+    return (
+        f"{scan.path}: dropping the {len(usable) - int(usable.sum()):,} row(s) with missing "
+        f"values (empty, NaN or infinite; per column: {gaps}) removed every example of class "
+        f"{shown}, leaving only {only!r}: set 'Missing values' to fill (missing=fill), or "
+        "leave the columns with gaps out of the features"
+    )
 
 
 def _key_name(key: Any) -> str:

@@ -111,6 +111,31 @@ def test_a_table_whose_every_row_has_a_gap_says_so_not_one_class(tmp_path: Path)
     assert "no rows left" in message and "b 30" in message and "fill" in message, message
 
 
+def test_a_drop_that_removes_a_class_says_the_drop_did_it(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"  # every 'b' row has a gap in column x2
+    rows = [f"{i},{'' if i % 3 == 2 else i},{'aab'[i % 3]}" for i in range(30)]
+    table.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset("csv", {"path": str(table)})
+    message = str(info.value)
+    assert "dropping the 10 row(s) with missing values" in message, message
+    assert "x2 10" in message and "class 'b', leaving only 'a'" in message, message
+    assert "missing=fill" in message and "only one class" not in message
+    filled = load_dataset("csv", {"path": str(table), "missing": "fill"}, 0.0, 0.0)
+    assert filled.class_names == ["a", "b"]  # what the message advises works
+    two = tmp_path / "two.csv"  # a file with one class stays 'only one class'
+    two.write_text("x1,label\n" + "".join(f"{i},a\n" for i in range(10)))
+    with pytest.raises(DatasetError, match="only one class"):
+        load_dataset("csv", {"path": str(two)})
+    x = np.ones((20, 2), "float32")
+    x[1::2, 0] = np.nan  # every sample of class 1
+    np.savez(tmp_path / "a.npz", x=x, y=np.arange(20) % 2)
+    with pytest.raises(DatasetError) as info:
+        load_dataset("numpy", {"path": str(tmp_path / "a.npz"), "missing": "drop"})
+    message = str(info.value)
+    assert "dropping the 10 sample(s) with NaN" in message and "leaving only '0'" in message
+
+
 def image_folder(root: Path) -> Path:
     from PIL import Image
 

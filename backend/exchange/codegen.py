@@ -29,6 +29,7 @@ from backend.exchange.codegen_training import (
     model_only_functions,
     training_functions,
     training_plan,
+    uses_tensorflow,
     weights_path,
 )
 from backend.keras_bridge.catalog import LayerConfigError, layer_spec
@@ -63,16 +64,19 @@ def write_script(project: Project, path: str | Path, weights: Any = STARTING) ->
 def generate_script(project: Project, weights: Any = STARTING) -> str:
     writer = _ModelWriter()
     body = writer.model_function(project.graph, "build_model", model_name(project.name))
+    standard: list[str] = []
+    third_party = ["import keras"]
     if project.dataset is None:
-        first, rest = "", model_only_functions(project, weights_path(project, weights))
+        rest = model_only_functions(project, weights_path(project, weights))
     else:
         plan = training_plan(project, weights)
-        first = "".join(f"{line}\n" for line in imports(plan))  # standard library, TensorFlow
+        standard = imports(plan)
+        third_party += ["import tensorflow as tf"] if uses_tensorflow(plan) else []
         rest = training_functions(project, plan)
-    if first:
-        first += "\n"
+    first = "".join(f"{line}\n" for line in standard) + ("\n" if standard else "")
+    modules = "".join(f"{line}\n" for line in third_party)
     parts = [
-        f"{_header(project)}\n\n{first}import keras\nfrom keras import layers\n",
+        f"{_header(project)}\n\n{first}{modules}from keras import layers\n",
         *writer.helpers,
         body,
         *rest,

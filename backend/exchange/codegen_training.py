@@ -8,7 +8,10 @@ Only what differs from Keras' defaults is written, in plain Keras: a per-epoch s
 `LearningRateScheduler` over a small function with the app's formula, keeping the best epoch's
 weights is an `EarlyStopping(restore_best_weights=True)` that never stops, mixed precision is
 `keras.mixed_precision.set_global_policy`, the device a `keras.device` (or a mirrored
-strategy's) scope.
+strategy's) scope. In-memory data comes in a fresh seeded order every epoch through the app's
+own small `tf.data` pipeline (`backend.training.shuffling`), written out as `training_batches`.
+Batches per call and XLA are written where the settings ask for them; the app's own choice
+("auto") is per run and machine and changes the speed, never the numbers, so it is left out.
 """
 
 from __future__ import annotations
@@ -26,7 +29,16 @@ from backend.keras_bridge.weights import resolve
 from backend.keras_env import import_keras
 from backend.training.setup import class_weights, extra_callbacks
 
-NAMES = ("compile_model", "load_data", "load_weights", "learning_rate", "fit_model", "math", "tf")
+NAMES = (
+    "compile_model",
+    "load_data",
+    "load_weights",
+    "learning_rate",
+    "training_batches",
+    "fit_model",
+    "math",
+    "tf",
+)
 """Names the training functions and imports take in the script (no layer variable gets them)."""
 _LINE = 95
 STARTING: Any = object()
@@ -44,6 +56,11 @@ class TrainingPlan:
     has_validation: bool
     weights: str | None = None
     """The stored weights training starts from, as a path usable from anywhere."""
+
+    @property
+    def in_memory(self) -> bool:
+        """Arrays the app reshuffles every epoch (a stream shuffles itself)."""
+        return self.dataset.stream is None
 
 
 def training_plan(project: Project, weights: str | Path | None = STARTING) -> TrainingPlan:
@@ -88,21 +105,26 @@ def model_only_functions(project: Project, weights: str | None) -> list[str]:
 
 
 def imports(plan: TrainingPlan) -> list[str]:
-    """The standard-library and TensorFlow imports the training code needs, if any."""
-    lines = ["import math"] if plan.config.schedule == "cosine" else []
-    if plan.config.device == "mirrored":
-        lines.append("import tensorflow as tf")
-    return lines
+    """The standard-library modules the training code needs, if any."""
+    return ["import math"] if plan.config.schedule == "cosine" else []
+
+
+def uses_tensorflow(plan: TrainingPlan) -> bool:
+    """Whether the training code needs `tf`: a mirrored strategy, or the per-epoch shuffle."""
+    return plan.config.device == "mirrored" or plan.in_memory
 
 
 def training_functions(project: Project, plan: TrainingPlan) -> list[str]:
-    """compile_model, load_data, [load_weights], [learning_rate], fit_model, the main block."""
+    """compile_model, load_data, [load_weights], [learning_rate], [training_batches],
+    fit_model, the main block."""
     parts = [_compile_function(plan), _data_function(project)]
     if plan.weights:
         parts.append(_weights_function(plan.weights))
     schedule = schedule_function(plan.config)
     if schedule:
         parts.append(schedule)
+    if plan.in_memory:
+        parts.append(_batches_function(plan))
     return [*parts, _fit_function(plan), _main(plan)]
 
 
@@ -170,6 +192,38 @@ def _string_assignment(name: str, text: str, width: int = 80) -> list[str]:
     return [f"{name} = (", *[f"{INDENT}{lit(p)}" for p in pieces], ")"]
 
 
+def _batches_function(plan: TrainingPlan) -> str:
+    """`def training_batches(data, batch_size, seed)`: the app's per-epoch reshuffle
+    (`backend.training.shuffling.reshuffled_each_epoch`) in plain `tf.data`."""
+
+    def structure(split: str) -> str:  # tf.data reads a list as one tensor, a tuple as inputs
+        name = f"data.{split}"
+        return f"tuple({name})" if isinstance(getattr(plan.dataset, split), list) else name
+
+    lines = [
+        '"""The training split in batches, in a new order every epoch (the same orders in',
+        "every run with the same seed), as the app trains.",
+        "",
+        "Each epoch shuffles the sample numbers anew and gathers every batch's samples by",
+        "number. `model.fit(x, y, shuffle=True)` would not: once the seed is fixed it draws",
+        'the same order every epoch."""',
+        "count = data.train_size",
+        "order = tf.data.Dataset.range(count).shuffle(",
+        f"{INDENT}count, seed=seed, reshuffle_each_iteration=True",
+        ")",
+        f"samples = ({structure('x_train')}, {structure('y_train')})",
+        "repeated = tf.data.Dataset.from_tensors(samples).repeat()  # all of them, each batch",
+        "",
+        "def gather(numbers, arrays):",
+        f'{INDENT}"""One batch: every array taken at the batch\'s sample numbers."""',
+        f"{INDENT}return tf.nest.map_structure(lambda a: tf.gather(a, numbers), arrays)",
+        "",
+        "batches = tf.data.Dataset.zip((order.batch(batch_size), repeated)).map(gather)",
+        "return batches.prefetch(tf.data.AUTOTUNE)",
+    ]
+    return "def training_batches(data, batch_size, seed):\n" + indent(lines)
+
+
 # ----------------------------------------------------------------- schedule
 def schedule_function(config: TrainingConfig) -> str | None:
     """`def learning_rate(epoch)`: `backend.training.optimizers.epoch_learning_rate` for these
@@ -207,13 +261,13 @@ def schedule_function(config: TrainingConfig) -> str | None:
 # ----------------------------------------------------------------- fit
 def _fit_function(plan: TrainingPlan) -> str:
     config = plan.config
-    if plan.dataset.stream is not None:  # too big for memory: the loader's tf.data pipelines
+    if not plan.in_memory:  # too big for memory: the loader's tf.data pipelines
         data = [f"**data.fit_arguments({int(config.batch_size)}),  # streamed from disk"]
     else:
-        data = ["data.x_train,", "data.y_train,"]
+        batches = f"batch_size={int(config.batch_size)}, seed={int(config.seed)}"
+        data = [f"training_batches(data, {batches}),"]
         if plan.has_validation:
             data.append("validation_data=(data.x_val, data.y_val),")
-        data.append(f"batch_size={int(config.batch_size)},")
     args = [*data, f"epochs={int(config.epochs)},"]
     callbacks = callback_calls(plan)
     if callbacks:

@@ -67,6 +67,7 @@ for path in sys.argv[2:]:
         "history": ns["history"].history,
         "optimizer": type(model.optimizer).__name__,
         "policy": model.dtype_policy.name,
+        "execution": [model.steps_per_execution, bool(model.jit_compile)],
     }
 with open(sys.argv[1], "w") as handle:
     json.dump(out, handle)
@@ -170,21 +171,24 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     projects = {"early": early, "best": best, "plateau": plateau}
     scripts = {}
-    for name, project in projects.items():
-        with_stored_weights(project, folder, name)
-        scripts[name] = write_script(project, folder / f"{name}.py")
-    runs = run_scripts(list(scripts.values()), folder)
-    return {
-        name: {
-            "project": project,
-            "script": scripts[name],
-            "run": runs[str(scripts[name])],
-            "app": app_run(
-                project, tensorboard_dir=str(folder / "app_logs") if name == "plateau" else None
-            ),
+    with pytest.MonkeyPatch.context() as patch:  # no step times measured before: estimated
+        patch.setenv("DEEPCANVAS_HOME", str(folder / "home"))
+        for name, project in projects.items():
+            with_stored_weights(project, folder, name)
+            scripts[name] = write_script(project, folder / f"{name}.py")
+        runs = run_scripts(list(scripts.values()), folder)
+        return {
+            name: {
+                "project": project,
+                "script": scripts[name],
+                "run": runs[str(scripts[name])],
+                "app": app_run(
+                    project,
+                    tensorboard_dir=str(folder / "app_logs") if name == "plateau" else None,
+                ),
+            }
+            for name, project in projects.items()
         }
-        for name, project in projects.items()
-    }
 
 
 def test_early_stopping_stops_at_the_app_epoch(trained: dict[str, Any]) -> None:
@@ -193,6 +197,9 @@ def test_early_stopping_stops_at_the_app_epoch(trained: dict[str, Any]) -> None:
     config = case["project"].training
     assert app.status == "completed" and len(app.history["loss"]) < config.epochs  # it stopped
     assert_same_history(app.history, run["history"])  # learning rates and stopping epoch too
+    # the app chose several batches a call (40 epochs), the script (auto) trains one a call:
+    # the same numbers
+    assert app.execution["steps_per_execution"] > 1 and run["execution"] == [1, False]
     assert run["callbacks"] == [settings(c) for c in extra_callbacks(config, True)]
     assert_same_weights(app.model, Path(str(case["script"]) + ".npz"))  # best epoch restored
     assert run["class_weight"] == {}

@@ -363,7 +363,7 @@ class MainWindow(QMainWindow):
         self.training_panel.show_result(result)
         self.settings_panel.set_enabled(True)
         self.evaluation_panel.mark_stale()
-        if result.status == "failed" and result.node_id:
+        if result.status in ("failed", "refused") and result.node_id:
             self.scene.select_node(result.node_id)
 
     # ----------------------------------------------------------------- projects

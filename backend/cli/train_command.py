@@ -33,7 +33,7 @@ from backend.training.trainer import (
     TrainingEvent,
 )
 from backend.workflow.session import Workflow
-from backend.workflow.training import TrainingJob
+from backend.workflow.training import REFUSED, TrainingJob
 
 EXIT_OK, EXIT_FAILED, EXIT_STOPPED = 0, 1, 130
 EVENT_NAMES: dict[type, str] = {
@@ -67,8 +67,8 @@ def run_train(args: argparse.Namespace) -> int:
     )
     with _stop_on_interrupt(job):
         result = job.run()
-    if not args.no_record:
-        run = workflow.finish_training(job, result)
+    run = None if args.no_record else workflow.finish_training(job, result)
+    if run is not None:  # None: refused on its data, nothing started, nothing recorded
         _record_in_file(args, workflow, run)
     if result.status == "completed" and args.weights_out:
         save_weights(collect_weights(result.model), args.weights_out)
@@ -80,6 +80,8 @@ def run_train(args: argparse.Namespace) -> int:
         return EXIT_OK
     if result.status == "stopped":
         return EXIT_STOPPED
+    if result.status == REFUSED:
+        raise CommandError(f"{args.project}: cannot train: {result.message}")
     graph = workflow.project.graph
     node = graph.nodes.get(result.node_id) if result.node_id else None
     where = ""

@@ -37,7 +37,7 @@ from backend.training.trainer import EventSink, TrainResult
 from backend.workflow import model_use
 from backend.workflow.lineage import cannot_continue, continue_checkpoint
 from backend.workflow.model_use import BuiltModel, Evaluation, Exported, ProjectSnapshot
-from backend.workflow.training import TrainingJob, strategy_for
+from backend.workflow.training import REFUSED, TrainingJob, strategy_for
 from backend.workflow.weights import WeightsState, current_weights
 
 
@@ -208,12 +208,18 @@ class Workflow:
             **options,
         )
 
-    def finish_training(self, job: TrainingJob, result: TrainResult | None = None) -> RunRecord:
-        """Record the run in the project (every run, failed ones too) and, when it kept its
-        weights, make them the current weights. Call in the thread that owns the project."""
+    def finish_training(
+        self, job: TrainingJob, result: TrainResult | None = None
+    ) -> RunRecord | None:
+        """Record the run in the project (every run that started, failed ones too) and, when
+        it kept its weights, make them the current weights; None for a start refused on its
+        data (status "refused"), which changes nothing. Call in the thread that owns the
+        project."""
         result = result or job.result
         if result is None:
             raise WorkflowError("the training job has not run")
+        if result.status == REFUSED:
+            return None
         run = record_run(
             self.project,
             result,
@@ -229,7 +235,7 @@ class Workflow:
         self.run_recorded.emit(run)
         return run
 
-    def train(self, **options: Any) -> tuple[TrainResult, RunRecord]:
+    def train(self, **options: Any) -> tuple[TrainResult, RunRecord | None]:
         """Prepare, run and record a training in the calling thread (the CLI's way)."""
         job = self.prepare_training(**options)
         result = job.run()

@@ -3,7 +3,8 @@
 `TrainingJob` holds a snapshot (graph, data choice, settings, the weights it starts from and
 the run it continues), so edits made while it trains do not reach it. `run()` loads the data,
 builds the model and trains in the calling thread (a QThread worker, the CLI's main thread),
-and never raises: a failure is a `TrainResult` with status "failed". Its stop, stop-after-epoch,
+and never raises: a failure is a `TrainResult` with status "failed" ("refused" when the data
+could not load or does not fit the model: nothing started). Its stop, stop-after-epoch,
 pause and resume handles may be called from any thread, before or while it runs. Recording
 the result in the project is the owner's next step (`backend.workflow.session.Workflow`).
 """
@@ -23,6 +24,10 @@ from backend.document.training_config import TrainingConfig
 from backend.training.distributed import CONNECT_TIMEOUT_S, DistributedError, make_trainer
 from backend.training.recording import RunClock
 from backend.training.trainer import EventSink, Trainer, TrainingEvent, TrainResult
+
+REFUSED = "refused"
+"""A run's status when its data could not load or does not fit the model: it never started,
+so it is not recorded (the project and its file stay as they were)."""
 
 
 @dataclass
@@ -102,13 +107,13 @@ class TrainingJob:
             try:
                 self.dataset = self.dataset_choice.load()
             except (DatasetError, ValueError, OSError) as exc:
-                return TrainResult("failed", f"could not load the data: {exc}")
+                return TrainResult(REFUSED, f"could not load the data: {exc}")
         dataset = self.dataset
         if self.on_data is not None:
             self.on_data(dataset)
         refusal = first_data_error(self.graph_data, dataset, self.config)
         if refusal is not None:  # it would "train" to meaningless numbers: say why instead
-            return TrainResult("failed", refusal.message, node_id=refusal.node_id)
+            return TrainResult(REFUSED, refusal.message, node_id=refusal.node_id)
         try:
             trainer = make_trainer(
                 LayerGraph.from_dict(self.graph_data),

@@ -111,7 +111,7 @@ class TrainingController(QObject):
         worker.wait()
         self.worker = None
         self.last_result = result
-        self.last_run = self.workflow.finish_training(worker.job, result)  # every run is kept
+        self.last_run = self.workflow.finish_training(worker.job, result)  # None: refused
         self.finished.emit(result)
 
 

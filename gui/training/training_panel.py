@@ -227,6 +227,9 @@ class TrainingPanel(QWidget):
     def show_result(self, result: TrainResult) -> None:
         """The run ended (any status): its final values, and the plots drawn completely."""
         self.set_running(False)
+        if result.status == "refused":  # its data could not load or does not fit: no run
+            self.show_problem(f"Cannot train: {result.message}")
+            return
         self.on_event(TrainEnd(result.status, result.message, result.history))
         self.speed.setText(self.speed.text().split(" · ETA")[0])  # nothing left to wait for
         final = {k: v[-1] for k, v in result.history.items() if v and k != "samples_per_s"}

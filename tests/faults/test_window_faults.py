@@ -100,3 +100,26 @@ def test_autosave_the_disk_refuses_is_said_once_and_saving_still_works(
     assert window.files.save_to(tmp_path / "p.dcproj.json")  # the discard is best effort
     assert load_project(tmp_path / "p.dcproj.json").training.epochs == 4
     assert said[-1] == f"Saved {tmp_path / 'p.dcproj.json'}"
+
+
+def test_train_refused_on_its_data_in_the_window_records_no_run(
+    open_window: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.faults.test_refused_starts import TEN_INTO_ONE, ten_classes
+
+    data = ten_classes(tmp_path)
+    path = write_project(tmp_path / "p.dcproj.json", TEN_INTO_ONE, "numpy", {"path": str(data)})
+    before = fingerprint(tmp_path)
+    window = open_window(path, Dialogs())
+    # Train refuses at once when the Analysis tab has read the file's shapes in the
+    # background; before that, the job refuses once it has loaded the data: that path here.
+    monkeypatch.setattr(window.workflow, "problems", lambda: [])
+    with qtbot.waitSignal(window.training.finished, timeout=60_000):
+        assert window.training.start()
+    dense = window.project.graph.node_by_name("dense").id
+    status = window.training_panel.status.text()
+    assert status.startswith("Cannot train:") and "10 classes" in status, status
+    assert window.scene.selectedItems() == [window.scene.node_items[dense]]
+    assert window.project.runs == [] and window.training.last_run is None
+    assert not window.project.dirty and window.runs_panel.table.rowCount() == 0
+    assert fingerprint(tmp_path) == before

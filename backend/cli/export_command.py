@@ -11,11 +11,18 @@ import argparse
 import math
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from backend.cli.output import print_json, say
 from backend.cli.train_command import CommandError
-from backend.exchange.export_formats import FORMATS, QUANTIZATIONS, ExportError, check_target
+from backend.exchange.export_formats import (
+    FORMATS,
+    QUANTIZATIONS,
+    SCRIPT,
+    ExportError,
+    check_target,
+)
 from backend.training.distributed import CONNECT_TIMEOUT_S, STRATEGIES
 from backend.workflow import model_use
 from backend.workflow.model_use import ProjectSnapshot
@@ -31,9 +38,9 @@ EXPORT_CHOICES = (*FORMATS, "python")
 def add_export_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--format",
-        default="keras",
         metavar="FORMAT",
-        help=f"one of {', '.join(EXPORT_CHOICES)} (default keras); savedmodel writes a folder",
+        help=f"one of {', '.join(EXPORT_CHOICES)} (default: from OUT's suffix, .keras .tflite "
+        ".onnx .py; none: savedmodel, a folder)",
     )
     sub.add_argument("-o", "--output", required=True, metavar="OUT", help="file or folder to write")
     sub.add_argument(
@@ -116,7 +123,7 @@ def snapshot(args: argparse.Namespace) -> ProjectSnapshot:
 
 # ----------------------------------------------------------------- export
 def run_export(args: argparse.Namespace) -> int:
-    fmt = str(args.format)
+    fmt = str(args.format) if args.format else format_of(args)
     if fmt not in EXPORT_CHOICES:
         args.parser.error(
             f"unsupported format {args.format!r}; supported formats: {', '.join(EXPORT_CHOICES)}"
@@ -133,6 +140,23 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         say(exported.summary())
     return 0
+
+
+def format_of(args: argparse.Namespace) -> str:
+    """The format OUT's suffix names (as the export dialog's file name does); no suffix: a
+    SavedModel folder."""
+    suffix = Path(args.output).suffix.lower()
+    formats = {spec.suffix: name for name, spec in FORMATS.items() if spec.suffix}
+    formats[SCRIPT.suffix] = SCRIPT.name
+    if suffix in formats:
+        return formats[suffix]
+    if not suffix:
+        return "savedmodel"
+    args.parser.error(
+        f"cannot tell the format of {args.output} from its suffix: name it .keras, .tflite, "
+        ".onnx or .py (no suffix: a SavedModel folder), or give --format"
+    )
+    raise AssertionError("unreachable")  # parser.error exits
 
 
 def _export_python(args: argparse.Namespace) -> int:

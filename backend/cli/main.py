@@ -116,6 +116,12 @@ def _add_data_arguments(data: argparse.ArgumentParser) -> None:
     data.add_argument("--test", type=float, default=0.15, help="test fraction (0.15)")
     data.add_argument("--seed", type=int, default=0, help="split seed (0)")
     data.add_argument("--none", action="store_true", help="use no dataset")
+    data.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit the model to the data: the Input takes its sample shape, a Dense output its "
+        "classes or target width (the Data panel's Fit model to data)",
+    )
     data.add_argument("--json", action="store_true", help="print the choice as JSON")
 
 

@@ -14,13 +14,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from backend.analysis.data_fit import project_data_fit
+from backend.analysis.data_fit import first_data_error, project_data_fit
 from backend.cli.output import count, print_json, say, table, warn
-from backend.data import DATASETS
+from backend.cli.train_command import CommandError
+from backend.data import DATASETS, Dataset
 from backend.document.graph import CycleError, LayerGraph, Node
 from backend.document.json_text import JsonShapeError, non_finite_path, parse
 from backend.document.project import FILE_SUFFIX, NO_DATASET, PATH_PARAMS, DatasetChoice
-from backend.editing.data_wiring import suggested_params
+from backend.editing.data_wiring import DataTarget, fit_graph_to_data, suggested_params
 from backend.exchange.pretrained_template import Choice
 from backend.keras_bridge.compiler import Problem, validate
 from backend.keras_bridge.shapes import NodeShape, ShapeInference, format_shape
@@ -225,6 +226,10 @@ def run_data(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.dataset is None:
         current = workflow.project.dataset
+        if args.fit:
+            if current is None:
+                raise CommandError(f"{args.project}: no dataset to fit the model to: choose one")
+            return _fit_to_data(args, workflow, workflow.project.load_data())
         if args.json:
             print_json({"project": args.project, "dataset": asdict(current) if current else None})
         else:
@@ -249,8 +254,29 @@ def run_data(args: argparse.Namespace) -> int:
         f"  {data.train_size:,} training samples of shape {tuple(data.input_shape)}, "
         f"{data.task}" + (f", {data.num_classes} classes" if data.num_classes else "")
     )
-    if workflow.problems():
-        warn(args.parser.prog, f"the project cannot train yet: {workflow.problems()[0].message}")
+    return _fit_to_data(args, workflow, data)
+
+
+def _fit_to_data(args: argparse.Namespace, workflow: Workflow, data: Dataset) -> int:
+    """`--fit`: the Data panel's "Fit model to data" (the Input takes the data's shape, a Dense
+    output its classes), one undoable step saved; else say why the model cannot train on it."""
+    project = workflow.project
+    if args.fit:
+        if project.dataset is not None and project.dataset.params.get("view"):
+            raise CommandError(
+                f"{args.project}: the project gives the data to its model as "
+                f"'{project.dataset.params['view']}': set the Input and output shapes by hand"
+            )
+        fit = fit_graph_to_data(project.graph, DataTarget.of(data))
+        if fit.command is not None:
+            workflow.undo.push(fit.command)
+            workflow.save()
+        say(f"{args.project}: " + "; ".join(fit.messages))
+    finding = first_data_error(project.graph, data, project.training)
+    problems = [finding.message] if finding else [p.message for p in workflow.problems()]
+    if problems:
+        hint = "" if args.fit else " (`data PROJECT --fit` fits the Input and output to the data)"
+        warn(args.parser.prog, f"the project cannot train yet: {problems[0]}{hint}")
     return EXIT_OK
 
 

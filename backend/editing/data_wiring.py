@@ -133,7 +133,7 @@ def fit_graph_to_data(graph: LayerGraph, target: DataTarget) -> DataFit:
     if target.task == CLASSIFICATION:
         messages.append(f"{target.num_classes} classes")
     if not commands:
-        return DataFit(None, messages or ["the model already fits the data"])
+        return DataFit(None, ["the model already fits the data", *messages])
     return DataFit(Macro("Fit the model to the data", commands), messages)
 
 

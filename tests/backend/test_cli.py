@@ -230,7 +230,7 @@ def test_export_writes_a_loadable_untrained_model(
     run = run_cli("export", str(digits_path), "--format", "keras", "-o", str(first))
     assert run.code == 0, run.err
     assert "untrained" in run.out and str(first) in run.out
-    assert run_cli("export", str(digits_path), "-o", str(second)).code == 0  # keras is default
+    assert run_cli("export", str(digits_path), "-o", str(second)).code == 0  # .keras: keras
     a, b = load_keras(first), load_keras(second)
     assert a.count_params() == compile_graph(digits_cnn().graph).count_params()
     for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
@@ -248,6 +248,8 @@ def test_export_names_the_supported_formats(run_cli: RunCli, fmt: str, tmp_path:
 
 def test_export_wants_the_format_suffix(run_cli: RunCli, digits_path: Path, tmp_path: Path) -> None:
     run = run_cli("export", str(digits_path), "-o", str(tmp_path / "model.h5"))
+    assert run.code == 2 and "cannot tell the format of" in run.err and ".keras" in run.err
+    run = run_cli("export", str(digits_path), "--format", "keras", "-o", str(tmp_path / "m.h5"))
     assert run.code == 2 and "must end in .keras" in run.err
 
 

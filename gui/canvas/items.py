@@ -10,6 +10,7 @@ there are several; an edge starts at the port its `src_port` names.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QFontMetricsF,
     QPainter,
     QPainterPath,
     QPainterPathStroker,
@@ -49,22 +51,37 @@ from backend.keras_bridge.shapes import NodeShape, format_shape
 from gui.runtime import theme
 
 PORT_RADIUS = 6.0
-DETAIL_LOD = 0.7
-"""Level of detail, by zoom. From here up a node shows everything: type, name, key
-parameters, output shape; edges show their shapes and ports are drawn."""
-NAME_LOD = 0.12
-"""Between this zoom and DETAIL_LOD a node drops its parameters first and keeps its type and
-name, the name drawn at a size the eye can still read; below it, a coloured box."""
 READABLE_ZOOM = 0.6
 """The least zoom at which every layer's name still reads (about 9 px on screen): opening or
 fitting a graph never goes below it."""
+DETAIL_LOD = 0.59
+"""Level of detail, by zoom. From here up a node shows everything: type, name, key
+parameters, output shape; edges show their shapes and ports are drawn. Just under
+READABLE_ZOOM, so that a graph opens with its shapes readable (its text grows in the scene
+as the zoom goes down, to stay TEXT_PIXELS high on screen)."""
+NAME_LOD = 0.12
+"""Between this zoom and DETAIL_LOD a node drops its parameters first and keeps its type and
+name, the name drawn at a size the eye can still read; below it, a coloured box."""
 NAME_PIXELS = 9.0
 """The least height on screen of a node's name when zoomed out."""
-LABEL_WIDTH = 120.0
-_LABEL_FONT = QFont()
-_LABEL_FONT.setPointSizeF(8.5)
+TEXT_PIXELS = NAME_PIXELS
+"""The least height on screen of any text a node or an edge draws in full detail."""
+BODY_PIXELS = 12
+"""Text sizes in the scene at zoom 1 and above: a node's lines, its header, edge labels."""
+HEADER_PIXELS = 13
+LABEL_PIXELS = 11
 OUTPUT_LABEL_WIDTH = 84.0
 """Room for the names of a node's outputs (`backward_h`) inside its right edge."""
+
+
+def readable_font(pixels: int, lod: float, bold: bool = False) -> QFont:
+    """A font `pixels` high in the scene, larger when zoomed out so that it stays at least
+    TEXT_PIXELS high on screen (down to DETAIL_LOD, where everything still fits a node)."""
+    font = QFont()
+    font.setBold(bold)
+    least = TEXT_PIXELS / max(lod, DETAIL_LOD)
+    font.setPixelSize(max(pixels, math.ceil(least - 0.01)))  # 0.6 * 15 px: 9 px, not 16 px
+    return font
 
 
 def key_params_text(node: Node) -> str:
@@ -304,35 +321,50 @@ class NodeItem(QGraphicsItem):
         if lod < DETAIL_LOD:  # parameters go first, the name last
             self._paint_name_only(painter, title, lod, w, h)
             return
-        self._paint_header(painter, title, w)
-        normal = QFont()
-        normal.setPointSizeF(9)
+        self._paint_header(painter, title, w, lod)
+        self._paint_lines(painter, w, h, lod)
+
+    def _paint_lines(self, painter: QPainter, w: float, h: float, lod: float) -> None:
+        """Name; key parameters and the parameter count; output shape (or the error). Zoomed
+        out, the text grows to stay readable and the count gives way to the parameters."""
+        normal = readable_font(BODY_PIXELS, lod)
+        metrics = QFontMetricsF(normal)
+        line = max(16.0, metrics.ascent() + metrics.descent() * 0.5)  # clear of the port
         bottom_labels = self.direction == TOP_TO_BOTTOM and len(self.output_ports) > 1
-        text_w = w - 24 - (0.0 if bottom_labels else self._paint_output_labels(painter))
+        body = h - HEADER_HEIGHT - (OUTPUT_LABEL_HEIGHT if bottom_labels else 0.0)
+        top = HEADER_HEIGHT + max(0.0, min(4.0, (body - 3 * line) / 2))
+        labels_w = 0.0 if bottom_labels else self._paint_output_labels(painter, lod)
+        text_w = w - 24 - labels_w
         painter.setFont(normal)
         painter.setPen(theme.text_color())
+        left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        left |= int(Qt.TextFlag.TextDontClip)  # lines are set tight: an underscore hangs below
         name = _elided(normal, self.node.name, text_w)
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 4, text_w, 16), 0, name)
+        painter.drawText(QRectF(12, top, text_w, line), left, name)
         painter.setPen(theme.muted_text())
+        params = key_params_text(self.node)
         params_w = text_w
         if self.param_count:  # on the parameters' line, so a long name keeps its room
             count = self.params_text()
-            right = Qt.AlignmentFlag.AlignRight
-            painter.drawText(QRectF(12, HEADER_HEIGHT + 20, text_w, 16), right, count)
-            params_w -= QFontMetrics(normal).horizontalAdvance(count) + 8
-        params = _elided(normal, key_params_text(self.node), params_w)
-        painter.drawText(QRectF(12, HEADER_HEIGHT + 20, params_w, 16), 0, params)
-        bottom = h - 20 - (OUTPUT_LABEL_HEIGHT if bottom_labels else 0.0)
+            room = text_w - metrics.horizontalAdvance(count) - 8
+            if metrics.horizontalAdvance(params) <= room or lod >= 0.75:
+                right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                painter.drawText(QRectF(12, top + line, text_w, line), right, count)
+                params_w = room
+        painter.drawText(
+            QRectF(12, top + line, params_w, line), left, _elided(normal, params, params_w)
+        )
         if self.has_error:
             painter.setPen(theme.ERROR_COLOR)
-            painter.drawText(QRectF(12, bottom, w - 24, 16), 0, "⚠ error (hover for details)")
+            shown = _elided(normal, "⚠ error (hover for details)", w - 24)
         elif self.shape_result is not None and self.shape_result.ok:
             painter.setPen(theme.text_color())
-            painter.drawText(
-                QRectF(12, bottom, w - 24, 16), 0, "→ " + format_shape(self.shape_result.shape)
-            )
+            shown = _shape_line(normal, self.shape_result.shape, w - 24)
+        else:
+            shown = ""
+        painter.drawText(QRectF(12, top + 2 * line, w - 24, line), left, shown)
         if bottom_labels:
-            self._paint_output_labels(painter)
+            self._paint_output_labels(painter, lod)
 
     def _paint_body(self, painter: QPainter, color: QColor, w: float, h: float) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -353,12 +385,12 @@ class NodeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.drawPath(body)
 
-    def _paint_header(self, painter: QPainter, title: str, w: float) -> None:
-        bold = QFont()
-        bold.setBold(True)
-        bold.setPointSizeF(9.5)
+    def _paint_header(self, painter: QPainter, title: str, w: float, lod: float) -> None:
+        bold = readable_font(HEADER_PIXELS, lod, bold=True)
         painter.setFont(bold)
         painter.setPen(QColor("#FFFFFF"))
+        badge_w = 24.0 if self.has_error or self.warnings else 0.0
+        title = _elided(bold, title, w - 20 - badge_w)
         painter.drawText(QRectF(10, 0, w - 20, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, title)
         badge = "✖" if self.has_error else ("⚠" if self.warnings else "")
         if badge:  # error or warning badge in the header's corner
@@ -388,24 +420,28 @@ class NodeItem(QGraphicsItem):
         text = _elided(name_font, self.node.name, w - 12)
         painter.drawText(body, Qt.AlignmentFlag.AlignCenter, text)
 
-    def _paint_output_labels(self, painter: QPainter) -> float:
+    def _paint_output_labels(self, painter: QPainter, lod: float) -> float:
         """Each output's name beside its port, when there are several; the width they take."""
         if len(self.output_ports) < 2:
             return 0.0
-        painter.setFont(_LABEL_FONT)
+        font = readable_font(LABEL_PIXELS, lod)
         painter.setPen(theme.muted_text())
         if self.direction == TOP_TO_BOTTOM:  # above each port on the bottom edge
+            font.setPixelSize(min(font.pixelSize(), int(OUTPUT_LABEL_HEIGHT)))  # their strip
+            painter.setFont(font)
             h = self.size[1]
             for port in self.output_ports:
                 x = port.pos().x()
                 rect = QRectF(x - 40, h - OUTPUT_LABEL_HEIGHT - 2, 80, OUTPUT_LABEL_HEIGHT)
                 painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), port.label)
             return 0.0
+        painter.setFont(font)
+        line = QFontMetricsF(font).height()
         width = 0.0
         right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         for port in self.output_ports:
-            y = port.pos().y()
-            rect = QRectF(self.size[0] - 10 - OUTPUT_LABEL_WIDTH, y - 8, OUTPUT_LABEL_WIDTH, 16)
+            y = port.pos().y() - line / 2
+            rect = QRectF(self.size[0] - 10 - OUTPUT_LABEL_WIDTH, y, OUTPUT_LABEL_WIDTH, line)
             painter.drawText(rect, right, port.label)
             width = max(width, painter.fontMetrics().horizontalAdvance(port.label) + 6.0)
         return min(width, OUTPUT_LABEL_WIDTH)
@@ -472,15 +508,25 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_shape_text(self, text: str) -> None:
         if text != self.label_text:
+            self.prepareGeometryChange()
             self.label_text = text
             self.update()
+
+    def label_rect(self, lod: float = DETAIL_LOD) -> QRectF:
+        """Where the shape label sits at a zoom: on the middle of the edge, which passes behind
+        it (the largest, at DETAIL_LOD, bounds the item)."""
+        font = readable_font(LABEL_PIXELS, lod)
+        metrics = QFontMetricsF(font)
+        width = metrics.horizontalAdvance(self.label_text) + metrics.height() * 0.6
+        height = metrics.height() + 2
+        p = self._label_pos
+        return QRectF(p.x() - width / 2, p.y() - height / 2, width, height)
 
     def boundingRect(self) -> QRectF:
         rect = super().boundingRect()
         if not self.label_text:
             return rect
-        p = self._label_pos
-        return rect.united(QRectF(p.x() - LABEL_WIDTH / 2, p.y() - 20, LABEL_WIDTH, 20))
+        return rect.united(self.label_rect())
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -491,14 +537,20 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(self.pen())
         painter.drawPath(self.path())
         if self.label_text and lod >= DETAIL_LOD:
-            painter.setFont(_LABEL_FONT)
-            painter.setPen(theme.muted_text())
-            p = self._label_pos
-            painter.drawText(
-                QRectF(p.x() - LABEL_WIDTH / 2, p.y() - 20, LABEL_WIDTH, 18),
-                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom),
-                self.label_text,
-            )
+            self._paint_label(painter, lod)
+
+    def _paint_label(self, painter: QPainter, lod: float) -> None:
+        """The tensor's shape on a patch of the canvas's colour, so the line does not cross
+        its digits; at least TEXT_PIXELS high on screen."""
+        rect = self.label_rect(lod)
+        background = theme.canvas_background()
+        background.setAlpha(235)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(background)
+        painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+        painter.setFont(readable_font(LABEL_PIXELS, lod))
+        painter.setPen(theme.text_color() if self.isSelected() else theme.muted_text())
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), self.label_text)
 
     def _restyle(self) -> None:
         color = theme.SELECTED_COLOR if self.isSelected() else QColor("#8A8F98")
@@ -513,6 +565,17 @@ class EdgeItem(QGraphicsPathItem):
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         return stroker.createStroke(self.path())
+
+
+def _shape_line(font: QFont, shape: tuple[int | None, ...] | None, width: float) -> str:
+    """`→ (None, 114, 114, 64)`; where that does not fit, without the batch axis
+    (`→ 114×114×64`, as the edges write it), elided only if even that is too long."""
+    if shape is None:
+        return ""
+    full = "→ " + format_shape(shape)
+    if QFontMetricsF(font).horizontalAdvance(full) <= width:
+        return full
+    return _elided(font, "→ " + short_shape(shape), width)
 
 
 def _elided(font: QFont, text: str, width: float) -> str:

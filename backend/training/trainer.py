@@ -59,8 +59,11 @@ class BatchEnd:
     logs: dict[str, float]  # Keras' logs: running means over the epoch so far
     seconds: float = 0.0  # since the run began (for throughput and ETA)
     losses: tuple[tuple[int, float], ...] = ()
-    """(step, loss) of every batch since the previous event, each measured on its own batch
-    (recovered from Keras' running mean), not averaged over the epoch."""
+    """(step, loss) of every batch of this epoch since the previous event, each measured on
+    its own batch (not Keras' running mean of the epoch). Each batch of a run arrives exactly
+    once: an epoch's last batches come in a last BatchEnd before its EpochEnd (step: the last
+    one), even when the throttle or a call of several batches held them back. A loss that is
+    not finite ends the run (its TrainEnd says so) and is not sent."""
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,8 @@ class _EventCallback:
                 self._epoch = 0
                 self._steps = 0
                 self._last_emit = -math.inf  # the first batch is always reported
+                self._last_step = 0
+                self._last_logs: dict[str, Any] = {}
                 self._epoch_start = 0.0
                 self._batch_loss = _BatchLoss(
                     int(trainer.config.batch_size), trainer.dataset.size("train")
@@ -377,31 +382,40 @@ class _EventCallback:
                 measured = self._batch_loss.add(batch, (logs or {}).get("loss"), each)
                 if measured is not None and trainer.diagnostics.start_loss is None:
                     trainer.diagnostics.begin(measured)  # no probe: the first batch's loss
+                self._last_step, self._last_logs = batch, logs or {}
                 now = time.monotonic()
                 if now - self._last_emit >= trainer.batch_interval_s:
                     self._last_emit = now
-                    values = _floats(logs)
-                    loss = values.get("loss")
+                    loss = _floats(logs).get("loss")
                     if loss is not None and not math.isfinite(loss):
                         self._fail(f"the loss became {loss} at epoch {self._epoch + 1}")
                         return
-                    elapsed = time.perf_counter() - trainer._started
-                    trainer.on_event(
-                        BatchEnd(
-                            self._epoch,
-                            batch,
-                            self._steps,
-                            values,
-                            elapsed,
-                            self._batch_loss.take(),
-                        )
-                    )
+                    self._send_batches()
                 if not trainer._running.is_set():
                     trainer._running.wait()
                 if trainer._stop.is_set():
                     self.model.stop_training = True
 
+            def _send_batches(self) -> None:
+                """A BatchEnd with the epoch's batches measured since the last one."""
+                losses = tuple(
+                    (step, loss) for step, loss in self._batch_loss.take() if math.isfinite(loss)
+                )
+                elapsed = time.perf_counter() - trainer._started
+                trainer.on_event(
+                    BatchEnd(
+                        self._epoch,
+                        self._last_step,
+                        self._steps,
+                        _floats(self._last_logs),
+                        elapsed,
+                        losses,
+                    )
+                )
+
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                if self._batch_loss.pending:  # the epoch's last batches, held by the throttle
+                    self._send_batches()
                 values = _floats(logs)
                 for key, value in values.items():
                     history.setdefault(key, []).append(value)

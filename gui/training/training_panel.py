@@ -350,10 +350,7 @@ class TrainingPanel(QWidget):
         elif isinstance(event, BatchEnd):
             losses = event.losses if self._shown("loss") else ()  # several heads: no total
             for step, loss in losses:  # measured on each batch, not the epoch's mean
-                # the batches since the last event may end the previous epoch (a step after
-                # this event's own belongs there): never draw them back at this one's start
-                epoch = event.epoch if step <= event.step else event.epoch - 1
-                x = epoch + (step + 1) / self._steps
+                x = event.epoch + (step + 1) / self._steps  # an event holds its epoch's batches
                 self._add("loss (batches)", x, loss)
                 self._add("loss (batches) (smoothed)", x, self._smoother.add(loss))
             done = event.epoch * self._steps + event.step + 1

@@ -86,7 +86,11 @@ def test_batch_events_are_throttled(moons: Dataset) -> None:
         batch_interval_s=3600.0,
     )
     assert trainer.run().status == "completed"
-    assert len(of_type(events, BatchEnd)) == 1  # the first batch, then nothing for an hour
+    # the first call's batches, then nothing for an hour but the epoch's end with the rest
+    first, last = of_type(events, BatchEnd)
+    steps = math.ceil(len(moons.x_train) / 8)
+    assert last.step == steps - 1
+    assert [step for event in (first, last) for step, _ in event.losses] == list(range(steps))
 
 
 def test_a_stop_from_another_thread_ends_training_within_one_batch(moons: Dataset) -> None:

@@ -146,17 +146,25 @@ def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
     assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [8, 2, 2]
 
 
-def test_per_batch_losses_that_end_the_previous_epoch_are_drawn_there(window: MainWindow) -> None:
-    """The first event of an epoch carries the last batches of the one before (one call of
-    several batches ended there): they belong at the end of that epoch, not at this one's start
-    (drawn there, the curve went back on itself)."""
-    from backend.training.trainer import BatchEnd, TrainBegin
+def test_a_real_run_draws_each_batch_once_at_its_place(window: MainWindow) -> None:
+    """A throttled run of 8 batches a call (25 batches an epoch: the last call is short):
+    the per-batch curve gets every batch of every epoch once, left to right, the last
+    epoch's tail included (each event holds its own epoch's batches)."""
+    import numpy as np
 
+    from backend.data import Dataset
+    from backend.document.training_config import TrainingConfig
+    from backend.training.trainer import Trainer
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 2)).astype("float32")
+    y = (x[:, 0] > x[:, 1]).astype("int64")
+    data = Dataset("points", "classification", x, y, x[:0], y[:0], x[:0], y[:0], ["a", "b"])
+    config = TrainingConfig(epochs=3, batch_size=4, steps_per_execution=8)
     panel = window.training_panel
     panel.reset_plots()
-    panel.on_event(TrainBegin(epochs=2, steps_per_epoch=4))
-    panel.on_event(BatchEnd(0, 1, 4, {"loss": 1.0}, losses=((0, 1.0), (1, 0.9))))
-    panel.on_event(BatchEnd(1, 0, 4, {"loss": 0.8}, losses=((2, 0.8), (3, 0.7), (0, 0.6))))
+    result = Trainer(moons_mlp().graph, data, config, panel.on_event).run()
+    assert result.status == "completed", result.message
     xs = panel.series["loss (batches)"].x
-    assert xs == [0.25, 0.5, 0.75, 1.0, 1.25]
-    assert xs == sorted(xs)
+    assert xs == [epoch + (step + 1) / 25 for epoch in range(3) for step in range(25)]
+    assert panel.curves["loss (batches)"].getData()[0] is not None  # drawn at TrainEnd

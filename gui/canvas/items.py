@@ -10,6 +10,7 @@ there are several; an edge starts at the port its `src_port` names.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -77,10 +78,16 @@ OUTPUT_LABEL_WIDTH = 84.0
 def readable_font(pixels: int, lod: float, bold: bool = False) -> QFont:
     """A font `pixels` high in the scene, larger when zoomed out so that it stays at least
     TEXT_PIXELS high on screen (down to DETAIL_LOD, where everything still fits a node)."""
+    least = TEXT_PIXELS / max(lod, DETAIL_LOD)
+    return QFont(_font(max(pixels, math.ceil(least - 0.01)), bold))  # 0.6 * 15 px: 9, not 16
+
+
+@functools.cache
+def _font(pixels: int, bold: bool) -> QFont:
+    """Fonts made once per size (painting a large graph asks for them per node)."""
     font = QFont()
     font.setBold(bold)
-    least = TEXT_PIXELS / max(lod, DETAIL_LOD)
-    font.setPixelSize(max(pixels, math.ceil(least - 0.01)))  # 0.6 * 15 px: 9 px, not 16 px
+    font.setPixelSize(pixels)
     return font
 
 

@@ -30,8 +30,9 @@ def suggested_params(graph: LayerGraph, source: str) -> dict[str, Any]:
     source's own defaults (the Data panel and `main.py data` apply them; what the user sets
     wins). An image folder is read at raw 0-255 pixels when the model scales pixels itself (a
     pretrained backbone's preprocessing expects them raw; so does a Rescaling or
-    Normalization layer right after the Input and its augmentation); for a pretrained
-    backbone, whose block is built for one input size, at the size of the model's Input."""
+    Normalization layer right after the Input and its augmentation), and at the size and
+    colours of the model's single image Input (height, width, 1 or 3 channels): a pretrained
+    backbone is built for that size, an imported or trained model's weights learnt it."""
     if source != "image_folder":
         return {}
     params: dict[str, Any] = {}
@@ -39,8 +40,9 @@ def suggested_params(graph: LayerGraph, source: str) -> dict[str, Any]:
         params["rescale"] = False
     inputs = graph.input_nodes()
     shape = list(inputs[0].params.get("shape") or []) if len(inputs) == 1 else []
-    if has_pretrained_block(graph) and len(shape) == 3 and shape[2] == 3:
-        params.update(height=int(shape[0]), width=int(shape[1]), color_mode="rgb")
+    modes = {1: "grayscale", 3: "rgb"}
+    if len(shape) == 3 and all(isinstance(n, int) for n in shape) and shape[2] in modes:
+        params.update(height=shape[0], width=shape[1], color_mode=modes[shape[2]])
     return params
 
 

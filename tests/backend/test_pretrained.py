@@ -294,10 +294,16 @@ def test_a_model_that_scales_pixels_itself_reads_an_image_folder_raw() -> None:
     from backend.templates.gallery import load_template
 
     own_cnn = load_template("photos").graph  # augmentation, then its own Rescaling(1/255)
-    assert suggested_params(own_cnn, "image_folder") == {"rescale": False}
+    at_its_size = {"height": 64, "width": 64, "color_mode": "rgb"}  # and at its Input's size
+    assert suggested_params(own_cnn, "image_folder") == {"rescale": False, **at_its_size}
     assert suggested_params(own_cnn, "csv") == {}
-    for plain in ("digits_cnn", "moons_mlp"):  # nothing scales: the folder's default stays
-        assert suggested_params(load_template(plain).graph, "image_folder") == {}
+    digits = load_template("digits_cnn").graph  # nothing scales: pixels to 0..1 by default
+    assert suggested_params(digits, "image_folder") == {
+        "height": 8,
+        "width": 8,
+        "color_mode": "grayscale",
+    }
+    assert suggested_params(load_template("moons_mlp").graph, "image_folder") == {}
 
 
 SCRIPT_RUNNER = """

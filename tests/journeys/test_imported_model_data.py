@@ -1,0 +1,48 @@
+"""An imported image model meets the user's own image folder: the folder is read at the size and
+colours the model's Input takes (its weights were trained for them), so it trains at once; it
+was read at the folder's default 64x64 and refused ("Input takes (32, 32, 3), but dataset
+'image_folder' gives (64, 64, 3)"), in the Data panel and in `main.py data` alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.document.project import load_project
+from backend.keras_env import import_keras
+from tests.journeys.conftest import Cli
+
+PHOTOS = Path(__file__).parents[2] / "resources" / "data" / "photos"  # 3 classes of 64x64 pictures
+
+
+def small_image_model(path: Path, shape: tuple[int, int, int]) -> Path:
+    keras = import_keras()
+    inputs = keras.Input(shape)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x)).save(path)
+    return path
+
+
+def test_an_imported_model_reads_an_image_folder_at_its_input_size(
+    cli: Cli, tmp_path: Path
+) -> None:
+    model = small_image_model(tmp_path / "grey.keras", (24, 20, 1))
+    project = tmp_path / "grey.dcproj.json"
+    imported = cli("import", model, "-o", project)
+    assert imported.code == 0, imported.err
+    assert "no dataset" in imported.out + imported.err
+
+    chosen = cli("data", project, "image_folder", "--param", f"path={PHOTOS}")
+    assert chosen.code == 0, chosen.err
+    assert "training samples of shape (24, 20, 1)" in chosen.out
+    assert "cannot train yet" not in chosen.err
+    params = load_project(project).dataset.params
+    assert (params["height"], params["width"], params["color_mode"]) == (24, 20, "grayscale")
+
+    given = cli("data", project, "image_folder", "--param", f"path={PHOTOS}", "--param", "width=32")
+    assert "shape (24, 32, 1)" in given.out and "cannot train yet" in given.err  # the user's wins
+
+    assert cli("data", project, "image_folder", "--param", f"path={PHOTOS}").code == 0
+    trained = cli("train", project, "--epochs", "1")
+    assert trained.code == 0, trained.err
+    assert cli("evaluate", project, "--json").json()["weights_source"] == "run"

@@ -196,10 +196,12 @@ def _batches_function(plan: TrainingPlan) -> str:
     """`def training_batches(data, batch_size, seed)`: the app's per-epoch reshuffle
     (`backend.training.shuffling.reshuffled_each_epoch`) in plain `tf.data`."""
 
-    def structure(split: str) -> str:  # tf.data reads a list as one tensor, a tuple as inputs
-        name = f"data.{split}"
-        return f"tuple({name})" if isinstance(getattr(plan.dataset, split), list) else name
-
+    # tf.data stacks a list into one tensor; a tuple keeps one array per input (or output)
+    lists = [
+        part for part in ("x_train", "y_train") if isinstance(getattr(plan.dataset, part), list)
+    ]
+    x, y = (f"tuple(data.{p})" if p in lists else f"data.{p}" for p in ("x_train", "y_train"))
+    tuples = "  # tuples: tf.data would stack a list" if lists else ""
     lines = [
         '"""The training split in batches, in a new order every epoch (the same orders in',
         "every run with the same seed), as the app trains.",
@@ -211,7 +213,7 @@ def _batches_function(plan: TrainingPlan) -> str:
         "order = tf.data.Dataset.range(count).shuffle(",
         f"{INDENT}count, seed=seed, reshuffle_each_iteration=True",
         ")",
-        f"samples = ({structure('x_train')}, {structure('y_train')})",
+        f"samples = ({x}, {y}){tuples}",
         "repeated = tf.data.Dataset.from_tensors(samples).repeat()  # all of them, each batch",
         "",
         "def gather(numbers, arrays):",

@@ -47,12 +47,14 @@ from backend.evaluation.insight import (
 from backend.workflow import model_use
 from backend.workflow.model_use import ProjectSnapshot
 from backend.workflow.session import Workflow
+from backend.workflow.weights import WeightsState
 from gui.evaluation.evaluation_plots import ConfusionMatrixView, RegressionView, RocView
 from gui.evaluation.insight_panel import InsightPanel
 from gui.evaluation.predictions_view import PredictionsBrowser
 from gui.runtime.empty_state import EmptyState
 from gui.runtime.keras_job import KerasJob
 
+NO_WEIGHTS = "No trained weights yet: train the model (Run > Train), then evaluate it here."
 PLOTS_EMPTY = (
     "Press Evaluate: the test split's confusion matrix and ROC curve (classification), or "
     "predicted against true values (regression), appear here. Click a cell to see its samples."
@@ -120,7 +122,13 @@ class EvaluationPanel(QWidget):
         self.evaluation: Evaluation | None = None
         self.job: KerasJob | None = None
         self._done_job: KerasJob | None = None
+        self._results_text = ""
+        """What the shown results are (samples, weights), while they are of the current weights."""
+        self._evaluated_weights = ""
+        """`WeightsState.describe()` of the weights the shown results are of."""
         self._build()
+        workflow.weights_changed.connect(self.show_weights)
+        self.show_weights(workflow.weights)
 
     # ----------------------------------------------------------------- widgets
     def _build(self) -> None:
@@ -131,7 +139,7 @@ class EvaluationPanel(QWidget):
         self.head_combo.setObjectName("evaluation_head")
         self.head_combo.setVisible(False)
         self.head_combo.currentIndexChanged.connect(self._show_head)
-        self.status = QLabel("Train the model, then evaluate it on the test split.")
+        self.status = QLabel(NO_WEIGHTS)
         self.status.setObjectName("evaluation_status")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
@@ -179,17 +187,18 @@ class EvaluationPanel(QWidget):
             return False
         weights = self.workflow.weights
         if not weights.trained:
-            self.status.setText("No trained weights yet: train first (Run > Train), then evaluate.")
+            self.status.setText(NO_WEIGHTS)
             return False
         if self.workflow.project.dataset is None:
             self.status.setText("No data chosen yet: pick it in the Data tab, then evaluate.")
             return False
         snap = self.workflow.snapshot()
+        described = weights.describe()
         self.job = KerasJob(
             lambda: run_evaluation(snap),
             (EvaluationError, DatasetError, InsightError),
         )
-        self.job.succeeded.connect(self._on_evaluated)
+        self.job.succeeded.connect(lambda done: self._on_evaluated(done, described))
         self.job.failed.connect(self._on_failed)
         self.job.finished.connect(self._on_job_finished)
         self.evaluate_button.setEnabled(False)
@@ -206,17 +215,40 @@ class EvaluationPanel(QWidget):
         self._done_job, self.job = self.job, None  # deleted (no parent) when replaced
         self.evaluate_button.setEnabled(True)
 
+    def show_weights(self, state: WeightsState) -> None:
+        """Say which weights Evaluate uses: after a training, the run's; results shown of
+        other weights say so (a new run, or an edit that made the weights stop fitting)."""
+        if not self.busy:  # "Evaluating…" stays until the results come
+            self.status.setText(self._weights_text(state))
+
+    def _weights_text(self, state: WeightsState) -> str:
+        current = state.describe()
+        if self.evaluation is not None:
+            if current == self._evaluated_weights:
+                return self._results_text
+            return (
+                f"Shown: the results of {self.evaluation.weights}. Evaluate uses {current} "
+                "now: press Evaluate for their results."
+            )
+        if state.trained:
+            return (
+                f"Trained weights to evaluate: {current}. Press Evaluate on test split (F6) "
+                "to score them on data they never saw."
+            )
+        return NO_WEIGHTS
+
     def _on_failed(self, message: str) -> None:
         self.status.setText(f"Cannot evaluate: {message}")
         self.failed.emit(message)
 
-    def _on_evaluated(self, evaluation: Evaluation) -> None:
-        self.evaluation = evaluation
+    def _on_evaluated(self, evaluation: Evaluation, weights: str) -> None:
+        self.evaluation, self._evaluated_weights = evaluation, weights
         report = evaluation.report
         notes = f" ({'; '.join(report.notes)})" if report.notes else ""
-        self.status.setText(
+        self._results_text = (
             f"Evaluated on {report.size} test samples{notes}. Weights: {evaluation.weights}."
         )
+        self.status.setText(self._weights_text(self.workflow.weights))
         fill(self.metrics, [(k, f"{v:.4f}") for k, v in report.metrics.items()])
         self.head_combo.blockSignals(True)
         self.head_combo.clear()
@@ -253,9 +285,11 @@ class EvaluationPanel(QWidget):
             self.per_class.setRowCount(0)
             self.regression.show_head(head)
             self.plots.setCurrentWidget(self.regression)
-        self.plots.setTabEnabled(0, result is not None)
-        self.plots.setTabEnabled(1, result is not None and result.roc is not None)
-        self.plots.setTabEnabled(2, result is None)
+        shown = (result is not None, result is not None and result.roc is not None, result is None)
+        for index, applies in enumerate(shown):  # only the plots of this task, no dead tabs
+            self.plots.setTabEnabled(index, applies)
+            self.plots.setTabVisible(index, applies)
+        self.plots.tabBar().setVisible(sum(shown) > 1)  # one plot: its rows get the room
         self.browser.set_head(head, self.evaluation.report.inputs)
 
     def inspect_sample(self, index: int) -> None:
@@ -280,14 +314,13 @@ class EvaluationPanel(QWidget):
         )
 
     def mark_stale(self, *_args: Any) -> None:
-        """A new run replaced the model: the shown results are of the previous one."""
-        if self.evaluation is not None:
-            self.status.setText("A new model was trained: press Evaluate for its results.")
+        """A run ended: say which weights Evaluate uses now (shown results of others say so)."""
+        self.show_weights(self.workflow.weights)
 
     def clear(self) -> None:
         """Another project: forget the results (a running job's result is dropped too)."""
         if self.job is not None:
-            self.job.succeeded.disconnect(self._on_evaluated)
+            self.job.succeeded.disconnect()
         self.evaluation = None
         self.metrics.setRowCount(0)
         self.per_class.setRowCount(0)
@@ -295,7 +328,7 @@ class EvaluationPanel(QWidget):
         self.browser.set_head(None, None)
         self.confusion.show_matrix(np.zeros((0, 0), dtype="int64"), [])
         self.plots_view.show_content(False)
-        self.status.setText("Train the model, then evaluate it on the test split.")
+        self.status.setText(self._weights_text(self.workflow.weights))
         if self.insight is not None:
             self.insight.clear()
             self.insight.boundary.clear_grid()

@@ -8,12 +8,14 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QWidget
 
 from backend.evaluation.evaluate import HeadReport, RocCurve
 
 MAX_CELL_LABELS = 30  # classes beyond this get colour only: the counts would not be readable
+CELL_TEXT_PIXELS = (8, 14)
+"""A count's height on screen: sized to its cell, hidden when the cell is smaller than the least."""
 CELL_COLORS = pg.ColorMap([0.0, 1.0], [QColor("#F7FBFF"), QColor("#08306B")])
 SELECTED_PEN = QPen(QColor("#E6550D"), 0)
 
@@ -55,8 +57,10 @@ class ConfusionMatrixView(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
-        item.invertY(True)
-        item.setAspectLocked(True)
+        for side in ("bottom", "left"):
+            item.getAxis(side).setStyle(tickLength=0)  # no marks over the outer cells' counts
+        item.invertY(True)  # cells fill the plot (square ones left a dock's matrix 120 px wide)
+        item.getViewBox().sigResized.connect(self._fit_labels)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(CELL_COLORS)
         item.addItem(self.image)
@@ -87,16 +91,43 @@ class ConfusionMatrixView(pg.PlotWidget):
         ticks = [(i + 0.5, str(name)) for i, name in enumerate(class_names)]
         for side in ("bottom", "left"):
             item.getAxis(side).setTicks([ticks])
-        item.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        item.setRange(xRange=(0, k), yRange=(0, k), padding=0)
+        self._fit_labels()
 
     def _label_cells(self, share: np.ndarray) -> None:
         item = self.getPlotItem()
         for (row, col), count in np.ndenumerate(self.confusion):
             color = "#FFFFFF" if share[row, col] > 0.55 else "#1F1F1F"
             label = pg.TextItem(str(int(count)), color=color, anchor=(0.5, 0.5))
+            label.textItem.document().setDocumentMargin(0)
             label.setPos(col + 0.5, row + 0.5)
             item.addItem(label)
             self.labels.append(label)
+
+    def cell_size(self) -> tuple[float, float]:
+        """A cell's width and height on screen, in pixels."""
+        view_box = self.getPlotItem().getViewBox()
+        corner = view_box.mapViewToScene(QPointF(0, 0))
+        step = view_box.mapViewToScene(QPointF(1, 1)) - corner
+        return abs(step.x()), abs(step.y())
+
+    def _fit_labels(self, *_args: Any) -> None:
+        """Counts as large as their cells allow (the widest count fits its cell's width)."""
+        if not self.labels:
+            return
+        width, height = self.cell_size()
+        font = QFont()
+        font.setPixelSize(CELL_TEXT_PIXELS[1])
+        metrics = QFontMetricsF(font)
+        widest = max(
+            metrics.horizontalAdvance(label.textItem.toPlainText()) for label in self.labels
+        )
+        scale = min((height - 2) / metrics.height(), (width - 4) / max(widest, 1.0), 1.0)
+        pixels = int(CELL_TEXT_PIXELS[1] * scale)
+        font.setPixelSize(max(pixels, 1))
+        for label in self.labels:
+            label.setFont(font)
+            label.setVisible(pixels >= CELL_TEXT_PIXELS[0])
 
     def cell_center(self, true: int, predicted: int) -> QPointF:
         """Where a cell's centre is in scene coordinates (for a test's mouse click)."""

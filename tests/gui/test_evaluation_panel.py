@@ -10,13 +10,16 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QDockWidget
 
 from backend.document.graph import LayerGraph
 from backend.document.project import DatasetChoice, Project
+from backend.editing.commands import SetParams
 from backend.evaluation.evaluate import EvaluationReport
 from backend.templates.examples import moons_mlp
 from backend.workflow.session import import_project
+from backend.workflow.weights import run_label
 from gui.evaluation.evaluation_panel import EvaluationPanel
 from gui.main_window import MainWindow
 from tests import evaluation_models
@@ -84,11 +87,20 @@ def test_train_evaluate_click_a_cell_and_look_inside_a_sample(
     assert "No trained weights yet" in panel.status.text()
     with qtbot.waitSignal(window.training.finished, timeout=WAIT_MS):
         assert window.training.start()
+    run = window.project.runs[-1]
+    hint = panel.status.text()  # the trained weights, named, not "train first"
+    assert hint.startswith("Trained weights to evaluate: run ") and run_label(run) in hint
     report = evaluate(qtbot, window)
     head = report.heads[0]
     result = head.classification
     assert result is not None
     assert "Evaluated on 269 test samples" in panel.status.text()
+    width, height = panel.confusion.cell_size()  # the dock at its default size: counts read
+    for label in panel.confusion.labels:
+        font = label.textItem.font()
+        assert label.isVisible() and font.pixelSize() >= 10
+        text = QFontMetricsF(font).boundingRect(label.textItem.toPlainText())
+        assert text.width() <= width and text.height() <= height
     metrics = {
         panel.metrics.item(r, 0).text(): panel.metrics.item(r, 1).text()
         for r in range(panel.metrics.rowCount())
@@ -140,6 +152,11 @@ def test_train_evaluate_click_a_cell_and_look_inside_a_sample(
     assert insight.filters.image.image.shape == (4 * 4 - 1, 4 * 4 - 1)  # 16 3x3 kernels
     assert insight.saliency_overlay.image.shape == (8, 8)
     assert f"Sample {sample}: predicted {predicted}" in insight.caption.text()
+
+    dense = window.project.graph.node_by_name("dense")  # an edit the weights no longer fit
+    window.undo.push(SetParams(dense.id, {"units": 32}))
+    assert panel.status.text().startswith(f"Shown: the results of run {run_label(run)}")
+    assert "no longer fit the graph" in panel.status.text()
 
 
 def test_evaluate_and_insight_are_refused_while_training(qtbot: Any, window: MainWindow) -> None:

@@ -65,6 +65,19 @@ class Minimap(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self.main_view.backgroundBrush())
 
+    # a layer dragged from the palette over the overview lands on the canvas under it
+    def dragEnterEvent(self, event: Any) -> None:
+        self.main_view.dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: Any) -> None:
+        self.main_view.dragMoveEvent(event)
+
+    def dropEvent(self, event: Any) -> None:
+        at = self.viewport().mapToGlobal(event.position().toPoint())
+        at = self.main_view.viewport().mapFromGlobal(at)
+        if self.main_view.drop_layer(event.mimeData(), at):
+            event.acceptProposedAction()
+
     def mousePressEvent(self, event: Any) -> None:
         self.main_view.centerOn(self.mapToScene(event.position().toPoint()))
         self.viewport().update()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
@@ -195,10 +195,30 @@ class CanvasView(QGraphicsView):
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if not event.mimeData().hasFormat(LAYER_MIME):
+        if self.drop_layer(event.mimeData(), event.position().toPoint()):
+            event.acceptProposedAction()
+        else:
             super().dropEvent(event)
+
+    def drop_layer(self, data: QMimeData, at: QPoint) -> bool:
+        """A palette layer dropped at `at` (viewport pixels): add it there and show it whole,
+        even when dropped by the view's edge. False when `data` holds no layer."""
+        if not data.hasFormat(LAYER_MIME):
+            return False
+        layer_type = bytes(data.data(LAYER_MIME).data()).decode("utf-8")
+        self.layer_dropped.emit(layer_type, self.mapToScene(at))
+        added = [i for i in self.graph_scene.selectedItems() if isinstance(i, NodeItem)]
+        if len(added) == 1:  # the controller selects the layer it added
+            self.show_whole(added[0])
+        return True
+
+    def show_whole(self, item: NodeItem) -> None:
+        """Scroll the least that shows `item` whole, and not under the minimap."""
+        self.ensureVisible(item, 20, 20)
+        minimap = self.findChild(QGraphicsView, "minimap")
+        if minimap is None or not minimap.isVisible():
             return
-        layer_type = bytes(event.mimeData().data(LAYER_MIME).data()).decode("utf-8")
-        pos = self.mapToScene(event.position().toPoint())
-        self.layer_dropped.emit(layer_type, pos)
-        event.acceptProposedAction()
+        geometry = minimap.geometry()
+        cover = QRect(self.viewport().mapFrom(self, geometry.topLeft()), geometry.size())
+        if self.mapFromScene(item.sceneBoundingRect()).boundingRect().intersects(cover):
+            self.ensureVisible(item, 20, cover.height() + 28)  # clear of its corner

@@ -1,15 +1,18 @@
 """The default example as a new user first sees it: each edge's tensor shape and each layer's
 output shape are drawn, in the pixels of the real view, at the zoom the window opens at; they
-hide when zoomed far out and come back at a readable zoom."""
+hide when zoomed far out and come back at a readable zoom. A layer dropped over the minimap
+lands on the canvas under it, in view."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from gui.canvas.items import DETAIL_LOD, READABLE_ZOOM, TEXT_PIXELS, EdgeItem, NodeItem
+from gui.canvas.view import LAYER_MIME
 from gui.main_window import MainWindow
 
 
@@ -76,3 +79,31 @@ def test_the_default_example_opens_with_every_shape_readable(
     image, edges, nodes = _shown(window)
     assert edges and all(_label_ink(window, image, edge) > 8 for edge in edges)
     assert all(_shape_ink(window, image, node) > 8 for node in nodes)
+
+
+def test_a_layer_dropped_over_the_minimap_lands_under_it_and_shows_whole(
+    qtbot: Any, window: MainWindow
+) -> None:
+    view = window.view
+    view.zoom_by(1.2 / view.transform().m11())  # the example no longer fits: the overview shows
+    minimap = view.findChild(QGraphicsView, "minimap")
+    assert minimap is not None
+    qtbot.waitUntil(minimap.isVisible, timeout=5_000)
+    data = QMimeData()
+    data.setData(LAYER_MIME, b"Dense")
+    at = minimap.viewport().rect().center()
+    target = view.mapToScene(view.viewport().mapFromGlobal(minimap.viewport().mapToGlobal(at)))
+    before = set(window.project.graph.nodes)
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    drop = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, data, buttons, keys)
+    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, data, buttons, keys)
+    QApplication.sendEvent(minimap.viewport(), enter)  # Qt drops only where a drag entered
+    assert enter.isAccepted()
+    QApplication.sendEvent(minimap.viewport(), drop)
+    (added,) = set(window.project.graph.nodes) - before
+    item = window.scene.node_items[added]
+    assert (item.sceneBoundingRect().center() - target).manhattanLength() < 300, "where dropped"
+    shown = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+    assert view.viewport().rect().contains(shown), "whole in view"
+    cover = minimap.geometry().translated(view.viewport().mapFrom(view, QPoint(0, 0)))
+    assert not shown.intersects(cover), "not under the overview"

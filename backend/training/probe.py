@@ -1,6 +1,15 @@
 """The probe: a small fixed batch, measured before training and once per epoch, that gives the
 gradient alerts their numbers (per-layer gradient and weight norms, dead ReLU units) and each
-output head its starting loss. One forward and backward pass, outside the training loop."""
+output head its starting loss. One forward and backward pass, outside the training loop.
+
+The pass is one function (`_pass`) that reduces everything on the device and hands back a few
+numbers. Eagerly it costs a fresh dispatch of every op each time (tens of milliseconds for an
+LSTM, a backbone or attention); traced once as a `tf.function` on the fixed batch it runs in a
+few milliseconds, but tracing it costs several eager passes. So a run of `TRACED_FROM_EPOCHS`
+epochs or more traces the pass at its first measure (before training) and reuses it every
+epoch; a shorter run measures eagerly (a 2-epoch run: three eager passes). The function is
+built once per run (per `Probe`) and traced once: the probe batch never changes.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +23,22 @@ from backend.keras_env import import_keras, import_tensorflow
 from backend.training.diagnostics import HISTOGRAM_BINS, PROBE_SAMPLES, ProbeStats
 from backend.training.setup import head_names
 
+TRACED_FROM_EPOCHS = 6
+"""Runs of at least this many epochs trace the pass. Measured on the 2-core VM (benchmark CNN
+and LSTM, the GRU, dropout and Transformer templates): tracing costs the first eager pass and
+2-8 more, a traced pass a tenth of an eager one or less."""
+
 
 class Probe:
-    """Measures ProbeStats for one model on a fixed batch; build it in the training thread."""
+    """Measures ProbeStats for one model on a fixed batch; build it in the training thread.
 
-    def __init__(self, model: Any, x: Any, y: Any, histograms: bool = False) -> None:
+    `epochs`: how many per-epoch measures will follow the first (None: unknown, stay eager)."""
+
+    def __init__(
+        self, model: Any, x: Any, y: Any, histograms: bool = False, epochs: int | None = None
+    ) -> None:
         keras = import_keras()
+        tf = import_tensorflow()
         self.model = model
         self.x = as_declared(model, _head(x))  # as the model declares its inputs
         self.y = _head(y)
@@ -36,39 +55,73 @@ class Probe:
             if relu_layers
             else None
         )
+        self.variables = list(model.trainable_variables)
+        self.layers = [str(var.path).split("/")[0] for var in self.variables]
+        self.kernels = [
+            i for i, var in enumerate(self.variables) if str(var.path).endswith("kernel")
+        ]
+        self.traced = epochs is not None and epochs >= TRACED_FROM_EPOCHS
+        """Whether the per-epoch measures run a traced pass (see the module docstring)."""
+        self._function: Any = None
+        self._tensors = tf.nest.map_structure(tf.convert_to_tensor, (self.x, self.y))
 
     def measure(self) -> ProbeStats:
-        tf = import_tensorflow()
+        if self.traced and self._function is None:
+            tf = import_tensorflow()
+            self._function = tf.function(self._pass, autograph=False)  # traced at its first call
+        run = self._function or self._pass
+        found = {k: _numpy(v) for k, v in run(*self._tensors).items()}
         stats = ProbeStats()
-        variables = self.model.trainable_variables
-        with tf.GradientTape() as tape:
-            pred = self.model(self.x, training=False)
-            loss = self.model.compute_loss(x=self.x, y=self.y, y_pred=pred)
-        grads = tape.gradient(loss, variables)
-        stats.loss = float(np.asarray(loss))
-        stats.head_losses = self._head_losses(pred)
+        stats.loss = float(found["loss"])
+        stats.head_losses = self._head_losses(found.get("pred"))
         squares: dict[str, float] = {}
         weights: dict[str, float] = {}
-        for var, grad in zip(variables, grads, strict=True):
-            layer = str(var.path).split("/")[0]
-            w = np.asarray(var)
-            g = np.asarray(tf.convert_to_tensor(grad)) if grad is not None else np.zeros(1)  # dense
-            squares[layer] = squares.get(layer, 0.0) + float(np.sum(np.square(g)))
-            weights[layer] = weights.get(layer, 0.0) + float(np.sum(np.square(w)))
-            stats.sizes[layer] = stats.sizes.get(layer, 0) + int(w.size)
-            if self.histograms and str(var.path).endswith("kernel"):
-                stats.weight_histograms[layer] = _histogram(w)
-                stats.grad_histograms[layer] = _histogram(g)
+        for i, layer in enumerate(self.layers):
+            squares[layer] = squares.get(layer, 0.0) + float(found["grad_squares"][i])
+            weights[layer] = weights.get(layer, 0.0) + float(found["weight_squares"][i])
+            stats.sizes[layer] = stats.sizes.get(layer, 0) + int(np.prod(self.variables[i].shape))
         stats.grad_norms = {k: math.sqrt(v) for k, v in squares.items()}
         stats.weight_norms = {k: math.sqrt(v) for k, v in weights.items()}
-        if self.activations is not None:
-            outs = self.activations(self.x, training=False)
-            outs = outs if isinstance(outs, (list, tuple)) else [outs]
-            for name, out in zip(self.relu_names, outs, strict=True):
-                a = np.asarray(out).reshape(len(np.asarray(out)), -1)
-                stats.dead_fraction[name] = float(np.mean(np.max(a, axis=0) <= 0))
-                stats.units[name] = int(a.shape[1])
+        for i, name in enumerate(self.relu_names):
+            stats.dead_fraction[name] = float(found["dead"][i])
+            stats.units[name] = int(found["units"][i])
+        for j, i in enumerate(self.kernels if self.histograms else []):
+            stats.weight_histograms[self.layers[i]] = _histogram(found["kernels"][j])
+            stats.grad_histograms[self.layers[i]] = _histogram(found["kernel_grads"][j])
         return stats
+
+    def _pass(self, x: Any, y: Any) -> dict[str, Any]:
+        """One forward and backward pass on the probe batch, reduced to what the stats need
+        (eager, or traced by `measure`)."""
+        tf = import_tensorflow()
+        with tf.GradientTape() as tape:
+            pred = self.model(x, training=False)
+            loss = self.model.compute_loss(x=x, y=y, y_pred=pred)
+        grads = [
+            tf.zeros_like(var.value) if g is None else tf.convert_to_tensor(g)  # dense
+            for var, g in zip(self.variables, tape.gradient(loss, self.variables), strict=True)
+        ]
+        found: dict[str, Any] = {
+            "loss": loss,
+            "grad_squares": _squares(tf, grads),
+            "weight_squares": _squares(tf, [var.value for var in self.variables]),
+            "dead": [],
+            "units": [],
+        }
+        if self.heads:
+            found["pred"] = pred
+        if self.activations is not None:
+            outs = self.activations(x, training=False)
+            for out in outs if isinstance(outs, (list, tuple)) else [outs]:
+                flat = tf.reshape(out, [tf.shape(out)[0], -1])
+                found["dead"].append(
+                    tf.reduce_mean(tf.cast(tf.reduce_max(flat, 0) <= 0, "float32"))
+                )
+                found["units"].append(tf.shape(flat)[1])
+        if self.histograms:
+            found["kernels"] = [self.variables[i].value for i in self.kernels]
+            found["kernel_grads"] = [grads[i] for i in self.kernels]
+        return found
 
     def _head_losses(self, pred: Any) -> dict[str, float]:
         """Each head's own loss on the probe batch, as compiled (before its loss weight)."""
@@ -85,6 +138,21 @@ class Probe:
                 y, p = _same_rank(np.asarray(y), np.asarray(p))
             found[name] = float(np.mean(np.asarray(loss(y, p))))
         return found
+
+
+def _squares(tf: Any, tensors: list[Any]) -> Any:
+    """The sum of squares of each tensor, in float64 (one vector: one copy off the device)."""
+    if not tensors:
+        return tf.zeros([0], "float64")
+    return tf.stack([tf.reduce_sum(tf.square(tf.cast(t, "float64"))) for t in tensors])
+
+
+def _numpy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: np.asarray(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [np.asarray(v) for v in value]
+    return np.asarray(value)
 
 
 def _same_rank(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -252,7 +252,8 @@ class Trainer:
         if y is None or x is None:
             return None
         try:
-            return Probe(model, x, y, histograms=bool(self.config.histograms))
+            histograms, epochs = bool(self.config.histograms), int(self.config.epochs)
+            return Probe(model, x, y, histograms=histograms, epochs=epochs)
         except (ValueError, TypeError, AttributeError):
             return None  # a model the probe cannot read: train without it
 

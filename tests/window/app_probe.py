@@ -48,13 +48,23 @@ def _state(window: Any) -> dict[str, Any]:
         for item in scene.node_items.values()
     }
     names = {nid: n.name for nid, n in project.graph.nodes.items()}
+    from gui.canvas.items import DETAIL_LOD
+
+    zoom = view.transform().m11()
+    labels = {  # each edge's shape label, as drawn at this zoom ("" when hidden)
+        f"{names[e.src]}->{names[e.dst]}": item.label_text if zoom >= DETAIL_LOD else ""
+        for e, item in scene.edge_items.items()
+    }
     return {
         "ready": bool(getattr(window, "ready", False)),
         "palette": palette,
         "canvas": [*_point(viewport, 0, 0), viewport.width(), viewport.height()],
         "nodes": nodes,
         "edges": [[names[e.src], names[e.dst]] for e in project.graph.edges],
+        "edge_labels": labels,
+        "zoom": zoom,
         "runs": [[r.status, r.message] for r in project.runs],
+        "evaluation": window.evaluation_panel.status.text(),
         "dirty": project.dirty,
         "title": window.windowTitle(),
     }

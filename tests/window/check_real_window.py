@@ -3,10 +3,12 @@
     python -m tests.window.check_real_window [--out DIR]      (`make window-check`)
 
 It opens a project holding an Input and an output layer, drags a `Dense` from the palette
-onto the canvas, wires Input -> Dense -> output by dragging between ports, trains one epoch
-(F5), saves (Ctrl+S), and screenshots the X screen at each step. Then it reads the saved
-project back: the Dense must be there, wired in, and the run recorded as completed. Anything
-else fails loudly (exit 1), naming the step, with the app's last state and its log.
+onto the canvas, wires Input -> Dense -> output by dragging between ports (each edge must show
+its tensor's shape), trains one epoch (F5), evaluates (F6: the Evaluation tab must name the
+trained run before and after), saves (Ctrl+S), and screenshots the X screen at each step.
+Then it reads the saved project back: the Dense must be there, wired in, and the run recorded
+as completed. Anything else fails loudly (exit 1), naming the step, with the app's last state
+and its log.
 
 Needs `Xvfb` and `xdotool` (Debian: `apt-get install xvfb xdotool`; `.ci/run` installs them).
 """
@@ -203,6 +205,12 @@ def run(out: Path) -> Path:
         state = session.state()
         session.drag(state["nodes"][dense]["out"][0], state["nodes"]["prob"]["in"][0])
         session.wait("the edge dense -> prob", lambda: [dense, "prob"] in session.state()["edges"])
+        labels = session.wait(
+            "the shapes on the new edges",
+            lambda: (s := session.state()["edge_labels"]).get(f"{dense}->prob") and s,
+        )
+        if labels.get(f"features->{dense}") != "2":
+            raise CheckFailed(f"the edge features -> {dense} reads {labels}, not the shape 2")
         session.shot("2-wired")
         session.xdo("mousemove", x + 20, y + h - 20)
         session.xdo("click", 1)
@@ -213,6 +221,19 @@ def run(out: Path) -> Path:
         if runs[-1][0] != "completed":
             raise CheckFailed(f"training ended {runs[-1][0]}: {runs[-1][1]}")
         session.shot("3-trained")
+        hint = session.wait(
+            "Evaluate to name the trained run",
+            lambda: (
+                "Trained weights to evaluate: run" in (t := session.state()["evaluation"]) and t
+            ),
+        )
+        session.key("F6")
+        session.wait(
+            "the evaluation", lambda: "Evaluated on" in session.state()["evaluation"], timeout=60
+        )
+        if "Weights: run" not in session.state()["evaluation"]:
+            raise CheckFailed(f"evaluated other weights than the run's; before it said: {hint}")
+        session.shot("4-evaluated")
         session.key("ctrl+s")
         session.wait("the project saved", lambda: not session.state().get("dirty", True))
         return project
@@ -272,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     seconds = time.monotonic() - start
     print(f"real-window check passed in {seconds:.0f} s: dropped '{name}', wired, trained one")
-    print(f"epoch, saved; screenshots in {out}")
+    print(f"epoch, evaluated, saved; screenshots in {out}")
     return 0
 
 

@@ -23,6 +23,7 @@ from backend.keras_bridge.catalog import (
     type_for_class_name,
 )
 from backend.keras_bridge.operations import OPS_MODULES
+from backend.keras_env import import_keras
 
 MODEL_CLASSES = ("Functional", "Sequential", "Model")
 _BOOKKEEPING = ("shared_object_id", "build_config", "compile_config")
@@ -282,8 +283,7 @@ def simplify(value: Any) -> Any:
     object (`{"class_name": "HeNormal", "config": {"seed": None}}` -> `"he_normal"`)."""
     if not (isinstance(value, dict) and value.get("module") in _SERIALIZED_MODULES):
         return value
-    import keras
-
+    keras = import_keras()  # quietly: this may be the command's first use of Keras (import)
     module = getattr(keras, str(value["module"]).split(".")[-1])
     short = re.sub(r"(?<!^)(?=[A-Z])", "_", str(value.get("class_name", ""))).lower()
     try:

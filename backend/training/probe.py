@@ -50,8 +50,11 @@ class Probe:
             if _is_relu(layer, keras) and not isinstance(layer, keras.layers.InputLayer)
         ]
         self.relu_names = [layer.name for layer in relu_layers]
-        self.activations = (
-            keras.Model(declared_inputs(model), [layer.output for layer in relu_layers])
+        self.forward = (  # one forward pass gives the predictions and the ReLUs' outputs
+            keras.Model(
+                declared_inputs(model),
+                {"pred": model.output, "relu": [layer.output for layer in relu_layers]},
+            )
             if relu_layers
             else None
         )
@@ -95,7 +98,11 @@ class Probe:
         (eager, or traced by `measure`)."""
         tf = import_tensorflow()
         with tf.GradientTape() as tape:
-            pred = self.model(x, training=False)
+            if self.forward is not None:
+                outs = self.forward(x, training=False)
+                pred, relus = outs["pred"], outs["relu"]
+            else:
+                pred, relus = self.model(x, training=False), []
             loss = self.model.compute_loss(x=x, y=y, y_pred=pred)
         grads = [
             tf.zeros_like(var.value) if g is None else tf.convert_to_tensor(g)  # dense
@@ -110,14 +117,11 @@ class Probe:
         }
         if self.heads:
             found["pred"] = pred
-        if self.activations is not None:
-            outs = self.activations(x, training=False)
-            for out in outs if isinstance(outs, (list, tuple)) else [outs]:
-                flat = tf.reshape(out, [tf.shape(out)[0], -1])
-                found["dead"].append(
-                    tf.reduce_mean(tf.cast(tf.reduce_max(flat, 0) <= 0, "float32"))
-                )
-                found["units"].append(tf.shape(flat)[1])
+        for out in relus:
+            flat = tf.reshape(out, [tf.shape(out)[0], -1])
+            dead = tf.cast(tf.reduce_max(flat, 0) <= 0, "float32")  # zero for every sample
+            found["dead"].append(tf.reduce_mean(dead))
+            found["units"].append(tf.shape(flat)[1])
         if self.histograms:
             found["kernels"] = [self.variables[i].value for i in self.kernels]
             found["kernel_grads"] = [grads[i] for i in self.kernels]

@@ -72,6 +72,8 @@ BODY_PIXELS = 12
 HEADER_PIXELS = 13
 LABEL_PIXELS = 11
 OUTPUT_LABEL_WIDTH = 84.0
+ERROR_LINES = ("⚠ error (hover for details)", "⚠ error (hover to read)", "⚠ error")
+"""A node's error line, the longest that fits (zoomed out its text is larger)."""
 """Room for the names of a node's outputs (`backward_h`) inside its right edge."""
 
 
@@ -363,7 +365,8 @@ class NodeItem(QGraphicsItem):
         )
         if self.has_error:
             painter.setPen(theme.ERROR_COLOR)
-            shown = _elided(normal, "⚠ error (hover for details)", w - 24)
+            fits = [t for t in ERROR_LINES if metrics.horizontalAdvance(t) <= w - 24]
+            shown = fits[0] if fits else ERROR_LINES[-1]
         elif self.shape_result is not None and self.shape_result.ok:
             painter.setPen(theme.text_color())
             shown = _shape_line(normal, self.shape_result.shape, w - 24)
@@ -521,13 +524,15 @@ class EdgeItem(QGraphicsPathItem):
 
     def label_rect(self, lod: float = DETAIL_LOD) -> QRectF:
         """Where the shape label sits at a zoom: on the middle of the edge, which passes behind
-        it (the largest, at DETAIL_LOD, bounds the item)."""
+        it (top to bottom), or just above it (left to right, where edges between neighbours
+        are short); the largest, at DETAIL_LOD, bounds the item."""
         font = readable_font(LABEL_PIXELS, lod)
         metrics = QFontMetricsF(font)
         width = metrics.horizontalAdvance(self.label_text) + metrics.height() * 0.6
         height = metrics.height() + 2
         p = self._label_pos
-        return QRectF(p.x() - width / 2, p.y() - height / 2, width, height)
+        top = p.y() - height / 2 if self.src.direction == TOP_TO_BOTTOM else p.y() - height - 1
+        return QRectF(p.x() - width / 2, top, width, height)
 
     def boundingRect(self) -> QRectF:
         rect = super().boundingRect()

@@ -23,7 +23,7 @@ from backend.document.training_config import TrainingConfig
 from backend.keras_bridge.compiler import CompileError, compile_graph
 from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_bridge.weight_budget import weight_memory_problem
-from backend.keras_bridge.weights import apply_weights, load_weights
+from backend.keras_bridge.weights import WeightsError, apply_weights, load_weights, misfit
 from backend.keras_env import import_keras
 from backend.training.diagnostics import Alert, Diagnostics
 from backend.training.execution import BatchLosses, RunExecution, batched_validation
@@ -140,6 +140,8 @@ class Trainer:
         self._best_epoch: int | None = None
         self.execution: dict[str, Any] = {}
         self._batch_losses: BatchLosses | None = None
+        self.continues_run = False
+        """The initial weights are a run's checkpoint: they must fit the whole model."""
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -177,7 +179,14 @@ class Trainer:
         with precision_policy(self.config):
             model = compile_graph(self.graph, shapes)
         if self.config.initial_weights:  # an imported model's weights: training continues
-            apply_weights(model, load_weights(self.config.initial_weights))
+            arrays = load_weights(self.config.initial_weights)
+            problem = misfit(model, arrays) if self.continues_run else None
+            if problem is not None:  # a checkpoint replaced, or of another model
+                raise WeightsError(
+                    f"the checkpoint {self.config.initial_weights} does not fit the model of its "
+                    f"run ({problem}): continue another run, or train from the start"
+                )
+            apply_weights(model, arrays)
         model.compile(
             optimizer=make_optimizer(self.config),
             jit_compile=bool(self.config.jit_compile),

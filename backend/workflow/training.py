@@ -126,6 +126,7 @@ class TrainingJob:
             )
         except DistributedError as exc:
             return TrainResult("failed", str(exc))
+        trainer.continues_run = self.parent_id is not None  # its checkpoint must fit whole
         if self.decision_boundary:
             _attach_decision_boundary(trainer, dataset)
         with self._lock:

@@ -475,6 +475,9 @@ class EdgeItem(QGraphicsPathItem):
         self.src = src
         self.dst = dst
         self.label_text = ""
+        self.label_shown = True
+        """False where a sibling edge from the same output shows the same shape nearby."""
+        self._label_at = 0.5
         self._label_pos = QPointF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
@@ -513,8 +516,22 @@ class EdgeItem(QGraphicsPathItem):
     def _set_path(self, path: QPainterPath) -> None:
         self.prepareGeometryChange()
         self.setPath(path)
-        self._label_pos = path.pointAtPercent(0.5)
+        self._label_pos = path.pointAtPercent(self._label_at)
         self._restyle()
+
+    def place_label(self, fraction: float) -> None:
+        """Put the shape label `fraction` of the way along the edge (0.5: its middle)."""
+        if fraction != self._label_at:
+            self.prepareGeometryChange()
+            self._label_at = fraction
+            self._label_pos = self.path().pointAtPercent(fraction)
+            self.update()
+
+    def show_label(self, shown: bool) -> None:
+        if shown != self.label_shown:
+            self.prepareGeometryChange()
+            self.label_shown = shown
+            self.update()
 
     def set_shape_text(self, text: str) -> None:
         if text != self.label_text:
@@ -536,7 +553,7 @@ class EdgeItem(QGraphicsPathItem):
 
     def boundingRect(self) -> QRectF:
         rect = super().boundingRect()
-        if not self.label_text:
+        if not (self.label_text and self.label_shown):
             return rect
         return rect.united(self.label_rect())
 
@@ -548,7 +565,7 @@ class EdgeItem(QGraphicsPathItem):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self.pen())
         painter.drawPath(self.path())
-        if self.label_text and lod >= DETAIL_LOD:
+        if self.label_text and self.label_shown and lod >= DETAIL_LOD:
             self._paint_label(painter, lod)
 
     def _paint_label(self, painter: QPainter, lod: float) -> None:

@@ -37,6 +37,7 @@ from backend.editing.room import expand_block as expand_block_command
 from backend.editing.routing import route_edges
 from backend.keras_bridge.live_shapes import LiveShapes
 from backend.keras_bridge.shapes import format_shape, output_labels, port_shape
+from gui.canvas.edge_labels import place_labels
 from gui.canvas.fold_items import FoldItem
 from gui.canvas.folded_view import FoldedView
 from gui.canvas.items import EdgeItem, NodeItem, PortItem, flow_curve, short_shape
@@ -229,6 +230,8 @@ class GraphScene(FoldedView, QGraphicsScene):
                 edge_item = self.edge_items.get(edge)
                 if edge_item is not None:
                     self._label_edge(edge_item)
+        if changed:  # new labels: placed clear of layers, one per fan-out
+            place_labels(self, self.edge_items.values(), (NodeItem, FoldItem))
 
     def _label_edge(self, item: EdgeItem) -> None:
         """The edge's label: the shape of the output it reads."""
@@ -293,6 +296,7 @@ class GraphScene(FoldedView, QGraphicsScene):
         routes = route_edges(ends, boxes, ends.__getitem__, self.direction)
         for edge, route in routes.items():
             self.edge_items[edge].set_route(route)
+        place_labels(self, self.edge_items.values(), (NodeItem, FoldItem))
 
     def _at_rest(self, edge: Edge) -> bool:
         """Both ends' items stand where the model puts them (not in the middle of a drag)."""

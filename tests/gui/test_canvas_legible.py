@@ -107,3 +107,23 @@ def test_a_layer_dropped_over_the_minimap_lands_under_it_and_shows_whole(
     assert view.viewport().rect().contains(shown), "whole in view"
     cover = minimap.geometry().translated(view.viewport().mapFrom(view, QPoint(0, 0)))
     assert not shown.intersects(cover), "not under the overview"
+
+
+def test_shape_labels_stay_clear_of_layers_and_of_each_other(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """The Transformer template: one layer feeds query and value (two labels in one
+    spot) and a skip edge whose middle runs beside the attention layer."""
+    assert window.open_example("transformer_classifier")
+    scene = window.scene
+    qtbot.waitUntil(lambda: all(e.label_text for e in scene.edge_items.values()), timeout=30_000)
+    qtbot.wait(50)  # the reroute after the shapes
+    shown = [e for e in scene.edge_items.values() if e.isVisible() and e.label_shown]
+    rects = [e.label_rect() for e in shown]
+    for i, rect in enumerate(rects):
+        assert not any(rect.intersects(other) for other in rects[i + 1 :]), shown[i].label_text
+        covering = [n.node.name for n in scene.items(rect) if isinstance(n, NodeItem)]
+        assert not covering, f"{shown[i].edge} label under {covering}"
+    fed = window.project.graph.node_by_name("add_positions").id
+    fan_out = [e for e in scene.edge_items.values() if e.edge.src == fed]
+    assert len(fan_out) == 3 and 1 <= sum(e.label_shown for e in fan_out) < 3  # q, v, skip

@@ -130,6 +130,7 @@ class DataPanel(QWidget):
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.form = QFormLayout()
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # a narrow column
         self.val = _fraction_spin("data_val")
         self.test = _fraction_spin("data_test")
         self.seed = QSpinBox()
@@ -427,7 +428,11 @@ class DataPanel(QWidget):
             editor.setObjectName(f"data_param_{spec.name}")
             editor.setToolTip(spec.help)
             self.editors[spec.name] = editor
-            self.form.addRow(spec.label, editor)
+            if isinstance(editor, QCheckBox):  # on or off: its label on the box, full width
+                editor.setText(spec.label)
+                self.form.addRow(editor)
+            else:
+                self.form.addRow(spec.label, editor)
 
     def _editor(self, spec: ParamSpec, value: Any) -> QWidget | None:
         kind = spec.kind

@@ -1,0 +1,48 @@
+"""A new user's tour of the real window (pytest-qt, offscreen), from what broke when it was tried
+by hand in an X window (Xvfb, xdotool, 1600x1000): their own table in the Data panel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit
+
+from backend.templates.gallery import load_template
+from gui.main_window import MainWindow
+from tests.gui.conftest import Dialogs, make_window, private_qsettings
+
+
+@pytest.fixture(autouse=True)
+def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    private_qsettings(tmp_path_factory.mktemp("qsettings"))
+
+
+@pytest.fixture
+def window(qtbot: Any) -> Iterator[MainWindow]:
+    window = make_window(qtbot, load_template("penguins_csv"), Dialogs())
+    window.resize(1600, 1000)
+    yield window
+    window.shutdown()
+
+
+def test_a_table_s_settings_leave_room_to_read_the_file_and_columns(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """The settings column is about 330 px wide: the longest label ('Standardise numbers (fit
+    on training rows)') took most of it, so the file field showed '.csv', 'Browse...' was cut
+    and the column lists were 80 px wide."""
+    panel = window.data_panel
+    window.docks["Data"].raise_()
+    qtbot.waitUntil(lambda: "path" in panel.editors and panel.editors["path"].isVisible())
+    form_width = panel.form.geometry().width()
+    path = panel.editors["path"].findChild(QLineEdit)
+    assert path is not None and path.width() >= form_width * 0.4, (path.width(), form_width)
+    for name in ("target", "features"):
+        assert panel.editors[name].width() >= form_width * 0.6, (name, form_width)
+    header = panel.editors["header"]  # a setting that is on or off says so on its box
+    assert isinstance(header, QCheckBox) and header.text() == "First row names the columns"
+    assert panel.form.labelForField(header) is None
+    role = panel.form.getWidgetPosition(header)[1]
+    assert role == QFormLayout.ItemRole.SpanningRole

@@ -169,7 +169,7 @@ def run_new(args: argparse.Namespace) -> int:
         args.parser.error(f"a project file must end in {FILE_SUFFIX}, got {str(target)!r}")
     if target.exists() and not args.force:
         args.parser.error(f"{target} exists: choose another name, or --force to replace it")
-    if getattr(args, "pretrained", None):
+    if getattr(args, "pretrained", None) is not None:  # "" is an unknown name, not none
         from backend.cli.pretrained_command import run_new_pretrained
 
         return run_new_pretrained(args)
@@ -254,6 +254,8 @@ def run_data(args: argparse.Namespace) -> int:
         f"  {data.train_size:,} training samples of shape {tuple(data.input_shape)}, "
         f"{data.task}" + (f", {data.num_classes} classes" if data.num_classes else "")
     )
+    for note in data.notes:  # what reading it decided: task, gaps, columns (as the Data panel)
+        say(f"  {note}")
     return _fit_to_data(args, workflow, data)
 
 
@@ -281,11 +283,19 @@ def _fit_to_data(args: argparse.Namespace, workflow: Workflow, data: Dataset) ->
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
+    """`--param KEY=VALUE`s, values read as JSON (else text); a key the dataset does not
+    take is refused (it was kept in the project and ignored by the loader)."""
+    settings = sorted({spec.name for spec in DATASETS[args.dataset].params} | {"view"})
     params: dict[str, Any] = {}
     for item in args.param or []:
         key, sep, text = item.partition("=")
         if not sep or not key:
             args.parser.error(f"--param wants KEY=VALUE, got {item!r}")
+        if key not in settings:
+            args.parser.error(
+                f"--param {key}: {args.dataset} has no such setting; its settings are "
+                f"{', '.join(settings)}"
+            )
         try:
             params[key] = parse(text)
         except json.JSONDecodeError:

@@ -39,6 +39,8 @@ def test_own_csv_fitted_trained_evaluated_and_exported_by_file_name(
 
     chosen = cli("data", project, "csv", "--param", f"path={table}", "--param", "missing=fill")
     assert chosen.code == 0, chosen.err
+    assert "missing values: income 15, city 11; filled with" in chosen.out  # as the Data panel
+    assert "task: classification (inferred: 'segment' holds text)" in chosen.out
     assert "cannot train yet" in chosen.err and "--fit" in chosen.err  # says how to go on
     refused = cli("train", project, "--epochs", "1")
     assert refused.code == 1 and "Input 'input' takes (8,)" in refused.err

@@ -25,6 +25,7 @@ from backend.document.project import FILE_SUFFIX, Project
 from backend.workflow.model_use import Exported, ProjectSnapshot
 from backend.workflow.session import Workflow
 from gui.runtime.jobs import Job, JobError, JobRunner, run_process
+from gui.runtime.places import EXPORT_FOLDER_KEY, remember_folder, start_folder, suggested
 from gui.runtime.prompts import Prompts
 
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5)"
@@ -78,9 +79,10 @@ class ExportController(QObject):
         path, _ = QFileDialog.getSaveFileName(
             self.dialog_parent,
             "Export Keras model",
-            f"{self.project.name}.keras",
+            suggested(self.project.path, f"{self.project.name}.keras", EXPORT_FOLDER_KEY),
             "Keras model (*.keras)",
         )
+        remember_folder(path, EXPORT_FOLDER_KEY)
         return self.export(path, "keras") if path else False
 
     def export(
@@ -129,8 +131,12 @@ class ExportController(QObject):
 
     def export_python_dialog(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(
-            self.dialog_parent, "Export Python script", f"{self.project.name}.py", "Python (*.py)"
+            self.dialog_parent,
+            "Export Python script",
+            suggested(self.project.path, f"{self.project.name}.py", EXPORT_FOLDER_KEY),
+            "Python (*.py)",
         )
+        remember_folder(path, EXPORT_FOLDER_KEY)
         return self.export_python(path) if path else False
 
     def export_python(self, path: str | Path) -> bool:
@@ -157,10 +163,11 @@ class ExportController(QObject):
         if not confirm_discard():
             return False
         model, _ = QFileDialog.getOpenFileName(
-            self.dialog_parent, "Import Keras model", "", MODEL_FILTER
+            self.dialog_parent, "Import Keras model", str(start_folder(None)), MODEL_FILTER
         )
         if not model:
             return False
+        remember_folder(model)
         suggested = str(Path(model).with_name(Path(model).stem + FILE_SUFFIX))
         target, _ = QFileDialog.getSaveFileName(
             self.dialog_parent,

@@ -24,6 +24,7 @@ from backend.document.session_files import (
     write_autosave,
 )
 from backend.workflow.session import Workflow, new_project
+from gui.runtime.places import remember_folder, start_folder, suggested
 from gui.runtime.prompts import CANCEL, SAVE, Prompts
 
 AUTOSAVE_MS = 60_000
@@ -87,8 +88,9 @@ class FileController(QObject):
         if not self.confirm_discard():
             return False
         path, _ = QFileDialog.getOpenFileName(
-            self.dialog_parent, "Open project", "", PROJECT_FILTER
+            self.dialog_parent, "Open project", str(start_folder(self.project.path)), PROJECT_FILTER
         )
+        remember_folder(path)
         return self.open_project(path) if path else False
 
     def open_recent(self, path: str) -> bool:
@@ -114,9 +116,11 @@ class FileController(QObject):
         return self.save_to(self.project.path)
 
     def save_as_dialog(self) -> bool:
+        name = f"{self.project.name}{FILE_SUFFIX}"
         path, _ = QFileDialog.getSaveFileName(
-            self.dialog_parent, "Save project", f"{self.project.name}{FILE_SUFFIX}", PROJECT_FILTER
+            self.dialog_parent, "Save project", suggested(self.project.path, name), PROJECT_FILTER
         )
+        remember_folder(path)
         return self.save_to(path) if path else False
 
     def save_to(self, path: str | Path) -> bool:

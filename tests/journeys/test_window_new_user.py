@@ -4,10 +4,11 @@ by hand in an X window (Xvfb, xdotool, 1600x1000): their own table in the Data p
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QFormLayout, QLineEdit
 
 from backend.templates.gallery import load_template
 from gui.main_window import MainWindow
@@ -46,3 +47,40 @@ def test_a_table_s_settings_leave_room_to_read_the_file_and_columns(
     assert panel.form.labelForField(header) is None
     role = panel.form.getWidgetPosition(header)[1]
     assert role == QFormLayout.ItemRole.SpanningRole
+
+
+def test_file_dialogs_open_at_the_user_s_folders_never_the_app_s_checkout(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` starts the app in the source checkout: every dialog offered to save the
+    project, an export or a script there (Export as... offered the home folder)."""
+    checkout, home, exports = tmp_path / "checkout", tmp_path / "home", tmp_path / "exports"
+    for folder in (checkout, home, exports):
+        folder.mkdir()
+    monkeypatch.chdir(checkout)
+    monkeypatch.setenv("HOME", str(home))
+    offered: list[str] = []
+    answer = {"path": ""}
+
+    def dialog(_parent: Any, _title: str, start: str = "", *_filters: Any) -> tuple[str, str]:
+        offered.append(start)
+        return answer["path"], ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+    monkeypatch.setattr(window.exports, "export", lambda *args, **kwargs: True)
+    window.files.save_as_dialog()
+    window.files.open_dialog()
+    window.exports.import_keras_dialog(lambda: True)
+    window.exports.export_keras_dialog()
+    window.exports.export_python_dialog()
+    assert len(offered) == 5
+    for start in offered:  # a folder (open) or a file name in one (save)
+        folder = Path(start) if Path(start).is_dir() else Path(start).parent
+        assert folder.is_absolute() and folder == home, start
+
+    answer["path"] = str(exports / "penguins.keras")  # exported there: the next export too
+    window.exports.export_keras_dialog()
+    answer["path"] = ""
+    window.exports.export_python_dialog()
+    assert Path(offered[-1]).parent == exports

@@ -188,7 +188,14 @@ def run_new(args: argparse.Namespace) -> int:
     say(f"wrote {target}: {project.name!r}, {what}, {count(len(project.graph.nodes), 'layer')}")
     if note:
         say(f"opened with {note}")
-    say(f"dataset: {data}; next: main.py train {target}")
+    if not project.graph.nodes:  # nothing to train yet: say what can be done headless
+        say(
+            f"dataset: {data}; next: draw its layers in the app (main.py {target}), or start "
+            "from a template (main.py examples; main.py new -o P --example NAME) or a model "
+            "(main.py import MODEL.keras)"
+        )
+    else:
+        say(f"dataset: {data}; next: main.py train {target}")
     return EXIT_OK
 
 

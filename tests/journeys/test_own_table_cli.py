@@ -34,6 +34,8 @@ def test_own_csv_fitted_trained_evaluated_and_exported_by_file_name(
 ) -> None:
     table = tmp_path / "customers.csv"
     write_customers(table)
+    empty = cli("new", "-o", tmp_path / "empty.dcproj.json")  # nothing to train: what then
+    assert "next: draw its layers in the app" in empty.out and "main.py train" not in empty.out
     project = tmp_path / "customers.dcproj.json"
     assert cli("new", "-o", project, "--example", "penguins_csv").code == 0
 

@@ -150,7 +150,8 @@ def check_target(
     spec = FORMATS.get(fmt, SCRIPT)
     path = Path(path)
     if spec.suffix and path.suffix != spec.suffix:
-        raise ExportError(f"{path}: a {spec.label} file must end in {spec.suffix}")
+        article = "an" if spec.label[0] in "AEIO" else "a"  # an ONNX file
+        raise ExportError(f"{path}: {article} {spec.label} file must end in {spec.suffix}")
     if quantize not in QUANTIZATIONS:
         raise ExportError(f"unknown quantization {quantize!r}; choose {', '.join(QUANTIZATIONS)}")
     if quantize != "none" and not spec.quantizable:

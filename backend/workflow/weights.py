@@ -68,7 +68,8 @@ class WeightsState:
     def describe(self) -> str:
         """One line for a status bar or a report: which weights, and whether they fit."""
         if self.source == RUN and self.run is not None:
-            what = f"run {run_label(self.run)} ({self.run.status}, {self.run.epochs} epochs)"
+            epochs = f"{self.run.epochs} epoch" + ("" if self.run.epochs == 1 else "s")
+            what = f"run {run_label(self.run)} ({self.run.status}, {epochs})"
         elif self.source == INITIAL:
             what = f"the starting weights {self.path.name if self.path else ''}".rstrip()
         elif self.source == FILE:

@@ -65,3 +65,5 @@ def test_own_csv_fitted_trained_evaluated_and_exported_by_file_name(
     unknown = cli("export", project, "-o", tmp_path / "customers.h5")
     assert unknown.code == 2 and "cannot tell the format of" in unknown.err
     assert "--format" in unknown.err and not (tmp_path / "customers.h5").exists()
+    wrong = cli("export", project, "--format", "onnx", "-o", tmp_path / "customers.keras")
+    assert wrong.code == 2 and "an ONNX file must end in .onnx" in wrong.err

@@ -5,13 +5,18 @@ was read at the folder's default 64x64 and refused ("Input takes (32, 32, 3), bu
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from backend.document.project import load_project
 from backend.keras_env import import_keras
 from tests.journeys.conftest import Cli
 
-PHOTOS = Path(__file__).parents[2] / "resources" / "data" / "photos"  # 3 classes of 64x64 pictures
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = REPO_ROOT / "resources" / "data" / "photos"  # 3 classes of 64x64 pictures
 
 
 def small_image_model(path: Path, shape: tuple[int, int, int]) -> Path:
@@ -47,3 +52,22 @@ def test_an_imported_model_reads_an_image_folder_at_its_input_size(
     assert trained.code == 0, trained.err
     evaluated = cli("evaluate", project)
     assert evaluated.code == 0 and "(completed, 1 epoch)" in evaluated.out  # not '1 epochs'
+
+
+def test_importing_prints_no_tensorflow_start_up_log(tmp_path: Path) -> None:
+    """`main.py import` printed TensorFlow's C++ start-up lines (I0000 ..., 'E0000 ... failed
+    call to cuInit'), which a new user reads as an error: its first Keras import skipped the
+    quiet one. In a fresh process, as a user runs it."""
+    model = small_image_model(tmp_path / "m.keras", (8, 8, 3))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "DEEPCANVAS_V"))}
+    done = subprocess.run(
+        [sys.executable, "main.py", "import", str(model), "-o", str(tmp_path / "m.dcproj.json")],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote " in done.stdout
+    assert not re.search(r"^[EIW]\d{4} |absl::InitializeLog", done.stderr, re.M), done.stderr

@@ -333,8 +333,17 @@ def project_from_dict(data: Any, source: str = "project") -> Project:
     return project
 
 
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+"""Keras model files, which a user may hand where a project is expected."""
+
+
 def load_project(path: str | Path) -> Project:
     path = Path(path)
+    if path.suffix.lower() in MODEL_SUFFIXES and path.is_file():
+        raise ProjectError(
+            f"{path}: a Keras model, not a DeepCanvas project: import it (File > Import Keras "
+            f"model, or main.py import {path})"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

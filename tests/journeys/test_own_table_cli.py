@@ -67,3 +67,9 @@ def test_own_csv_fitted_trained_evaluated_and_exported_by_file_name(
     assert "--format" in unknown.err and not (tmp_path / "customers.h5").exists()
     wrong = cli("export", project, "--format", "onnx", "-o", tmp_path / "customers.keras")
     assert wrong.code == 2 and "an ONNX file must end in .onnx" in wrong.err
+    assert cli("export", project, "-o", tmp_path / "customers.keras").code == 0
+    model_as_project = cli("evaluate", tmp_path / "customers.keras")  # a model, not a project
+    assert model_as_project.code == 1 and "a Keras model, not a DeepCanvas project" in (
+        model_as_project.err
+    )
+    assert "main.py import" in model_as_project.err and "utf-8" not in model_as_project.err

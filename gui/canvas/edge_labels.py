@@ -8,10 +8,11 @@ fed query, key and value from one layer), the shortest edge's label stands for t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
 from gui.canvas.items import EdgeItem
 
@@ -19,46 +20,83 @@ SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)
 """Where along its edge a label may sit, as a share of the edge's length, in order of choice."""
 GAP = 4.0
 """Room kept between two labels (scene units)."""
+CELL = 120.0
+"""Side of the squares the scene is bucketed into for the overlap tests."""
+CROWDED = 24
+"""A square holding more rectangles than this has no room for a label (a graph not laid out
+yet stacks its layers: the test stays short however many there are)."""
+
+Box = tuple[float, float, float, float]
 
 
-def place_labels(
-    scene: QGraphicsScene, edges: Iterable[EdgeItem], covers: tuple[type, ...]
-) -> None:
-    """Place the labels of `edges` in `scene`, clear of visible items of the `covers` types and
-    of each other; short edges choose first (they have the least room)."""
+class _Boxes:
+    """Rectangles bucketed by the squares they touch: an overlap test looks at its own
+    squares only (a 1,000-layer graph has thousands of labels to place)."""
+
+    def __init__(self, rects: Iterable[QRectF] = ()) -> None:
+        self.cells: dict[tuple[int, int], list[Box]] = defaultdict(list)
+        for rect in rects:
+            self.add(rect)
+
+    def add(self, rect: QRectF) -> None:
+        box = _box(rect)
+        for key in _cells(box):
+            self.cells[key].append(box)
+
+    def hit(self, rect: QRectF) -> bool:
+        x1, y1, x2, y2 = box = _box(rect)
+        for key in _cells(box):
+            cell = self.cells.get(key, ())
+            if len(cell) > CROWDED:
+                return True
+            for a1, b1, a2, b2 in cell:
+                if a1 < x2 and x1 < a2 and b1 < y2 and y1 < b2:
+                    return True
+        return False
+
+
+def _box(rect: QRectF) -> Box:
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
+def _cells(box: Box) -> Iterator[tuple[int, int]]:
+    for x in range(math.floor(box[0] / CELL), math.floor(box[2] / CELL) + 1):
+        for y in range(math.floor(box[1] / CELL), math.floor(box[3] / CELL) + 1):
+            yield x, y
+
+
+def place_labels(edges: Iterable[EdgeItem], layers: Iterable[QRectF]) -> None:
+    """Place the labels of `edges` clear of the `layers` (the shown nodes and folds, in scene
+    coordinates) and of each other; short edges choose first (they have the least room)."""
     labelled = sorted(
-        (item for item in edges if item.isVisible() and item.label_text),
-        key=lambda item: item.path().length(),
+        ((item.path().length(), i, item) for i, item in enumerate(edges) if item.label_text),
+        key=lambda entry: entry[:2],
     )
-    taken: list[QRectF] = []
+    blocked, taken = _Boxes(layers), _Boxes()
     outputs: set[tuple[str, int]] = set()  # outputs whose shape is already shown
-    for item in labelled:
-        output = (item.edge.src, item.edge.src_port)
-        rect = _free_spot(scene, item, covers, taken)
-        if rect is None:  # no room: a sibling says it, or it goes where no layer covers it
-            rect = _free_spot(scene, item, covers, [])
-            if output in outputs or rect is None:
-                item.place_label(SPOTS[0])
-                item.show_label(output not in outputs)
-                continue
-        item.show_label(True)
-        taken.append(rect.adjusted(-GAP, -GAP, GAP, GAP))
-        outputs.add(output)
-
-
-def _free_spot(
-    scene: QGraphicsScene, item: EdgeItem, covers: tuple[type, ...], taken: list[QRectF]
-) -> QRectF | None:
-    """Put the label at the first spot where no layer and no placed label covers it."""
-    for fraction in SPOTS:
-        item.place_label(fraction)
-        rect = item.label_rect()
-        if any(rect.intersects(other) for other in taken):
+    moves: list[tuple[EdgeItem, float, bool]] = []
+    for _length, _i, item in labelled:
+        if not item.isVisible():
             continue
-        if not any(_covers(other, covers) for other in scene.items(rect)):
-            return rect
+        output = (item.edge.src, item.edge.src_port)
+        spot = _free_spot(item, blocked, taken)
+        if spot is None:  # no room: a sibling says it, or it goes where no layer covers it
+            spot = _free_spot(item, blocked, _Boxes()) or (SPOTS[0], item.label_rect(at=SPOTS[0]))
+            if output in outputs:
+                moves.append((item, SPOTS[0], False))
+                continue
+        moves.append((item, spot[0], True))
+        taken.add(spot[1].adjusted(-GAP, -GAP, GAP, GAP))
+        outputs.add(output)
+    for item, fraction, shown in moves:  # moved last: moving a label re-indexes the scene
+        item.place_label(fraction)
+        item.show_label(shown)
+
+
+def _free_spot(item: EdgeItem, blocked: _Boxes, taken: _Boxes) -> tuple[float, QRectF] | None:
+    """The first spot along the edge where no layer and no placed label covers its label."""
+    for fraction in SPOTS:
+        rect = item.label_rect(at=fraction)
+        if not taken.hit(rect) and not blocked.hit(rect):
+            return fraction, rect
     return None
-
-
-def _covers(item: QGraphicsItem, covers: tuple[type, ...]) -> bool:
-    return isinstance(item, covers) and item.isVisible()

@@ -539,15 +539,13 @@ class EdgeItem(QGraphicsPathItem):
             self.label_text = text
             self.update()
 
-    def label_rect(self, lod: float = DETAIL_LOD) -> QRectF:
-        """Where the shape label sits at a zoom: on the middle of the edge, which passes behind
-        it (top to bottom), or just above it (left to right, where edges between neighbours
-        are short); the largest, at DETAIL_LOD, bounds the item."""
-        font = readable_font(LABEL_PIXELS, lod)
-        metrics = QFontMetricsF(font)
-        width = metrics.horizontalAdvance(self.label_text) + metrics.height() * 0.6
-        height = metrics.height() + 2
-        p = self._label_pos
+    def label_rect(self, lod: float = DETAIL_LOD, at: float | None = None) -> QRectF:
+        """Where the shape label sits at a zoom (or would, `at` that share of the edge's
+        length): on the edge, which passes behind it (top to bottom), or just above it (left
+        to right, where edges between neighbours are short); the largest, at DETAIL_LOD,
+        bounds the item."""
+        width, height = _label_size(self.label_text, readable_font(LABEL_PIXELS, lod).pixelSize())
+        p = self._label_pos if at is None else self.path().pointAtPercent(at)
         top = p.y() - height / 2 if self.src.direction == TOP_TO_BOTTOM else p.y() - height - 1
         return QRectF(p.x() - width / 2, top, width, height)
 
@@ -594,6 +592,13 @@ class EdgeItem(QGraphicsPathItem):
         stroker = QPainterPathStroker()
         stroker.setWidth(10)
         return stroker.createStroke(self.path())
+
+
+@functools.cache
+def _label_size(text: str, pixels: int) -> tuple[float, float]:
+    """An edge label's patch: its text and a little room around it."""
+    metrics = QFontMetricsF(_font(pixels, False))
+    return metrics.horizontalAdvance(text) + metrics.height() * 0.6, metrics.height() + 2
 
 
 def _shape_line(font: QFont, shape: tuple[int | None, ...] | None, width: float) -> str:

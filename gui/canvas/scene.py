@@ -224,25 +224,35 @@ class GraphScene(FoldedView, QGraphicsScene):
             if result is not item.shape_result:
                 item.set_shape(result)
                 changed.append(nid)
+        relabelled = False
         for nid in changed:
             self._refresh_outputs(nid)
             for edge in self.graph.out_edges(nid):
                 edge_item = self.edge_items.get(edge)
                 if edge_item is not None:
-                    self._label_edge(edge_item)
-        if changed:  # new labels: placed clear of layers, one per fan-out
-            place_labels(self, self.edge_items.values(), (NodeItem, FoldItem))
+                    relabelled |= self._label_edge(edge_item)
+        if relabelled:  # placed again: a label's width changed, or one appeared
+            self._place_labels()
 
-    def _label_edge(self, item: EdgeItem) -> None:
-        """The edge's label: the shape of the output it reads."""
+    def _label_edge(self, item: EdgeItem) -> bool:
+        """The edge's label: the shape of the output it reads; True when its text changed."""
         result = port_shape(self.live.results, item.edge)
         ok = result is not None and result.ok
+        before = item.label_text
         item.set_shape_text(short_shape(result.shape) if result and ok else "")
         tip = format_shape(result.shape) if result and ok else ""
         labels = self.node_items[item.edge.src].output_labels
         if tip and len(labels) > 1 and item.edge.src_port < len(labels):
             tip = f"{labels[item.edge.src_port]}: {tip}"
         item.setToolTip(tip)
+        return item.label_text != before
+
+    def _place_labels(self) -> None:
+        """Shape labels clear of the layers shown and of each other, one per fan-out."""
+        shown = [*self.node_items.values(), *self.fold_items.values()]
+        place_labels(
+            self.edge_items.values(), [i.sceneBoundingRect() for i in shown if i.isVisible()]
+        )
 
     def update_edges_of(self, node_id: str) -> None:
         """Direct curves for a node's edges while it is dragged (the routes come back once the
@@ -296,7 +306,7 @@ class GraphScene(FoldedView, QGraphicsScene):
         routes = route_edges(ends, boxes, ends.__getitem__, self.direction)
         for edge, route in routes.items():
             self.edge_items[edge].set_route(route)
-        place_labels(self, self.edge_items.values(), (NodeItem, FoldItem))
+        self._place_labels()
 
     def _at_rest(self, edge: Edge) -> bool:
         """Both ends' items stand where the model puts them (not in the middle of a drag)."""

@@ -21,6 +21,7 @@ from backend.cli import train_command as cli_train
 from backend.cli.output import error
 from backend.data import DatasetError
 from backend.document.project import ProjectError
+from backend.document.training_config import setting_fields
 from backend.exchange.keras_file import ModelFileError
 from backend.keras_bridge.compiler import CompileError
 from backend.keras_bridge.weights import WeightsError
@@ -114,7 +115,7 @@ def _add_data_arguments(data: argparse.ArgumentParser) -> None:
     data.add_argument("--param", action="append", metavar="KEY=VALUE", help="a dataset setting")
     data.add_argument("--val", type=float, default=0.15, help="validation fraction (0.15)")
     data.add_argument("--test", type=float, default=0.15, help="test fraction (0.15)")
-    data.add_argument("--seed", type=int, default=0, help="split seed (0)")
+    data.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=0, help="split seed (0)")
     data.add_argument("--none", action="store_true", help="use no dataset")
     data.add_argument(
         "--fit",
@@ -126,7 +127,8 @@ def _add_data_arguments(data: argparse.ArgumentParser) -> None:
 
 
 def _add_train_arguments(train: argparse.ArgumentParser) -> None:
-    train.add_argument("--epochs", type=_positive_int, help="override the project's epochs")
+    epochs = setting_range("epochs")
+    train.add_argument("--epochs", type=whole_number(*epochs), help="override the project's epochs")
     train.add_argument("--json", action="store_true", help="print one JSON object per event")
     train.add_argument(
         "--continue",
@@ -140,14 +142,28 @@ def _add_train_arguments(train: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def whole_number(least: int, most: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `least` to `most` (a flag's own range)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least:,}, got {value:,}")
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be at most {most:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def setting_range(name: str) -> tuple[int, int]:
+    """(minimum, maximum) of a whole-number training setting, as its editor allows."""
+    info = next(s for n, s, _default in setting_fields() if n == name)
+    assert info.minimum is not None and info.maximum is not None, name
+    return int(info.minimum), int(info.maximum)
 
 
 def _failure_message(exc: Exception, project_path: str | None) -> str | None:

@@ -53,7 +53,7 @@ def add_arguments(new: argparse.ArgumentParser) -> None:
     new.add_argument(
         "--download", action="store_true", help="download the ImageNet weights if not cached"
     )
-    new.add_argument("--classes", type=int, help="classes of the new head (default: 2)")
+    new.add_argument("--classes", type=_class_count, help="classes of the new head (default: 2)")
     new.add_argument("--data", metavar="FOLDER", help="an image folder, one sub-folder per class")
     new.add_argument("--input-shape", metavar="H,W,C", help="image size (default 224,224,3)")
 
@@ -65,14 +65,16 @@ def add_list_arguments(sub: argparse.ArgumentParser) -> None:
         "--download", metavar="NAME", help="download NAME's ImageNet weights into the Keras cache"
     )
     sub.add_argument(
-        "--size", type=int, help="the image size they are for (default: the backbone's own)"
+        "--size", type=_image_side, help="the image size they are for (default: the backbone's own)"
     )
     sub.set_defaults(project=None, output=None)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    if args.download:
+    if args.download is not None:  # "" is an unknown name, not the list
         return _download_only(args)
+    if args.size is not None:
+        args.parser.error("--size goes with --download NAME")
     rows = []
     for entry in BACKBONES.values():
         cached = cached_weights(entry, entry.default_size) is not None
@@ -135,6 +137,29 @@ def run_new_pretrained(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+MAX_CLASSES = 100_000
+"""More classes than any labelled image collection has (ImageNet-21k: 21,841)."""
+MAX_IMAGE_SIDE = 8192
+
+
+def _class_count(text: str) -> int:
+    return _whole(text, 2, MAX_CLASSES, "a classifier's classes")
+
+
+def _image_side(text: str) -> int:
+    return _whole(text, 1, MAX_IMAGE_SIDE, "an image side in pixels")
+
+
+def _whole(text: str, least: int, most: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not least <= value <= most:
+        raise argparse.ArgumentTypeError(f"{what}: from {least} to {most:,}, got {value:,}")
+    return value
+
+
 def _input_shape(args: argparse.Namespace) -> tuple[int, int, int]:
     if not args.input_shape:
         return (224, 224, 3)
@@ -142,8 +167,11 @@ def _input_shape(args: argparse.Namespace) -> tuple[int, int, int]:
         values = tuple(int(v) for v in args.input_shape.split(","))
     except ValueError:
         values = ()
-    if len(values) != 3 or min(values) < 1:
-        args.parser.error(f"--input-shape wants H,W,C such as 96,96,3, got {args.input_shape!r}")
+    if len(values) != 3 or min(values) < 1 or max(values[:2]) > MAX_IMAGE_SIDE:
+        args.parser.error(
+            f"--input-shape wants H,W,C such as 96,96,3 (sides up to {MAX_IMAGE_SIDE:,}), "
+            f"got {args.input_shape!r}"
+        )
     return values  # type: ignore[return-value]
 
 
@@ -167,6 +195,10 @@ def _download_only(args: argparse.Namespace) -> int:
     except UnknownBackboneError as exc:
         args.parser.error(str(exc))
     size = args.size or entry.default_size
+    if size < entry.min_size:  # refused before any download
+        args.parser.error(
+            f"{entry.name} takes images of at least {entry.min_size} pixels, got {size}"
+        )
     cached = cached_weights(entry, size)
     if cached is not None:
         say(f"{entry.name}: already in the Keras cache ({cached})")

@@ -401,8 +401,22 @@ class TrainingConfig:
             raise ValueError("epochs and batch size must be at least 1")
         if self.steps_per_execution < 0:
             raise ValueError("batches per call must be 0 (auto) or more")
+        self._check_whole_ranges()
         _check_schedule_params(self.schedule_params)
         _check_heads(self.heads)
+
+    def _check_whole_ranges(self) -> None:
+        """Whole-number settings within their editors' range, for every caller (a hand-edited
+        file asking for 10**12 epochs trained for ever; a seed past 2**31 - 1 failed late)."""
+        for f in fields(self):
+            info, value = f.metadata["setting"], getattr(self, f.name)
+            low, high = info.minimum, info.maximum
+            if not isinstance(value, int) or isinstance(value, bool) or low is None or high is None:
+                continue
+            if not low <= value <= high:
+                raise ValueError(
+                    f"{info.label.lower()} must be from {low:,.0f} to {high:,.0f}, got {value:,}"
+                )
 
     def _check_types(self) -> None:
         """Each setting has the type of its default (a hand-edited file may say otherwise)."""

@@ -155,7 +155,10 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise WeightsError(f"{path}: the weights file is missing") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise WeightsError(f"{path}: not a readable weights file ({exc})") from exc
+        reason = str(exc)
+        if "allow_pickle" in reason:  # NumPy takes what is neither .npz nor .npy for a pickle
+            reason = "neither a NumPy .npz nor .npy file; pickled Python objects are never loaded"
+        raise WeightsError(f"{path}: not a readable weights file ({reason})") from exc
 
 
 def _check_declared_size(path: Path) -> None:

@@ -149,6 +149,9 @@ class FileController(QObject):
             path = write_autosave(self.project, self.session_id)
         except (OSError, ValueError) as exc:  # ValueError: a document JSON cannot hold
             reason = getattr(exc, "strerror", None) or str(exc)
+            refused = getattr(exc, "filename", None)  # which file or folder refused
+            if refused:
+                reason = f"{refused}: {reason}"
             if reason != self.autosave_problem:
                 self.autosave_problem = reason
                 self.prompts.status(

@@ -73,7 +73,11 @@ def test_autosave_the_disk_refuses_is_said_once_and_saving_still_works(
     tick = window.files.autosave_timer.timeout.emit  # as the timer does: an exception raised
     for _ in range(3):  # here would reach Qt's event loop (pytest-qt fails the test)
         tick()
-    assert len(said) == 1 and said[0].startswith("Autosave failed") and "File > Save" in said[0]
+    assert (
+        len(said) == 1
+        and said[0].startswith(f"Autosave failed ({folder}: ")
+        and "File > Save" in said[0]
+    )
 
     folder.unlink()
     tick()

@@ -280,6 +280,7 @@ def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -
         )
     if task == CLASSIFICATION:
         class_keys, names, labels = _classes(scan, usable, labelled)
+        notes.extend(_lost_classes(names, labels))
     notes.extend(_missing_notes(scan, settings, usable))
     val = 0.0 if settings.val_path else split.val_fraction  # a separate file gives that split
     test = 0.0 if settings.test_path else split.test_fraction
@@ -350,6 +351,19 @@ def _classes(
             "classification needs at least two; pick another target or set the task to regression"
         )
     return keys, names, used
+
+
+def _lost_classes(names: list[str], labels: np.ndarray) -> list[str]:
+    """A class every example of which was dropped (each had a gap): the model cannot learn
+    it, yet it keeps an output for it. Said in the notes; two classes left can still train."""
+    lost = sorted(set(range(len(names))) - set(np.unique(labels).tolist()))
+    if not lost:
+        return []
+    shown = ", ".join(repr(names[i]) for i in lost[:5]) + (", ..." if len(lost) > 5 else "")
+    return [
+        f"warning: dropping rows with missing values removed every example of class {shown}: "
+        "the model cannot learn it; set 'Missing values' to fill (missing=fill)"
+    ]
 
 
 def _dropped_classes(scan: TableScan, usable: np.ndarray, only: str, lost: list[str]) -> str:

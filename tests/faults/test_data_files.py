@@ -112,6 +112,11 @@ def test_a_drop_that_removes_a_class_says_the_drop_did_it(tmp_path: Path) -> Non
     assert "missing=fill" in message and "only one class" not in message
     filled = load_dataset("csv", {"path": str(table), "missing": "fill"}, 0.0, 0.0)
     assert filled.class_names == ["a", "b"]  # what the message advises works
+    three = tmp_path / "three.csv"  # two classes left train, but 'c' has no example: said
+    rows = [f"{i},{'' if i % 3 == 2 else i},{'abc'[i % 3]}" for i in range(30)]
+    three.write_text("x1,x2,label\n" + "\n".join(rows) + "\n")
+    notes = load_dataset("csv", {"path": str(three)}, 0.0, 0.0).notes
+    assert any("removed every example of class 'c'" in n for n in notes), notes
     two = tmp_path / "two.csv"  # a file with one class stays 'only one class'
     two.write_text("x1,label\n" + "".join(f"{i},a\n" for i in range(10)))
     with pytest.raises(DatasetError, match="only one class"):

@@ -49,12 +49,12 @@ def add_export_arguments(sub: argparse.ArgumentParser) -> None:
         choices=list(QUANTIZATIONS),
         help="TFLite only: dynamic (int8 weights) or float16 (default none)",
     )
-    _add_weights_argument(sub)
+    add_weights_argument(sub)
     sub.add_argument("--json", action="store_true", help="print the export report as JSON")
 
 
 def add_evaluate_arguments(sub: argparse.ArgumentParser) -> None:
-    _add_weights_argument(sub)
+    add_weights_argument(sub)
     sub.add_argument("--json", action="store_true", help="print one JSON report")
 
 
@@ -94,7 +94,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _add_weights_argument(sub: argparse.ArgumentParser) -> None:
+def add_weights_argument(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--weights",
         metavar="FILE",

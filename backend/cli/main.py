@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from backend.cli import export_command as cli_export
 from backend.cli import import_command as cli_import
+from backend.cli import predict_command as cli_predict
 from backend.cli import pretrained_command as cli_pretrained
 from backend.cli import project_commands as cli_project
 from backend.cli import train_command as cli_train
@@ -41,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "the model's metrics on the project's test split (its current weights)",
     "export": "write the model as keras, savedmodel, tflite, onnx or python, verified",
     "import": cli_import.HELP,
+    "predict": cli_predict.HELP,
 }
 
 EXIT_OK = 0
@@ -107,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_export.add_evaluate_arguments(add("evaluate", cli_export.run_evaluate))
     cli_export.add_export_arguments(add("export", cli_export.run_export))
     cli_import.add_import_command(commands)
+    cli_predict.add_predict_arguments(add("predict", cli_predict.run_predict))
     return parser
 
 

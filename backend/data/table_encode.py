@@ -93,6 +93,16 @@ class TableEncoder:
         return () if self.task == CLASSIFICATION else (len(self.targets),)
 
     def transform(self, path: Path, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x, feature_missing = self.features_of(path, chunk)
+        y, target_missing = self._targets(path, chunk)
+        usable = ~target_missing
+        if self.drop_missing:
+            usable &= ~feature_missing
+        return x, y, usable
+
+    def features_of(self, path: Path, chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
+        """`(x float32, rows with a missing feature)`: gaps filled with the training mean or
+        most frequent value, numbers standardised, text one-hot or indexed (unseen: zeros)."""
         n = len(chunk)
         parts: list[np.ndarray] = []
         feature_missing = np.zeros(n, dtype=bool)
@@ -107,12 +117,7 @@ class TableEncoder:
                 index, missing = self._categories(chunk, name)
                 parts.append(self._category_columns(name, index))
             feature_missing |= missing
-        x = np.concatenate(parts, axis=1).astype(np.float32)
-        y, target_missing = self._targets(path, chunk)
-        usable = ~target_missing
-        if self.drop_missing:
-            usable &= ~feature_missing
-        return x, y, usable
+        return np.concatenate(parts, axis=1).astype(np.float32), feature_missing
 
     def _categories(self, chunk: Chunk, name: str) -> tuple[np.ndarray, np.ndarray]:
         values = chunk.categories(name)

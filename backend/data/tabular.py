@@ -64,6 +64,29 @@ def load_table(
     return _dataset(name, encoder, plan, arrays=arrays, notes=notes)
 
 
+def encode_rows(
+    params: dict[str, Any], split: SplitSettings, rows_path: str | Path
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Other rows (a file with the training table's feature columns; the target may be
+    absent), encoded as the training rows were, to predict them: `(x, where each row is,
+    class names)`. The encoding is fitted on the training file's rows, as when loading it."""
+    settings = TableSettings.from_params(params)
+    source = _open(settings)
+    scan = scan_table(source, settings)
+    plan = plan_split(scan, settings, split)
+    encoder = fit_encoder(source, scan, plan, settings)
+    rows = _open(settings, Path(rows_path))
+    _check_columns(rows, encoder.features)
+    xs: list[np.ndarray] = []
+    places: list[str] = []
+    for chunk in rows.chunks(encoder.kinds, encoder.features):
+        xs.append(encoder.features_of(rows.path, chunk)[0])
+        places.extend(chunk.where(i) for i in range(len(chunk)))
+    if not xs:
+        raise DatasetError(f"{rows_path} has no rows to predict")
+    return np.concatenate(xs), places, list(plan.class_names)
+
+
 class _Head:
     """The first rows of a table, as a table of their own (read no further)."""
 

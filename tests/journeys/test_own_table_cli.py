@@ -59,6 +59,20 @@ def test_own_csv_fitted_trained_evaluated_and_exported_by_file_name(
     evaluated = cli("evaluate", project, "--json").json()
     assert evaluated["weights_source"] == "run" and evaluated["metrics"]["accuracy"] > 0.7
 
+    new_rows = tmp_path / "new_customers.csv"  # no target column, a gap, a city never seen
+    new_rows.write_text("age,income,city\n20,41000,Paris\n75,,Lyon\n50,39000,Oslo\n")
+    predicted = cli("predict", project, "--input", new_rows, "--json").json()
+    rows = predicted["rows"]
+    assert [r["class"] for r in rows[:2]] == ["low", "high"]  # age decides the segment
+    assert len(rows) == 3 and all(0.34 < r["confidence"] <= 1.0 for r in rows)
+    assert set(rows[0]["probabilities"]) == set(SEGMENTS) and predicted["weights_source"] == "run"
+    said = cli("predict", project, "--input", new_rows).out
+    assert "line 2: low" in said and "line 3: high" in said
+    no_column = tmp_path / "no_age.csv"
+    no_column.write_text("income,city\n41000,Paris\n")
+    refused = cli("predict", project, "--input", no_column)
+    assert refused.code == 1 and "age" in refused.err
+
     script = cli("export", project, "-o", tmp_path / "customers.py")  # no --format: from .py
     assert script.code == 0, script.err
     assert "Python script" in script.out and (tmp_path / "customers.py").exists()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
-from backend.document.project import Project, ProjectError, load_project
+from backend.document.project import MODEL_SUFFIXES, Project, ProjectError, load_project
 from backend.templates.examples import DEFAULT_EXAMPLE, EXAMPLES
 from backend.training.trainer import TrainResult
 
@@ -47,7 +48,8 @@ def run_app(
     assert isinstance(app, QApplication)
     app.setApplicationName("DeepCanvas")
     app.setOrganizationName("DeepCanvas")
-    project, error = initial_project(project_path, example)
+    model = project_path if Path(project_path or "").suffix.lower() in MODEL_SUFFIXES else None
+    project, error = initial_project(None if model else project_path, example)
     if epochs is not None:
         project.training.epochs = epochs
     window = MainWindow(project)
@@ -59,6 +61,8 @@ def run_app(
         window.keras_ready.connect(
             lambda: print(f"keras-ready-at {time.time():.3f}", file=sys.stderr, flush=True)
         )
+    if model:  # `main.py model.keras`: imported as File > Open does, once Keras is loaded
+        window.keras_ready.connect(lambda: window.files.open_project(model))
     window.start_loading_keras()
     if error:
         print(f"DeepCanvas: {error}", file=sys.stderr)

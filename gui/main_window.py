@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
             self.files.replace_project,
             self,
         )
+        self.files.import_model = lambda path: self.exports.import_keras_model(path, None)
         self.runs_panel = RunsPanel(
             self.workflow,
             lambda run_id: self.training.start(run_id),

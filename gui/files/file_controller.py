@@ -10,12 +10,19 @@ closed normally.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from backend.document.project import FILE_SUFFIX, Project, ProjectError, load_project
+from backend.document.project import (
+    FILE_SUFFIX,
+    MODEL_SUFFIXES,
+    Project,
+    ProjectError,
+    load_project,
+)
 from backend.document.session_files import (
     Autosave,
     discard_autosave,
@@ -30,6 +37,7 @@ from gui.runtime.prompts import CANCEL, SAVE, Prompts
 AUTOSAVE_MS = 60_000
 AUTOSAVE_NOTICE_MS = 15_000
 PROJECT_FILTER = f"DeepCanvas projects (*{FILE_SUFFIX} *.json)"
+OPEN_FILTER = f"{PROJECT_FILTER};;Keras models, imported (*.keras *.h5)"
 
 
 class FileController(QObject):
@@ -54,6 +62,8 @@ class FileController(QObject):
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self.import_model: Callable[[str], bool] | None = None
+        """Opens a Keras model file as an imported project (the window sets it)."""
 
     def title(self) -> str:
         mark = "*" if self.project.dirty else ""
@@ -88,7 +98,7 @@ class FileController(QObject):
         if not self.confirm_discard():
             return False
         path, _ = QFileDialog.getOpenFileName(
-            self.dialog_parent, "Open project", str(start_folder(self.project.path)), PROJECT_FILTER
+            self.dialog_parent, "Open project", str(start_folder(self.project.path)), OPEN_FILTER
         )
         remember_folder(path)
         return self.open_project(path) if path else False
@@ -97,7 +107,10 @@ class FileController(QObject):
         return self.confirm_discard() and self.open_project(path)
 
     def open_project(self, path: str | Path) -> bool:
-        """Open a project file; on any error the current project stays as it was."""
+        """Open a project file (a Keras model: imported); on any error the current project
+        stays as it was."""
+        if Path(path).suffix.lower() in MODEL_SUFFIXES and self.import_model is not None:
+            return self.import_model(str(path))
         try:
             project = load_project(path)
         except ProjectError as exc:

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QFormLayout, QLineEdit
 
+from backend.keras_env import import_keras
 from backend.templates.gallery import load_template
 from gui.main_window import MainWindow
-from tests.gui.conftest import Dialogs, make_window, private_qsettings
+from tests.gui.conftest import Dialogs, finish_jobs, make_window, private_qsettings
 
 
 @pytest.fixture(autouse=True)
@@ -84,3 +85,17 @@ def test_file_dialogs_open_at_the_user_s_folders_never_the_app_s_checkout(
     answer["path"] = ""
     window.exports.export_python_dialog()
     assert Path(offered[-1]).parent == exports
+
+
+def test_opening_a_keras_model_imports_it(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    """File > Open on a .keras (or `main.py model.keras`) said "cannot be read ('utf-8'
+    codec can't decode byte ...)": a model opens as an imported project, as Netron opens one."""
+    keras = import_keras()
+    inputs = keras.Input((3,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(2, name="scores")(inputs))
+    model.save(tmp_path / "mine.keras")
+    assert window.files.open_project(tmp_path / "mine.keras")
+    finish_jobs(qtbot, window)
+    names = {node.name for node in window.project.graph.nodes.values()}
+    assert names == {"features", "scores"} and window.project.dataset is None
+    assert window.workflow.weights.source == "initial"  # the model's own weights, kept

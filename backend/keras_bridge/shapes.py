@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -115,12 +116,46 @@ def spec_kwargs(layer: Any, call_kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in call_kwargs.items() if k in accepted and k != "training"}
 
 
+_SPEC_REFUSAL = re.compile(
+    r"Input (?P<index>\d+) with name '[^']*' of layer '[^']*' is incompatible with the layer: "
+    r"expected (?P<what>.*?)(?:\. Full shape received: .*)?$"
+)
+_RANK = re.compile(r"(?P<bound>min_|max_)?ndim=(?P<want>\d+), found ndim=(?P<found>\d+)")
+_AXIS = re.compile(r"axis (?P<axis>-?\d+) of input shape to have value (?P<value>\d+)")
+_DTYPE = re.compile(r"dtype=(?P<want>\w+), found dtype=(?P<found>\w+)")
+
+
+def plain_spec_message(message: str) -> str:
+    """Keras' input-spec refusal ("Input 0 with name 'None' of layer 'conv2d' is incompatible
+    with the layer: expected min_ndim=4, found ndim=2. Full shape received: (None, 64)") in a
+    student's words ("it needs at least 4 axes, the batch's included; this input has 2");
+    any other message as it is."""
+    refusal = _SPEC_REFUSAL.match(message)
+    if refusal is None:
+        return message
+    index = int(refusal["index"])
+    which = "this input" if index == 0 else f"input {index + 1}"
+    what = refusal["what"]
+    if rank := _RANK.match(what):
+        bound = {"min_": "at least ", "max_": "at most ", None: ""}[rank["bound"]]
+        return (
+            f"it needs {bound}{rank['want']} axes, the batch's included; "
+            f"{which} has {rank['found']}."
+        )
+    if axis := _AXIS.match(what):
+        size = axis["value"]
+        return f"axis {axis['axis']} of {which} must be {size} (the size it was built for)."
+    if dtype := _DTYPE.match(what):
+        return f"it needs {dtype['want']} values; {which} holds {dtype['found']}."
+    return message
+
+
 def _hint(info: LayerInfo, shapes: list[Shape], message: str) -> str:
     rank = len(shapes[0]) if shapes else 0
     image_like = info.type_name.endswith("2D")
     if image_like and rank == 2:
         return " Add a Reshape to make an image (height, width, channels)?"
-    if info.category == "Recurrent" and rank == 2:
+    if info.category == "Recurrent" and rank != 3:
         return " Recurrent layers need a sequence (timesteps, features): add a Reshape?"
     if info.type_name in ("Add", "Subtract", "Multiply", "Average", "Maximum"):
         return " All inputs must have the same shape: use Concatenate, or a 1x1 convolution."
@@ -234,7 +269,9 @@ class ShapeInference:
         except Exception as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             hint = _hint(info, shapes, message)
-            return NodeShape(error=f"{label} cannot take input {got}: {message}{hint}")
+            return NodeShape(
+                error=f"{label} cannot take input {got}: {plain_spec_message(message)}{hint}"
+            )
         return outputs_shape([NodeShape(tuple(t.shape), str(t.dtype)) for t in output_list(out)])
 
     def infer_block(

@@ -7,7 +7,13 @@ from collections.abc import Callable
 import pytest
 
 from backend.document.graph import LayerGraph
-from backend.keras_bridge.shapes import NodeShape, ShapeInference, first_error, format_shape
+from backend.keras_bridge.shapes import (
+    NodeShape,
+    ShapeInference,
+    first_error,
+    format_shape,
+    plain_spec_message,
+)
 from backend.templates.examples import digits_cnn
 
 ChainBuilder = Callable[..., list[str]]
@@ -55,8 +61,50 @@ def test_conv2d_fed_a_vector_names_itself_and_what_it_got(chain: ChainBuilder) -
     assert "edge_detector" in error
     assert "(None, 16)" in error
     assert "Reshape" in error  # the hint for an image layer fed a vector
+    assert "it needs at least 4 axes, the batch's included; this input has 2" in error
+    assert "with name 'None'" not in error and "ndim" not in error  # not Keras' raw words
     assert results[ids[2]] == NodeShape(blocked=True)  # downstream: blocked, not blamed
     assert first_error(results) == (ids[1], error)
+
+
+def test_an_image_into_a_recurrent_layer_is_said_in_plain_words(chain: ChainBuilder) -> None:
+    graph = LayerGraph()
+    ids = chain(graph, ("Input", {"shape": [4, 4, 3]}), ("LSTM", {"units": 4}))
+    error = ShapeInference().infer(graph)[ids[-1]].error
+    assert error is not None and error.endswith(  # a Reshape to a sequence, not a Flatten
+        "it needs 3 axes, the batch's included; this input has 4. Recurrent layers need a "
+        "sequence (timesteps, features): add a Reshape?"
+    ), error
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "said"),
+    [
+        (
+            {"axes": {-1: 64}},
+            (None, 32),
+            "axis -1 of input 2 must be 64 (the size it was built for).",
+        ),
+        ({"dtype": "float32"}, (None, 32), "it needs float32 values; input 2 holds int32."),
+        (
+            {"max_ndim": 3},
+            (None, 2, 2, 2),
+            "it needs at most 3 axes, the batch's included; input 2 has 4.",
+        ),
+    ],
+)
+def test_keras_own_refusals_are_said_in_plain_words(
+    spec: dict[str, object], shape: tuple[int | None, ...], said: str
+) -> None:
+    import keras
+    from keras.src.layers.input_spec import assert_input_compatibility
+
+    specs = [keras.InputSpec(), keras.InputSpec(**spec)]  # type: ignore[arg-type]
+    tensors = [keras.KerasTensor((None, 32)), keras.KerasTensor(shape, dtype="int32")]
+    with pytest.raises(ValueError) as refused:
+        assert_input_compatibility(specs, tensors, "layer")
+    assert plain_spec_message(str(refused.value)) == said
+    assert plain_spec_message("another message") == "another message"
 
 
 def test_add_of_different_shapes_names_itself_and_both_shapes() -> None:

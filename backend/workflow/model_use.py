@@ -20,9 +20,9 @@ from backend.document.project import DatasetChoice
 from backend.document.training_config import TrainingConfig
 from backend.keras_bridge.compiler import compile_graph, model_name
 from backend.keras_bridge.model_inputs import as_declared
-from backend.keras_bridge.weights import apply_weights, load_weights
+from backend.keras_bridge.weights import WeightsError, apply_weights, load_weights, misfit
 from backend.keras_env import import_keras
-from backend.workflow.weights import FILE, WeightsState
+from backend.workflow.weights import FILE, RUN, WeightsState, run_label
 
 GENERATED = "generated samples shaped like the model's inputs"
 
@@ -76,8 +76,24 @@ def build_model(snap: ProjectSnapshot, dataset: Dataset | None = None) -> BuiltM
     skipped: list[str] = []
     if snap.weights.path is not None and (snap.weights.trained or snap.weights.source == FILE):
         path = snap.weights.path
-        skipped = apply_weights(model, load_weights(path), snap.weights.partial, str(path))
+        arrays = load_weights(path)
+        _check_run_checkpoint(snap.weights, model, arrays)
+        skipped = apply_weights(model, arrays, snap.weights.partial, str(path))
     return BuiltModel(model, snap.weights, tuple(skipped))
+
+
+def _check_run_checkpoint(weights: WeightsState, model: Any, arrays: dict[str, Any]) -> None:
+    """A run's checkpoint for the very graph it trained must fit it whole: a misfit means the
+    file was replaced (another model's weights), which left the model untrained, silently."""
+    if weights.source != RUN or weights.run is None or not weights.fits:
+        return
+    problem = misfit(model, arrays)
+    if problem is not None:
+        raise WeightsError(
+            f"{weights.path}: the checkpoint of run {run_label(weights.run)} does not fit the "
+            f"model it trained ({problem}): the file was replaced; use another run's weights "
+            "or train again"
+        )
 
 
 def load_snapshot_data(snap: ProjectSnapshot) -> Dataset:

@@ -168,6 +168,10 @@ def test_continue_from_a_checkpoint_gone_foreign_or_not_weights(tmp_path: Path) 
     wrong = run_cli("train", project, "--continue", "last", "--no-record")
     assert wrong.code == 1 and "does not fit the model of its run" in wrong.error, wrong.err
     assert "'dense'" in wrong.error and fingerprint(tmp_path) == before
+    for argv in (("evaluate", project), ("export", project, "-o", tmp_path / "m.keras")):
+        used = run_cli(*argv)  # they used an untrained model and said 'left untrained'
+        assert used.code == 1 and "does not fit the model it trained" in used.error, used.err
+    assert fingerprint(tmp_path) == before
     edited = json.loads(project.read_text())
     edited["runs"][0]["checkpoint"] = "/etc/passwd"  # not weights at all
     project.write_text(json.dumps(edited))

@@ -199,13 +199,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "metrics": dict(report.metrics),
         "notes": report.notes,
     }
-    for head in report.heads:
+    for head in report.heads:  # one output: its measures under their own names, once
+        prefix = f"{head.name}/" if len(report.heads) > 1 else ""
+        measures: dict[str, float] = {}
         if head.classification is not None:
-            data["metrics"][f"{head.name}/accuracy"] = head.classification.accuracy
+            measures["accuracy"] = head.classification.accuracy
         if head.regression is not None:
-            data["metrics"][f"{head.name}/mae"] = head.regression.mae
-            data["metrics"][f"{head.name}/rmse"] = head.regression.rmse
-            data["metrics"][f"{head.name}/r2"] = head.regression.r2
+            measures.update(
+                mae=head.regression.mae, rmse=head.regression.rmse, r2=head.regression.r2
+            )
+        for name, value in measures.items():
+            data["metrics"].setdefault(prefix + name, value)
     if args.json:
         print_json(data)
         return 0

@@ -58,6 +58,7 @@ def test_own_csv_fitted_trained_evaluated_and_exported_by_file_name(
     assert trained.code == 0, trained.err
     evaluated = cli("evaluate", project, "--json").json()
     assert evaluated["weights_source"] == "run" and evaluated["metrics"]["accuracy"] > 0.7
+    assert set(evaluated["metrics"]) == {"accuracy", "loss"}  # one output: no 'dense_1/accuracy'
 
     new_rows = tmp_path / "new_customers.csv"  # no target column, a gap, a city never seen
     new_rows.write_text("age,income,city\n20,41000,Paris\n75,,Lyon\n50,39000,Oslo\n")

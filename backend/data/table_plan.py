@@ -8,6 +8,7 @@ the class names, the rows used and a seeded, stratified train/validation/test as
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,7 @@ class TableSettings:
         types = params.get("column_types", {})
         if not isinstance(types, dict) or not set(types.values()) <= {NUMERIC, CATEGORICAL}:
             raise DatasetError("column_types maps column names to 'numeric' or 'categorical'")
+        _check_switches_and_splits(params, path)
         return cls(
             path=Path(path),
             delimiter=str(params.get("delimiter", "auto")),
@@ -120,6 +122,29 @@ class TableSettings:
         if not features:
             raise DatasetError(f"{where}: no feature columns left besides the target")
         return targets, features
+
+
+def _check_switches_and_splits(params: dict[str, Any], path: str) -> None:
+    """On/off settings are true or false (2 or "yes" were read as on); a validation or test
+    file that is the training file itself would score the rows the model trains on."""
+    for key in ("header", "standardize"):
+        if not isinstance(params.get(key, True), bool):
+            raise DatasetError(f"{key} must be true or false, got {params[key]!r}")
+    for key in ("val_path", "test_path"):
+        other = params.get(key)
+        if isinstance(other, str) and other and _same_file(path, other):
+            raise DatasetError(
+                f"{key} {other} is the training file itself: its scores would be on the rows "
+                f"the model trains on; choose another file, or leave {key} empty to split "
+                f"{Path(path).name}"
+            )
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one is missing: its loader says so
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def decide_kinds(chunk: Chunk, columns: list[str], declared: dict[str, str]) -> dict[str, str]:

@@ -273,3 +273,16 @@ def test_arrays_declaring_more_than_memory_are_refused_before_reading(tmp_path: 
     weights = npz_declaring(tmp_path / "w.weights.npz", {"dense/kernel:0": (10**11, 2)})
     with pytest.raises(WeightsError, match=r"GiB.*memory"):
         load_weights(weights)
+
+
+def test_table_switches_and_a_test_file_that_is_the_training_file(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n" + "".join(f"{i},{i * 2},{i % 2}\n" for i in range(40)))
+    for key, value in (("header", 2), ("header", "yes"), ("standardize", None)):
+        with pytest.raises(DatasetError, match=f"{key} must be true or false"):
+            load_dataset("csv", {"path": str(table), key: value})  # read as 'on'
+    alias = tmp_path / "alias.csv"
+    alias.symlink_to(table)
+    for key, same in (("test_path", table), ("val_path", alias)):
+        with pytest.raises(DatasetError, match=f"{key} .* is the training file itself"):
+            load_dataset("csv", {"path": str(table), key: str(same)})  # scored on its own rows

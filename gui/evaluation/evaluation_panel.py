@@ -44,6 +44,7 @@ from backend.evaluation.insight import (
     decision_grid,
     supports_decision_grid,
 )
+from backend.keras_bridge.weights import WeightsError
 from backend.workflow import model_use
 from backend.workflow.model_use import ProjectSnapshot
 from backend.workflow.session import Workflow
@@ -196,7 +197,7 @@ class EvaluationPanel(QWidget):
         described = weights.describe()
         self.job = KerasJob(
             lambda: run_evaluation(snap),
-            (EvaluationError, DatasetError, InsightError),
+            (EvaluationError, DatasetError, InsightError, WeightsError),
         )
         self.job.succeeded.connect(lambda done: self._on_evaluated(done, described))
         self.job.failed.connect(self._on_failed)

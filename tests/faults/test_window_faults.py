@@ -127,3 +127,27 @@ def test_train_refused_on_its_data_in_the_window_records_no_run(
     assert window.project.runs == [] and window.training.last_run is None
     assert not window.project.dirty and window.runs_panel.table.rowCount() == 0
     assert fingerprint(tmp_path) == before
+
+
+def test_evaluate_in_the_window_refuses_a_checkpoint_of_another_model(
+    open_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.faults.conftest import run_cli
+
+    project = write_project(tmp_path / "p.dcproj.json")
+    other = write_project(
+        tmp_path / "q.dcproj.json",
+        (("Input", {"shape": [2]}), ("Dense", {"units": 7}), ("Dense", {"units": 1})),
+    )
+    assert run_cli("train", project).code == 0 and run_cli("train", other).code == 0
+    checkpoints = [tmp_path / load_project(p).runs[0].checkpoint for p in (project, other)]
+    shutil.copy(checkpoints[1], checkpoints[0])  # the run's file replaced
+    window = open_window(project, Dialogs())
+    panel = window.evaluation_panel
+    with qtbot.waitSignal(panel.failed, timeout=60_000):
+        assert panel.evaluate()
+    text = panel.status.text()  # it evaluated an untrained model as the run's
+    assert text.startswith("Cannot evaluate: ") and "does not fit the model it trained" in text
+    assert "WeightsError" not in text and panel.evaluation is None

@@ -23,7 +23,8 @@ VERBOSE_ENV = "DEEPCANVAS_VERBOSE"
 _NOISE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|[IW]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]"  # absl INFO and WARNING lines
-    r"|E\d{4} [\d:. ]+\d+ cuda_\w+\.cc:\d+\] failed call to cuInit)"
+    r"|E\d{4} [\d:. ]+\d+ cuda_\w+\.cc:\d+\] failed call to cuInit"
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)"  # each TFLite interpreter
 )
 _lock = threading.Lock()
 
@@ -52,6 +53,14 @@ def import_keras() -> ModuleType:
             import keras
 
     return keras
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Native work whose known start-up lines stay out of the terminal (a TFLite interpreter
+    announces its XNNPACK delegate on stderr); anything else it writes still gets there."""
+    with _native_stderr_filtered():
+        yield
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import numpy as np
 
 from backend.keras_bridge.model_inputs import as_declared
 from backend.keras_bridge.weights import leaf_layers
-from backend.keras_env import import_keras, import_tensorflow
+from backend.keras_env import import_keras, import_tensorflow, quiet_native_stderr
 
 CHECK_SAMPLES = 8
 """How many samples an export is checked on."""
@@ -161,6 +161,11 @@ def run_savedmodel(path: Path, model: Any, inputs: list[np.ndarray]) -> list[np.
 
 
 def run_tflite(path: Path, model: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    with quiet_native_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+        return _run_tflite(path, model, inputs)
+
+
+def _run_tflite(path: Path, model: Any, inputs: list[np.ndarray]) -> list[np.ndarray]:
     interpreter = _tflite_interpreter(path)
     runner = interpreter.get_signature_runner("serving_default")
     names = list(interpreter.get_signature_list()["serving_default"]["inputs"])

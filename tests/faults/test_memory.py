@@ -63,8 +63,9 @@ def test_an_imports_weight_check_builds_each_layer_config_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Importing a model counts its weights before Keras builds it; the same layer (the name
-    aside: node parameters hold none) with the same saved input shape is measured once: DenseNet121's 428 layers have
-    197 such configurations, ResNet50's far fewer (the check took 13-14% of load_model)."""
+    aside: node parameters hold none) with the same saved input shape is measured once:
+    DenseNet121's 428 layers have 197 such configurations, ResNet50's far fewer (the check
+    took 13-14% of load_model)."""
     import backend.keras_bridge.weight_budget as budget
 
     built: list[str] = []

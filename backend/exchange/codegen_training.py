@@ -267,7 +267,7 @@ def _fit_function(plan: TrainingPlan) -> str:
         data = [f"**data.fit_arguments({int(config.batch_size)}),  # streamed from disk"]
     else:
         batches = f"batch_size={int(config.batch_size)}, seed={int(config.seed)}"
-        data = [f"training_batches(data, {batches}),"]
+        data = [f"training_batches(data, {batches}),", "shuffle=False,  # ordered above"]
         if plan.has_validation:
             data.append("validation_data=(data.x_val, data.y_val),")
     args = [*data, f"epochs={int(config.epochs)},"]

@@ -36,7 +36,7 @@ from tests.script_runner import run_in_subprocess
 # watched to record the callbacks (as constructed, before training changes their state) and
 # class weights the script passes to it.
 _RUNNER = """
-import inspect, json, runpy, sys
+import inspect, json, runpy, sys, warnings
 import numpy as np
 import keras
 
@@ -52,7 +52,11 @@ def watched_fit(self, *args, **kwargs):
         "callbacks": [settings(c) for c in kwargs.get("callbacks") or []],
         "class_weight": {str(k): v for k, v in (kwargs.get("class_weight") or {}).items()},
     })
-    return fit(self, *args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(self, *args, **kwargs)
+    calls[-1]["warnings"] = [str(w.message) for w in caught]
+    return history
 keras.Model.fit = watched_fit
 
 out = {}
@@ -200,6 +204,7 @@ def test_early_stopping_stops_at_the_app_epoch(trained: dict[str, Any]) -> None:
     # the app chose several batches a call (40 epochs), the script (auto) trains one a call:
     # the same numbers
     assert app.execution["steps_per_execution"] > 1 and run["execution"] == [1, False]
+    assert not [w for w in run["warnings"] if "shuffle" in w]  # fit told its data is ordered
     assert run["callbacks"] == [settings(c) for c in extra_callbacks(config, True)]
     assert_same_weights(app.model, Path(str(case["script"]) + ".npz"))  # best epoch restored
     assert run["class_weight"] == {}

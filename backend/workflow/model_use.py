@@ -22,7 +22,7 @@ from backend.keras_bridge.compiler import compile_graph, model_name
 from backend.keras_bridge.model_inputs import as_declared
 from backend.keras_bridge.weights import WeightsError, apply_weights, load_weights, misfit
 from backend.keras_env import import_keras
-from backend.workflow.weights import FILE, RUN, WeightsState, run_label
+from backend.workflow.weights import FILE, INITIAL, RUN, WeightsState, run_label
 
 GENERATED = "generated samples shaped like the model's inputs"
 
@@ -96,6 +96,21 @@ def _check_run_checkpoint(weights: WeightsState, model: Any, arrays: dict[str, A
         )
 
 
+def require_weights(weights: WeightsState) -> None:
+    """Evaluating, predicting or exporting with weights whose file is gone would use an
+    untrained model under the trained one's name: WeightsError saying what to do instead."""
+    if not weights.missing:
+        return
+    if weights.run is not None:
+        what = f"the weights of run {run_label(weights.run)}"
+    else:
+        what = "the starting weights" if weights.source == INITIAL else "the weights"
+    raise WeightsError(
+        f"{weights.path}: {what} are missing (the file was moved or deleted): put it back, "
+        "train again, or use another run's weights"
+    )
+
+
 def load_snapshot_data(snap: ProjectSnapshot) -> Dataset:
     if snap.dataset is None:
         from backend.document.project import NO_DATASET
@@ -116,6 +131,7 @@ def evaluate(snap: ProjectSnapshot, dataset: Dataset | None = None) -> Evaluatio
     unreadable data) or EvaluationError (data and model do not go together), with the reason."""
     from backend.evaluation.evaluate import evaluate as evaluate_model
 
+    require_weights(snap.weights)
     data = dataset if dataset is not None else load_snapshot_data(snap)
     built = build_model(snap, data)
     return Evaluation(evaluate_model(built.model, data), data, built)
@@ -123,7 +139,9 @@ def evaluate(snap: ProjectSnapshot, dataset: Dataset | None = None) -> Evaluatio
 
 def predict(snap: ProjectSnapshot, inputs: Any, built: BuiltModel | None = None) -> list[Any]:
     """The model's outputs (one array per output) for `inputs` (an array, or one per input)."""
-    built = built or build_model(snap)
+    if built is None:
+        require_weights(snap.weights)
+        built = build_model(snap)
     outputs = built.model.predict(as_declared(built.model, inputs), verbose=0)
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
@@ -147,6 +165,7 @@ def export(snap: ProjectSnapshot, fmt: str, path: str | Path, quantize: str = "n
     from backend.exchange.export_formats import check_target, export_model
 
     target = check_target(fmt, path, quantize)  # a bad name is refused before any work
+    require_weights(snap.weights)
     built = build_model(replace(snap, model=None))  # named after the project, uncompiled
     samples, source = check_samples(snap, built.model)
     return Exported(export_model(built.model, target, fmt, quantize, samples, source), built)

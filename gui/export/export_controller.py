@@ -223,6 +223,7 @@ def export_snapshot(
 
     if fmt not in IN_PROCESS:
         return model_use.export(snap, fmt, path, quantize)
+    model_use.require_weights(snap.weights)
     built = model_use.build_model(replace(snap, model=None))  # named after the project
     samples, source = model_use.check_samples(snap, built.model)
     from gui.export import export_process

@@ -163,6 +163,10 @@ def test_continue_from_a_checkpoint_gone_foreign_or_not_weights(tmp_path: Path) 
     checkpoint.unlink()
     gone = run_cli("train", project, "--continue", "last", "--no-record")
     assert gone.code == 1 and "is missing" in gone.error, gone.err
+    for argv in (("evaluate", project), ("export", project, "-o", tmp_path / "m.keras")):
+        used = run_cli(*argv)  # they used an untrained model under the run's name, exit 0
+        assert used.code == 1 and "are missing (the file was moved" in used.error, used.err
+    assert not (tmp_path / "m.keras").exists()
     shutil.copy(foreign, checkpoint)  # another model's weights where the run's were
     before = fingerprint(tmp_path)
     wrong = run_cli("train", project, "--continue", "last", "--no-record")

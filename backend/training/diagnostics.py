@@ -13,7 +13,14 @@ one of 1e-4:
   training loss kept falling steadily, which tells it apart from oscillation;
 - too slow: the loss falls every epoch, but by under `SLOW_RATE` of itself per epoch and is
   still near where it started;
-- plateau: the loss has not moved for `PLATEAU_EPOCHS` epochs, far from converged.
+- plateau: the loss has not moved for `PLATEAU_EPOCHS` epochs, far from converged;
+- not generalising: for `NOGEN_EPOCHS` epochs or more the validation loss stayed within
+  `NOGEN_BAND` of the starting loss (chance, for a fresh classifier) while the training loss
+  fell to `NOGEN_TRAIN_SHARE` of it: nothing learnt carries over to new samples. A
+  validation loss that rises away from its best is overfitting instead (one diagnosis, one
+  alert). When the model has BatchNormalization whose moving statistics still hold more than
+  `BN_UNSETTLED` of their initial values after the steps run so far (`momentum ** steps`),
+  the advice says so: validation runs in inference mode, on those statistics.
 
 A model with several output heads (side-by-side networks, each with its own loss) is judged
 head by head on Keras' `<head>_loss` and `val_<head>_loss` against the head's own starting
@@ -50,6 +57,11 @@ SLOW_NEAR_START = 0.8
 PLATEAU_EPOCHS = 5
 PLATEAU_RANGE = 0.01
 PLATEAU_CONVERGED = 0.1
+NOGEN_EPOCHS = 3
+NOGEN_BAND = 0.1
+NOGEN_TRAIN_SHARE = 0.5
+BN_UNSETTLED = 0.05
+_ACCURACIES = ("accuracy", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
 EXPLODING_RATIO = 1e3
 WEIGHT_FLOOR = 0.01
 VANISHING_RATIO = 1e-5
@@ -58,17 +70,22 @@ DEAD_FRACTION = 0.5
 PROBE_SAMPLES = 128
 HISTOGRAM_BINS = 30
 BEFORE_TRAINING = -1
-_SAME_DIAGNOSIS = {"slow": "progress", "plateau": "progress"}
-"""Kinds that answer one question (is it learning, how fast?): once one is raised, the other
-would contradict it (a loss that stopped moving, then wobbled down five times, is not 'too
-slow')."""
+_SAME_DIAGNOSIS = {
+    "slow": "progress",
+    "plateau": "progress",
+    "overfitting": "generalisation",
+    "not_generalising": "generalisation",
+}
+"""Kinds that answer one question (is it learning, how fast? does it carry over to new
+samples?): once one is raised, the other would contradict it or repeat it (a loss that stopped
+moving, then wobbled down five times, is not 'too slow')."""
 """The epoch of an alert raised by the probe before the first step."""
 
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # nan, divergence, unstable, overfitting, slow, plateau, exploding, vanishing,
-    # dead_relu
+    kind: str  # nan, divergence, unstable, overfitting, not_generalising, slow, plateau,
+    # exploding, vanishing, dead_relu
     epoch: int  # 0-based epoch at which it was noticed; BEFORE_TRAINING before the first step
     message: str  # what was seen, with the numbers
     advice: str
@@ -104,9 +121,17 @@ class Diagnostics:
     """Feeds on epoch logs and probe stats; each kind of alert is raised once per run (once
     per head for the loss rules of a model with several heads)."""
 
-    def __init__(self, heads: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        heads: Sequence[str] = (),
+        batch_norm_momentum: float | None = None,
+        steps_per_epoch: int = 0,
+    ) -> None:
         self.heads = tuple(heads) if len(heads) > 1 else ()
         """The output heads, when the model has several; set before the first epoch."""
+        self.batch_norm_momentum = batch_norm_momentum
+        """The slowest BatchNormalization momentum in the model; None when it has none."""
+        self.steps_per_epoch = steps_per_epoch
         self.history: dict[str, list[float]] = {}
         self.alerts: list[Alert] = []
         self.start_loss: float | None = None
@@ -180,8 +205,45 @@ class Diagnostics:
         if found is None:
             found = history.overfitting()
         if found is None:
+            accuracy = self._accuracy(key.removesuffix("loss"))
+            found = history.not_generalising(accuracy, self._unsettled(epoch))
+        if found is None:
             found = history.slow() or history.plateau()
         return [found] if found is not None else []
+
+    def _accuracy(self, prefix: str) -> tuple[float, float] | None:
+        """The last training and validation accuracy logged for a head (`prefix` is '' or
+        'head_'), when the model is compiled with an accuracy metric."""
+        for name in _ACCURACIES:
+            train, val = self.history.get(prefix + name), self.history.get(f"val_{prefix}{name}")
+            if train and val:
+                return train[-1], val[-1]
+        return None
+
+    def _unsettled(self, epoch: int) -> tuple[float, int, float] | None:
+        """(momentum, steps so far, share of the initial moving statistics still held) when
+        the model's BatchNormalization statistics have not settled yet."""
+        momentum = self.batch_norm_momentum
+        if momentum is None or self.steps_per_epoch <= 0:
+            return None
+        steps = (epoch + 1) * self.steps_per_epoch
+        held = float(momentum) ** steps
+        return (momentum, steps, held) if held > BN_UNSETTLED else None
+
+
+def batch_norm_momentum(model: object) -> float | None:
+    """The highest (slowest to settle) momentum of the model's BatchNormalization layers,
+    nested models included; None when it has none."""
+    import keras
+
+    found: list[float] = []
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            found.append(float(layer.momentum))
+        stack += list(getattr(layer, "layers", []))
+    return max(found, default=None)
 
 
 def _usable(loss: float | None) -> bool:
@@ -277,6 +339,56 @@ class _History:
                 "loss_at_best": loss[best],
                 "loss": loss[-1],
             },
+        )
+
+    def not_generalising(
+        self,
+        accuracy: tuple[float, float] | None,
+        unsettled: tuple[float, int, float] | None,
+    ) -> Alert | None:
+        val, loss = self.val, self.loss
+        if len(val) < NOGEN_EPOCHS or len(loss) != len(val):
+            return None
+        if max(abs(v / self.start - 1) for v in val) > NOGEN_BAND:
+            return None  # validation moved: it learnt, or got worse (overfitting's to judge)
+        if loss[-1] > NOGEN_TRAIN_SHARE * self.start:
+            return None  # training has not learnt much yet
+        acc = (
+            f" (accuracy {accuracy[0]:.3g} on training, {accuracy[1]:.3g} on validation)"
+            if accuracy
+            else ""
+        )
+        evidence = {
+            "loss": loss[-1],
+            "start_loss": self.start,
+            "val_loss": val[-1],
+            "best_val_loss": min(val),
+            "epochs": float(len(val)),
+        }
+        if accuracy:
+            evidence |= {"accuracy": accuracy[0], "val_accuracy": accuracy[1]}
+        advice = (
+            "more data or augmentation, a smaller model, or a pretrained backbone; check that "
+            "the validation data comes from the same source, preprocessed the same way."
+        )
+        if unsettled is not None:
+            momentum, steps, held = unsettled
+            evidence |= {"batch_norm_momentum": momentum, "steps": float(steps)}
+            advice = (
+                f"more epochs or more data (after {steps} steps the BatchNormalization moving "
+                f"statistics, momentum {momentum:.3g}, still hold {held:.0%} of their starting "
+                "values, and validation normalises with them), a lower BatchNormalization "
+                "momentum (0.9), a pretrained backbone, or a smaller model."
+            )
+        return Alert(
+            "not_generalising",
+            self.epoch,
+            f"the training loss fell from {self.start:.4g} to {loss[-1]:.4g} but the validation "
+            f"loss has stayed between {min(val):.4g} and {max(val):.4g} for {len(val)} epochs, "
+            f"within {NOGEN_BAND:.0%} of the start{acc}: the network learns the training "
+            "samples but nothing carries over to new ones (it is not generalising).",
+            advice,
+            evidence=evidence,
         )
 
     def slow(self) -> Alert | None:

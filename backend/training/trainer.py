@@ -25,7 +25,7 @@ from backend.keras_bridge.shapes import ShapeInference
 from backend.keras_bridge.weight_budget import weight_memory_problem
 from backend.keras_bridge.weights import WeightsError, apply_weights, load_weights, misfit
 from backend.keras_env import import_keras
-from backend.training.diagnostics import Alert, Diagnostics
+from backend.training.diagnostics import Alert, Diagnostics, batch_norm_momentum
 from backend.training.execution import BatchLosses, RunExecution, batched_validation
 from backend.training.optimizers import make_optimizer
 from backend.training.probe import Probe
@@ -209,7 +209,11 @@ class Trainer:
             return self._finish("failed", self._compile_message(exc), history, None, exc.node_id)
         except Exception as exc:
             return self._finish("failed", f"could not build the model: {exc}", history, None)
-        self.diagnostics = Diagnostics(head_names(model))  # judged head by head when several
+        self.diagnostics = Diagnostics(  # judged head by head when several
+            head_names(model),
+            batch_norm_momentum(model),
+            math.ceil(self.dataset.size("train") / int(self.config.batch_size)),
+        )
         self._started = time.perf_counter()
         arguments = self.dataset.fit_arguments(int(self.config.batch_size))  # arrays or tf.data
         callback = _EventCallback(self, history, self._probe(model, arguments))

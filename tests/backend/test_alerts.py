@@ -4,6 +4,7 @@ rates 1 and 1e-5 are trained from their template in test_teaching_templates)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -131,6 +132,50 @@ def test_a_stuck_loss_is_not_called_slow_after_it_was_called_a_plateau() -> None
     assert [a.kind for a in kinds_from(crawl, start=0.70)] == ["slow"]
 
 
+def test_validation_stuck_at_chance_while_training_learns_is_not_generalising() -> None:
+    """MobileNetV2 from scratch on 48 photos (3 classes): training reaches accuracy 1.0, the
+    validation loss stays at ln 3 every epoch; its BatchNormalization (momentum 0.999) ran 3
+    steps an epoch."""
+    train = [1.05, 0.62, 0.31, 0.12, 0.05]
+    val = [1.0986, 1.0986, 1.0986, 1.0987, 1.0986]
+    diagnostics = Diagnostics(batch_norm_momentum=0.999, steps_per_epoch=3)
+    diagnostics.begin(1.0986)
+    accuracy = [0.4, 0.8, 0.95, 1.0, 1.0]
+    for epoch, (loss, v, acc) in enumerate(zip(train, val, accuracy, strict=True)):
+        logs = {"loss": loss, "val_loss": v, "accuracy": acc, "val_accuracy": 0.333}
+        diagnostics.on_epoch(epoch, logs, None)
+    (alert,) = diagnostics.alerts
+    assert (alert.kind, alert.epoch) == ("not_generalising", 2)  # 0.31 < half of ln 3
+    assert "fell from 1.099 to 0.31" in alert.message and "between 1.099 and 1.099" in alert.message
+    assert "accuracy 0.95 on training, 0.333 on validation" in alert.message
+    assert "nothing carries over to new ones" in alert.message
+    assert "after 9 steps the BatchNormalization moving statistics" in alert.advice
+    assert "99% of their starting values" in alert.advice
+    assert alert.evidence["steps"] == 9 and alert.evidence["val_accuracy"] == 0.333
+    # the same history without BatchNormalization, or once its statistics settled: no BN advice
+    (plain,) = kinds_from(train, val, start=1.0986)
+    assert plain.kind == "not_generalising" and "BatchNormalization" not in plain.advice
+    settled = Diagnostics(batch_norm_momentum=0.99, steps_per_epoch=200)
+    settled.begin(1.0986)
+    for epoch, (loss, v) in enumerate(zip(train, val, strict=True)):
+        settled.on_epoch(epoch, {"loss": loss, "val_loss": v}, None)
+    assert [a.kind for a in settled.alerts] == ["not_generalising"]
+    assert "BatchNormalization" not in settled.alerts[0].advice
+
+
+def test_validation_that_learns_or_settles_after_learning_is_generalising() -> None:
+    # healthy: validation falls with training
+    train = [0.9, 0.5, 0.3, 0.2, 0.15, 0.12]
+    assert kinds_from(train, [0.95, 0.6, 0.4, 0.3, 0.27, 0.26], start=1.1) == []
+    # validation learnt in the first epoch, then stayed flat while training kept falling
+    assert kinds_from(train, [0.45, 0.44, 0.45, 0.44, 0.45, 0.44], start=1.1) == []
+    # both stuck at the start: the network learns nothing at all (a plateau, not this)
+    stuck = [1.09, 1.085, 1.087, 1.086, 1.086, 1.086]
+    assert [a.kind for a in kinds_from(stuck, stuck, start=1.0986)] == ["plateau"]
+    # training learns a little (to 70% of the start): too early to say
+    assert kinds_from([1.0, 0.9, 0.8, 0.77], [1.1, 1.1, 1.1, 1.1], start=1.1) == []
+
+
 # ----------------------------------------------------------------- probe rules
 def probe(grads: dict[str, float], weights: dict[str, float], **kw: Any) -> ProbeStats:
     sizes = {layer: 1000 for layer in grads}
@@ -230,3 +275,28 @@ def test_the_head_that_cannot_learn_is_named_in_a_real_side_by_side_run() -> Non
     (alert,) = alerts
     assert (alert.kind, alert.head) == ("plateau", "linear") and "not learning" in alert.message
     assert alert.evidence["start_loss"] == pytest.approx(0.693, abs=0.03)  # its own: ln 2
+
+
+def bn_cnn(momentum: float) -> LayerGraph:
+    block = [
+        ("Conv2D", {"filters": 8, "kernel_size": 3, "padding": "same"}),
+        ("BatchNormalization", {"momentum": momentum}),
+        ("Activation", {"activation": "relu"}),
+    ]
+    out = ("Dense", {"units": 10, "activation": "softmax"})
+    return chain(("Input", {"shape": [8, 8, 1]}), *block * 3, ("Flatten", {}), out)
+
+
+def test_batch_norm_that_has_not_settled_does_not_generalise_a_faster_one_does() -> None:
+    """Three Conv-BatchNorm blocks on 48 digits, 3 steps an epoch: with MobileNetV2's momentum
+    (0.999) validation normalises with statistics that have barely moved and stays at chance
+    (ln 10) while training learns; the same run with momentum 0.8 generalises."""
+    digits = load_dataset("digits")
+    few = replace(digits, x_train=digits.x_train[:48], y_train=digits.y_train[:48])
+    few = replace(few, x_val=digits.x_val[:100], y_val=digits.y_val[:100])
+    (alert,) = alerts_of(bn_cnn(0.999), few, epochs=3, learning_rate=1e-2, batch_size=16)
+    assert (alert.kind, alert.epoch) == ("not_generalising", 2)
+    assert alert.evidence["val_loss"] > 0.9 * alert.evidence["start_loss"] > 2.0  # ~ln 10
+    assert alert.evidence["accuracy"] > 0.8 and alert.evidence["val_accuracy"] < 0.4
+    assert "after 9 steps the BatchNormalization" in alert.advice
+    assert alerts_of(bn_cnn(0.8), few, epochs=3, learning_rate=1e-2, batch_size=16) == []

@@ -18,6 +18,8 @@ import numpy as np
 from backend.cli.export_command import add_weights_argument, snapshot
 from backend.cli.output import print_json, say
 from backend.cli.train_command import CommandError
+from backend.data import DatasetError
+from backend.data.safe_arrays import load_npy
 from backend.workflow import model_use
 from backend.workflow.model_use import ProjectSnapshot
 
@@ -41,7 +43,14 @@ def add_predict_arguments(sub: argparse.ArgumentParser) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     snap = snapshot(args)
     x, places, classes = _inputs(args, snap)
-    outputs = model_use.predict(snap, x)
+    built = model_use.build_model(snap)
+    if not model_use.fits_inputs(built.model, x):
+        wanted = ", ".join(str(tuple(t.shape)) for t in built.model.inputs)
+        raise CommandError(
+            f"{args.input}: samples of shape {np.shape(x)} do not fit the "
+            f"model's input {wanted} (None: any number of samples)"
+        )
+    outputs = model_use.predict(snap, x, built)
     rows = [_answer(outputs, i, classes) for i in range(len(places))]
     if args.json:
         print_json(
@@ -69,7 +78,7 @@ def _inputs(args: argparse.Namespace, snap: ProjectSnapshot) -> tuple[Any, list[
     if not path.is_file():
         raise CommandError(f"{args.input}: no such file")
     if path.suffix.lower() == ".npy":
-        x = np.load(path, allow_pickle=False)  # never code from a file
+        x = _npy_samples(path)
         return x, [f"sample {i}" for i in range(len(x))], []
     choice = snap.dataset
     if choice is None or choice.name not in TABLES:
@@ -83,6 +92,25 @@ def _inputs(args: argparse.Namespace, snap: ProjectSnapshot) -> tuple[Any, list[
     split = SplitSettings(choice.val_fraction, choice.test_fraction, choice.seed)
     x, places, classes = encode_rows(choice.params, split, path)
     return x, places, classes
+
+
+def _npy_samples(path: Path) -> Any:
+    """The samples of a `.npy` file (one per row), read without unpickling: finite numbers,
+    or text."""
+    try:
+        x = np.asarray(load_npy(path))  # never code from a file
+    except DatasetError as exc:
+        raise CommandError(str(exc)) from None
+    if x.ndim == 0 or not len(x):
+        raise CommandError(f"{path}: holds {x.shape or 'one number'}: give samples, one per row")
+    if x.dtype.kind in "US":  # text, for a model with a text input
+        return x
+    if x.dtype.kind not in "biuf":
+        raise CommandError(f"{path}: holds {x.dtype} values, not numbers or text")
+    bad = int(np.count_nonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1)))
+    if bad:
+        raise CommandError(f"{path}: {bad} of {len(x)} samples hold NaN or infinity")
+    return x
 
 
 def _answer(outputs: list[Any], i: int, classes: list[str]) -> dict[str, Any]:

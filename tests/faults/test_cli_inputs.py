@@ -200,3 +200,29 @@ def test_current_weights_that_point_nowhere(tmp_path: Path) -> None:
         result = run_cli("evaluate", project)
         assert result.code == code and words in (result.out + result.err), result.err
         assert fingerprint(tmp_path) == before
+
+
+def test_predict_refuses_arrays_it_cannot_answer_for(tmp_path: Path) -> None:
+    """`predict --input X.npy`: samples that do not fit the model, NaN, a bare number, Python
+    objects (a pickle) and a missing file are refused by name; they raised a traceback or, for
+    NaN, printed an answer."""
+    import numpy as np
+
+    project = write_project(tmp_path / "p.dcproj.json")
+    assert run_cli("train", project).code == 0
+    np.save(tmp_path / "ok.npy", np.array([[0.0, 0.5], [1.5, -0.3]], dtype="float32"))
+    np.save(tmp_path / "wide.npy", np.zeros((3, 5), dtype="float32"))
+    np.save(tmp_path / "nan.npy", np.array([[0.0, 0.5], [np.nan, 1.0]]))
+    np.save(tmp_path / "one.npy", np.float32(3))
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    answered = run_cli("predict", project, "--input", tmp_path / "ok.npy")
+    assert answered.code == 0 and "sample 1:" in answered.out, answered.err
+    for name, words in (
+        ("wide", "samples of shape (3, 5) do not fit the model's input (None, 2)"),
+        ("nan", "1 of 2 samples hold NaN or infinity"),
+        ("one", "holds one number: give samples, one per row"),
+        ("objects", "objects.npy"),
+        ("gone", "gone.npy: no such file"),
+    ):
+        refused = run_cli("predict", project, "--input", tmp_path / f"{name}.npy")
+        assert refused.code == 1 and words in refused.error, (name, refused.err)

@@ -7,6 +7,12 @@ validation loss in one plot. "Restore graph" puts a run's graph back as one undo
 workflow's `cannot_continue`) when the current graph is no longer the one that checkpoint was
 trained for. Graph edits come in bursts, so the "graph differs" marks refresh at most once per
 `REFRESH_MS`.
+
+The overlay reads as TensorBoard's does: one legend entry per run (its colour; loss solid,
+validation loss dashed, as the title says) beside the plot, never over the curves, and "Ignore
+outliers in chart scaling" (on by default) leaves out of the value axis the runs that peak far
+above the others, so one diverged run (learning rate 1, a loss in the thousands) does not
+squash the others flat; the title says where the axis was clipped.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -60,6 +68,9 @@ DEVICE_COLUMN = COLUMNS.index("Device")
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 DIFFERS = "≠ current"
 CURRENT = "● "
+OUTLIER_FACTOR = 3.0
+"""A run is an outlier when its highest point is this many times the lowest-peaking run's."""
+PLOT_TITLE = "Loss (solid), val_loss (dashed)"
 RUNS_EMPTY = "Select runs in the table (Ctrl+click for several): their loss curves show here."
 
 
@@ -136,13 +147,24 @@ class RunsPanel(QWidget):
         column.addWidget(self.table, 1)
         column.addLayout(buttons)
 
-        self.plot = pg.PlotWidget(title="Loss of the selected runs")
+        self.plot = pg.PlotWidget(title=PLOT_TITLE)
         self.plot.setObjectName("runs_plot")
         self.plot.setBackground("w")
         self.plot.setLabel("bottom", "epoch")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = _legend_beside(self.plot.getPlotItem())
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.ignore_outliers = QCheckBox("Ignore outliers in chart scaling")
+        self.ignore_outliers.setObjectName("runs_ignore_outliers")
+        self.ignore_outliers.setToolTip(
+            "Scale the value axis to most of the points, so one diverged run does not squash "
+            "the others flat (as TensorBoard does)"
+        )
+        self.ignore_outliers.setChecked(True)
+        self.ignore_outliers.toggled.connect(lambda _on: self._scale())
+        self.clipped_at: float | None = None
+        """Where the value axis was clipped to leave outliers out; None when all is shown."""
+        buttons.insertWidget(3, self.ignore_outliers)
 
         self.plot_view = EmptyState(self.plot, RUNS_EMPTY)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -279,10 +301,33 @@ class RunsPanel(QWidget):
                     symbol="o" if key == "loss" else "s",
                     symbolSize=5,
                     symbolBrush=color,
-                    name=f"{names.get(run.id, _label(run))}: {key}",
+                    name=names.get(run.id, _label(run)) if key == "loss" else None,
                 )
                 self.curves[f"{run.id}:{key}"] = curve
         self.plot_view.show_content(bool(self.curves))
+        self._scale()
+
+    def _scale(self) -> None:
+        """Fit the value axis to all points, or leave out the runs that peak far above the
+        others when outliers are ignored (saying where it clipped)."""
+        runs: dict[str, list[float]] = {}
+        for key, curve in self.curves.items():
+            points = [float(v) for v in curve.getData()[1] if math.isfinite(v)]
+            runs.setdefault(key.rsplit(":", 1)[0], []).extend(points)
+        span = robust_range(list(runs.values())) if self.ignore_outliers.isChecked() else None
+        view = self.plot.getPlotItem().getViewBox()
+        self.clipped_at = None if span is None else span[1]
+        if span is None:
+            self.plot.setTitle(PLOT_TITLE)
+            view.enableAutoRange()
+            view.updateAutoRange()
+            return
+        view.setYRange(*span, padding=0)
+        view.enableAutoRange(axis=pg.ViewBox.XAxis)
+        highest = max(max(points) for points in runs.values() if points)
+        self.plot.setTitle(
+            f"{PLOT_TITLE} · axis clipped at {span[1]:.3g} (a run reaches {highest:.4g})"
+        )
 
     # ----------------------------------------------------------------- actions
     def _one_selected(self, action: str) -> RunRecord | None:
@@ -335,6 +380,41 @@ class RunsPanel(QWidget):
         self.status.setText(f"Continuing from run {_label(run)}…")
         self.training_started.emit()
         return True
+
+
+def robust_range(runs: list[list[float]]) -> tuple[float, float] | None:
+    """The value axis' (bottom, top) when some runs (each given as all its finite points) rise
+    more than `OUTLIER_FACTOR` times as high as the lowest-peaking run: from zero (or the lowest
+    point) to the highest peak among the others. None when no run stands out so (a single run,
+    or runs that all start near the same loss, are always shown whole)."""
+    peaks = sorted(max(points) for points in runs if points)
+    if len(peaks) < 2 or peaks[0] <= 0:
+        return None
+    kept = [peak for peak in peaks if peak <= OUTLIER_FACTOR * peaks[0]]
+    if len(kept) == len(peaks):
+        return None
+    bottom = min(0.0, *(min(points) for points in runs if points))
+    return bottom, kept[-1] + 0.05 * (kept[-1] - bottom)
+
+
+class _LegendBeside(pg.LegendItem):  # type: ignore[misc]
+    """A legend that a layout places: it asks the layout for room instead of moving itself
+    to its parent's corner."""
+
+    def updateSize(self) -> None:
+        self.updateGeometry()
+
+
+def _legend_beside(plot: pg.PlotItem) -> pg.LegendItem:
+    """A legend in the plot's layout right of the curves, filled by curves given a name; the
+    title spans both, so that the plot needs no more width than its title or its parts."""
+    legend = _LegendBeside(labelTextSize="8pt")
+    legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+    plot.layout.addItem(legend, 2, 3)
+    plot.layout.removeItem(plot.titleLabel)
+    plot.layout.addItem(plot.titleLabel, 0, 1, 1, 3)
+    plot.legend = legend
+    return legend
 
 
 def _label(run: RunRecord) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
 
 from backend.analysis.memory import training_memory_warning
 from backend.document.project import Project
@@ -45,6 +45,7 @@ from gui.runtime.dock_tabs import hide_stale_tab_bars
 from gui.runtime.jobs import BusyIndicator, Job, JobRunner
 from gui.runtime.keras_loader import KerasLoader
 from gui.runtime.prompts import Prompts
+from gui.runtime.status_line import ElidedLabel, MessageFirst
 from gui.training.runs_panel import RunsPanel
 from gui.training.training_controller import TrainingController
 from gui.training.training_panel import TrainingPanel
@@ -80,13 +81,17 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_controllers()
         self._build_docks()
-        self.device_label = QLabel("Loading TensorFlow…")
+        self.device_label = ElidedLabel("Loading TensorFlow…")
         self.device_label.setObjectName("device_label")
-        self.weights_label = QLabel()
+        self.weights_label = ElidedLabel()
         self.weights_label.setObjectName("weights_label")
-        self.statusBar().addPermanentWidget(BusyIndicator(self.jobs, self))
+        busy = BusyIndicator(self.jobs, self)
+        self.statusBar().addPermanentWidget(busy)
         self.statusBar().addPermanentWidget(self.weights_label)
         self.statusBar().addPermanentWidget(self.device_label)
+        self.message_first = MessageFirst(
+            self.statusBar(), [self.weights_label, self.device_label], [busy]
+        )
         self.quick_add = QuickAdd(self)
         self.quick_add.chosen.connect(self.editing.add_layer_here)
         menus.build(self)

@@ -1,0 +1,32 @@
+"""A long status message stays readable beside the weights and device labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gui.main_window import MainWindow
+
+MESSAGE = (
+    "wrote /tmp/j/exp/digits.keras (Keras model, 95.1 KiB); verified with Keras load_model "
+    "(safe mode): max abs diff 0 on 8 test samples of digits; weights: run 2026-12-05 10:39:03"
+)
+
+
+def test_a_long_message_pushes_the_weights_and_device_labels_aside(
+    qtbot: Any, window: MainWindow
+) -> None:
+    window.resize(1400, 900)
+    window.weights_label.setText("Weights: run 12-05 10:39")
+    window.device_label.setText("CPU (TensorFlow sees no GPU)")
+    bar = window.statusBar()
+    window.prompts.status(MESSAGE, 10_000)
+    needed = bar.fontMetrics().horizontalAdvance(MESSAGE)
+    assert needed + window.device_label.sizeHint().width() > window.width() - 200  # crowded
+    qtbot.waitUntil(  # the message fits left of the labels
+        lambda: min(window.weights_label.x(), window.device_label.x()) >= needed
+    )
+    assert bar.toolTip() == MESSAGE  # and is whole in the tooltip, should the bar be narrower
+
+    bar.clearMessage()  # the labels get their width back
+    qtbot.waitUntil(lambda: window.device_label.width() >= window.device_label.sizeHint().width())
+    assert window.weights_label.width() >= window.weights_label.sizeHint().width()

@@ -202,11 +202,12 @@ class Diagnostics:
         start = start if start is not None else loss[0]
         history = _History(epoch, loss, self.history.get(val_key, []), start, rate)
         found = history.divergence() or history.unstable()
+        unsettled = self._unsettled(epoch)
         if found is None:
-            found = history.overfitting()
+            found = history.overfitting(unsettled)
         if found is None:
             accuracy = self._accuracy(key.removesuffix("loss"))
-            found = history.not_generalising(accuracy, self._unsettled(epoch))
+            found = history.not_generalising(accuracy, unsettled)
         if found is None:
             found = history.slow() or history.plateau()
         return [found] if found is not None else []
@@ -309,7 +310,7 @@ class _History:
             evidence={"jumps": float(len(jumps)), "start_loss": self.start},
         )
 
-    def overfitting(self) -> Alert | None:
+    def overfitting(self, unsettled: tuple[float, int, float] | None = None) -> Alert | None:
         val, loss = self.val, self.loss
         if len(val) < OVERFIT_PATIENCE + 1 or len(loss) != len(val):
             return None
@@ -331,7 +332,7 @@ class _History:
             f"{len(val) - 1 - best} epochs while the training loss fell from {loss[best]:.4g} "
             f"to {loss[-1]:.4g}: the network is memorising the training data (overfitting).",
             "Dropout, fewer units, more data or augmentation, or early stopping (it keeps the "
-            "best epoch's weights).",
+            f"best epoch's weights).{_unsettled_note(unsettled)}",
             evidence={
                 "val_loss": val[-1],
                 "best_val_loss": val[best],
@@ -372,13 +373,10 @@ class _History:
             "the validation data comes from the same source, preprocessed the same way."
         )
         if unsettled is not None:
-            momentum, steps, held = unsettled
-            evidence |= {"batch_norm_momentum": momentum, "steps": float(steps)}
+            evidence |= {"batch_norm_momentum": unsettled[0], "steps": float(unsettled[1])}
             advice = (
-                f"more epochs or more data (after {steps} steps the BatchNormalization moving "
-                f"statistics, momentum {momentum:.3g}, still hold {held:.0%} of their starting "
-                "values, and validation normalises with them), a lower BatchNormalization "
-                "momentum (0.9), a pretrained backbone, or a smaller model."
+                "more epochs or more data, a lower BatchNormalization momentum (0.9), a "
+                f"pretrained backbone, or a smaller model.{_unsettled_note(unsettled)}"
             )
         return Alert(
             "not_generalising",
@@ -437,6 +435,18 @@ class _History:
             else "reduce the learning rate on plateau, or a bigger model.",
             evidence={"loss": level, "spread": spread, "start_loss": self.start},
         )
+
+
+def _unsettled_note(unsettled: tuple[float, int, float] | None) -> str:
+    """What unsettled BatchNormalization statistics do to the validation loss ('' if none)."""
+    if unsettled is None:
+        return ""
+    momentum, steps, held = unsettled
+    return (
+        f" After {steps} steps the BatchNormalization moving statistics (momentum "
+        f"{momentum:.3g}) still hold {held:.0%} of their starting values, and validation "
+        "normalises with them, so it lags behind training until they settle."
+    )
 
 
 def _from_probe(epoch: int, probe: ProbeStats) -> list[Alert]:

@@ -149,7 +149,7 @@ def test_validation_stuck_at_chance_while_training_learns_is_not_generalising() 
     assert "fell from 1.099 to 0.31" in alert.message and "between 1.099 and 1.099" in alert.message
     assert "accuracy 0.95 on training, 0.333 on validation" in alert.message
     assert "nothing carries over to new ones" in alert.message
-    assert "after 9 steps the BatchNormalization moving statistics" in alert.advice
+    assert "After 9 steps the BatchNormalization moving statistics" in alert.advice
     assert "99% of their starting values" in alert.advice
     assert alert.evidence["steps"] == 9 and alert.evidence["val_accuracy"] == 0.333
     # the same history without BatchNormalization, or once its statistics settled: no BN advice
@@ -161,6 +161,21 @@ def test_validation_stuck_at_chance_while_training_learns_is_not_generalising() 
         settled.on_epoch(epoch, {"loss": loss, "val_loss": v}, None)
     assert [a.kind for a in settled.alerts] == ["not_generalising"]
     assert "BatchNormalization" not in settled.alerts[0].advice
+
+
+def test_overfitting_says_when_batch_norm_statistics_have_not_settled() -> None:
+    train = [0.60, 0.45, 0.35, 0.28, 0.22, 0.17, 0.13, 0.10]
+    val = [0.62, 0.50, 0.44, 0.46, 0.52, 0.58, 0.66, 0.75]
+    diagnostics = Diagnostics(batch_norm_momentum=0.99, steps_per_epoch=10)
+    diagnostics.begin(0.69)
+    for epoch, (loss, v) in enumerate(zip(train, val, strict=True)):
+        diagnostics.on_epoch(epoch, {"loss": loss, "val_loss": v}, None)
+    (alert,) = diagnostics.alerts
+    assert alert.kind == "overfitting" and alert.advice.startswith("Dropout")
+    assert "After 70 steps the BatchNormalization moving statistics (momentum 0.99)" in alert.advice
+    assert "still hold 49% of their starting values" in alert.advice  # 0.99 ** 70
+    (plain,) = kinds_from(train, val, start=0.69)
+    assert "BatchNormalization" not in plain.advice
 
 
 def test_validation_that_learns_or_settles_after_learning_is_generalising() -> None:
@@ -298,5 +313,5 @@ def test_batch_norm_that_has_not_settled_does_not_generalise_a_faster_one_does()
     assert (alert.kind, alert.epoch) == ("not_generalising", 2)
     assert alert.evidence["val_loss"] > 0.9 * alert.evidence["start_loss"] > 2.0  # ~ln 10
     assert alert.evidence["accuracy"] > 0.8 and alert.evidence["val_accuracy"] < 0.4
-    assert "after 9 steps the BatchNormalization" in alert.advice
+    assert "After 9 steps the BatchNormalization" in alert.advice
     assert alerts_of(bn_cnn(0.8), few, epochs=3, learning_rate=1e-2, batch_size=16) == []

@@ -248,6 +248,7 @@ class MainWindow(QMainWindow):
         files.replaced.connect(self._after_replace)
         files.saved.connect(self._update_title)
         self.project.changed.connect(self._update_title)
+        self.project.changed.connect(self._show_readiness)
         panel.train_requested.connect(training.start)
         panel.stop_requested.connect(training.stop)
         panel.stop_after_epoch_requested.connect(training.stop_after_epoch)
@@ -263,6 +264,7 @@ class MainWindow(QMainWindow):
         self.live.updated.connect(self._on_shapes_updated)
         self.workflow.weights_changed.connect(self._show_weights)
         self._show_weights(self.workflow.weights)
+        self._show_readiness()
 
     # ----------------------------------------------------------------- Keras in the background
     def start_loading_keras(self) -> None:
@@ -327,8 +329,14 @@ class MainWindow(QMainWindow):
         errors = self.live.errors()
         if errors:
             self.prompts.status(f"{len(errors)} problem(s): {errors[0].message}", 8000)
-        else:
-            self.training_panel.clear_problem()
+        self._show_readiness()
+
+    def _show_readiness(self) -> None:
+        """The Training panel says what is missing before Train is pressed (data, the graph's
+        first error); the data's fit to the model is checked when Train is pressed."""
+        if not self.is_training:
+            errors = [problem.message for problem in self.live.errors()]
+            self.training_panel.show_readiness(errors, self.project.dataset is not None)
 
     def _show_weights(self, state: WeightsState) -> None:
         """Which weights Evaluate, Export and the script use, in the status bar; when an edit
@@ -418,6 +426,7 @@ class MainWindow(QMainWindow):
         self.learn_panel.clear_template()
         self.training_panel.reset()
         self.runs_panel.reset()
+        self._show_readiness()
         self.settings_panel.load()
         self.inspector.show_node(None)
         self._update_title()

@@ -37,6 +37,7 @@ from gui.training.rate_axis import show_rates
 
 REDRAW_MS = 250  # each plot redraws at most this often, the three plots in turn
 READY = "Ready: press Train."
+NO_DATA = "No data yet: choose data in the Data tab first, then press Train."
 CURVES_EMPTY = (
     "Press ▶ Train: the loss, the metrics and the learning rate appear here as they are "
     "measured, batch by batch."
@@ -223,6 +224,16 @@ class TrainingPanel(QWidget):
         if self._problem:
             self.status.setText(READY)
             self._problem = False
+
+    def show_readiness(self, problems: list[str], has_data: bool) -> None:
+        """Before a run: what stops it (no data first, then the graph's first error), or
+        READY once nothing does."""
+        if not has_data:
+            self.show_problem(NO_DATA)
+        elif problems:
+            self.show_problem(f"Cannot train yet: {problems[0]}")
+        else:
+            self.clear_problem()
 
     def show_result(self, result: TrainResult) -> None:
         """The run ended (any status): its final values, and the plots drawn completely."""

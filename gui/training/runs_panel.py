@@ -74,6 +74,13 @@ PLOT_TITLE = "Loss (solid), val_loss (dashed)"
 RUNS_EMPTY = "Select runs in the table (Ctrl+click for several): their loss curves show here."
 
 
+NO_RUNS = "No runs yet: press Train."
+
+
+def _runs_listed(runs: list[RunRecord]) -> str:
+    return f"{len(runs)} run{'s' if len(runs) != 1 else ''}. Select one or more to compare."
+
+
 class RunsPanel(QWidget):
     """The runs table, the overlay plot and the Restore / Continue buttons."""
 
@@ -133,7 +140,7 @@ class RunsPanel(QWidget):
             "Make this run's weights the current ones: Evaluate, Export and the script use them"
         )
         self.use_button.clicked.connect(self.use_selected)
-        self.status = QLabel("No runs yet: press Train.")
+        self.status = QLabel(NO_RUNS)
         self.status.setObjectName("runs_status")
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -189,7 +196,7 @@ class RunsPanel(QWidget):
         self.status.setText("")
         self.refresh()
         if self.project.runs:
-            self.status.setText(f"{len(self.project.runs)} run(s). Select one or more to compare.")
+            self.status.setText(_runs_listed(self.project.runs))
 
     # ----------------------------------------------------------------- table
     @property
@@ -219,7 +226,9 @@ class RunsPanel(QWidget):
                 + ("differs from the current graph" if differs else "same as the current graph")
             )
         if not runs:
-            self.status.setText("No runs yet: press Train.")
+            self.status.setText(NO_RUNS)
+        elif self.status.text() in (NO_RUNS, ""):  # runs came without a new recording
+            self.status.setText(_runs_listed(runs))
         self._update_buttons()
 
     def _mark_weights(self, row: int, run: RunRecord, current: bool) -> None:

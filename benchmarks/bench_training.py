@@ -34,7 +34,7 @@ from backend.training.trainer import Trainer
 from benchmarks.report import Measurement, Spread, alternate, publish, ratios, table
 
 ROUNDS = 5
-TEMPLATE_ROUNDS = 3
+TEMPLATE_ROUNDS = 5
 EPOCHS = 2
 
 

@@ -32,7 +32,7 @@ and LSTM, the GRU, dropout and Transformer templates): tracing costs the first e
 class Probe:
     """Measures ProbeStats for one model on a fixed batch; build it in the training thread.
 
-    `epochs`: how many per-epoch measures will follow the first (None: unknown, stay eager)."""
+    `epochs`: how many epochs the run trains (None: unknown, measured eagerly)."""
 
     def __init__(
         self, model: Any, x: Any, y: Any, histograms: bool = False, epochs: int | None = None
@@ -64,7 +64,7 @@ class Probe:
             i for i, var in enumerate(self.variables) if str(var.path).endswith("kernel")
         ]
         self.traced = epochs is not None and epochs >= TRACED_FROM_EPOCHS
-        """Whether the per-epoch measures run a traced pass (see the module docstring)."""
+        """Whether the measures run a traced pass (see the module docstring)."""
         self._function: Any = None
         self._tensors = tf.nest.map_structure(tf.convert_to_tensor, (self.x, self.y))
 

@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from backend.data.base import DatasetError
-from backend.data.table_cells import MISSING_TOKENS, Categories, Chunk, import_pyarrow
+from backend.data.table_cells import (
+    MISSING_TOKENS,
+    Categories,
+    Chunk,
+    choose_arrow_allocator,
+    import_pyarrow,
+)
 
 __all__ = ["Categories", "Chunk"]  # re-exported: the table modules import them from here
 
@@ -54,6 +60,7 @@ case); any other spelling (`" NA "`) sends the column back to text, which does."
 
 
 def parquet_available() -> bool:
+    choose_arrow_allocator()  # finding pyarrow.parquet loads pyarrow
     return (
         importlib.util.find_spec("pyarrow") is not None
         and importlib.util.find_spec("pyarrow.parquet") is not None

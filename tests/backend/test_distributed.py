@@ -180,7 +180,12 @@ def test_two_workers_train_together_and_end_with_identical_weights(tmp_path: Pat
     for (code, out, err), weights in zip(results, outs, strict=True):
         assert code == 0, err[-3000:]
         events = [json.loads(line) for line in out.splitlines()]
-        assert events[0] == {"event": "train_begin", "epochs": 2, "steps_per_epoch": 11, "heads": []}
+        assert events[0] == {
+            "event": "train_begin",
+            "epochs": 2,
+            "steps_per_epoch": 11,
+            "heads": [],
+        }
         assert [e["epoch"] for e in events if e["event"] == "epoch_end"] == [0, 1]
         end = next(e for e in events if e["event"] == "train_end")
         assert end["status"] == "completed", end["message"]

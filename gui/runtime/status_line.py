@@ -46,11 +46,15 @@ class MessageFirst(QObject):
         """Permanent widgets that keep their width (a busy indicator): their room is given
         back or taken again when they show or hide."""
         bar.messageChanged.connect(self.make_room)
-        for widget in others:
+        for widget in [*others, *labels]:
             widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+        """Room is shared again when a widget shows or hides, and when a label's text changes
+        (its tooltip with it): a width set for 'Weights: untrained' cut the run's name that
+        replaced it although the message beside it was short."""
+        kinds = (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.ToolTipChange)
+        if event.type() in kinds:
             self.make_room(self.bar.currentMessage())
         return False
 

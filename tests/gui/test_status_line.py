@@ -30,3 +30,17 @@ def test_a_long_message_pushes_the_weights_and_device_labels_aside(
     bar.clearMessage()  # the labels get their width back
     qtbot.waitUntil(lambda: window.device_label.width() >= window.device_label.sizeHint().width())
     assert window.weights_label.width() >= window.weights_label.sizeHint().width()
+
+
+def test_a_label_whose_text_grows_beside_a_short_message_is_whole(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """The weights label's text changes while a message shows (a run ends during 'Connect
+    ...'): it gets the width of its new text, not the one measured for 'Weights: untrained'."""
+    window.resize(1400, 900)
+    window.weights_label.setText("Weights: untrained")
+    window.prompts.status("Connect 'dense' → 'prob'", 10_000)
+    qtbot.wait(50)
+    window.weights_label.setText("Weights: run 2026-12-05 12:23:26 (completed, 1 epoch)")
+    label = window.weights_label
+    qtbot.waitUntil(lambda: label.width() >= label.sizeHint().width())

@@ -5,8 +5,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +20,6 @@ from backend.keras_env import import_keras
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 ChainBuilder = Callable[..., list[str]]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _keras_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keras writes `keras.json` under KERAS_HOME on first import: keep it out of $HOME."""
-    previous = os.environ.get("KERAS_HOME")
-    os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras_home"))
-    yield
-    if previous is None:
-        os.environ.pop("KERAS_HOME", None)
-    else:
-        os.environ["KERAS_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

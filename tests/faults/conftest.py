@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,18 +17,6 @@ import pytest
 from backend.document.graph import LayerGraph
 from backend.document.project import DatasetChoice, Project, save_project
 from backend.document.training_config import TrainingConfig
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _keras_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keras writes `keras.json` under KERAS_HOME on first import: keep it out of $HOME."""
-    previous = os.environ.get("KERAS_HOME")
-    os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras_home"))
-    yield
-    if previous is None:
-        os.environ.pop("KERAS_HOME", None)
-    else:
-        os.environ["KERAS_HOME"] = previous
 
 
 def chain(*specs: tuple[str, dict[str, Any]]) -> LayerGraph:

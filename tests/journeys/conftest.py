@@ -4,26 +4,13 @@ home), the CLI run in-process as `main.py COMMAND ...`."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from backend.cli.main import main as cli_main
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _keras_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keras writes `keras.json` under KERAS_HOME on first import: keep it out of $HOME."""
-    previous = os.environ.get("KERAS_HOME")
-    os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras_home"))
-    yield
-    if previous is None:
-        os.environ.pop("KERAS_HOME", None)
-    else:
-        os.environ["KERAS_HOME"] = previous
 
 
 @dataclass

@@ -76,14 +76,20 @@ class ExportController(QObject):
         return dialog
 
     def export_keras_dialog(self) -> bool:
+        path = self._ask_target("Export Keras model", ".keras", "Keras model (*.keras)")
+        return self.export(path, "keras") if path else False
+
+    def _ask_target(self, title: str, suffix: str, kinds: str) -> str:
+        """A file to export to, from a save dialog opened at the last export folder (else the
+        project's, else home); '' when cancelled."""
         path, _ = QFileDialog.getSaveFileName(
             self.dialog_parent,
-            "Export Keras model",
-            suggested(self.project.path, f"{self.project.name}.keras", EXPORT_FOLDER_KEY),
-            "Keras model (*.keras)",
+            title,
+            suggested(self.project.path, f"{self.project.name}{suffix}", EXPORT_FOLDER_KEY),
+            kinds,
         )
         remember_folder(path, EXPORT_FOLDER_KEY)
-        return self.export(path, "keras") if path else False
+        return path
 
     def export(
         self,
@@ -130,13 +136,7 @@ class ExportController(QObject):
         )
 
     def export_python_dialog(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(
-            self.dialog_parent,
-            "Export Python script",
-            suggested(self.project.path, f"{self.project.name}.py", EXPORT_FOLDER_KEY),
-            "Python (*.py)",
-        )
-        remember_folder(path, EXPORT_FOLDER_KEY)
+        path = self._ask_target("Export Python script", ".py", "Python (*.py)")
         return self.export_python(path) if path else False
 
     def export_python(self, path: str | Path) -> bool:

@@ -15,6 +15,7 @@ from backend.document.training_config import TrainingConfig
 from backend.templates.gallery import load_template
 from backend.training.diagnostics import BEFORE_TRAINING, Alert, Diagnostics, ProbeStats
 from backend.training.trainer import TrainAlert, Trainer
+from tests.graphs import chain
 
 
 def kinds_from(
@@ -226,17 +227,6 @@ def test_dead_units_are_one_alert_naming_the_layers_and_explain_zero_gradients()
 
 
 # ----------------------------------------------------------------- real trainings
-def chain(*specs: tuple[str, dict[str, Any]]) -> LayerGraph:
-    graph = LayerGraph()
-    previous = None
-    for layer_type, params in specs:
-        node = graph.add_node(layer_type, params)
-        if previous is not None:
-            graph.connect(previous, node.id)
-        previous = node.id
-    return graph
-
-
 def mlp(activation: str, depth: int = 2, units: int = 16, **dense: Any) -> LayerGraph:
     hidden = ("Dense", {"units": units, "activation": activation, **dense})
     out = ("Dense", {"units": 1, "activation": "sigmoid"})

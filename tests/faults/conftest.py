@@ -14,21 +14,9 @@ from typing import Any
 
 import pytest
 
-from backend.document.graph import LayerGraph
 from backend.document.project import DatasetChoice, Project, save_project
 from backend.document.training_config import TrainingConfig
-
-
-def chain(*specs: tuple[str, dict[str, Any]]) -> LayerGraph:
-    graph = LayerGraph()
-    previous = None
-    for layer_type, params in specs:
-        node = graph.add_node(layer_type, params)
-        if previous is not None:
-            graph.connect(previous, node.id)
-        previous = node.id
-    return graph
-
+from tests.graphs import chain
 
 MOONS_MLP = (
     ("Input", {"shape": [2]}),

@@ -19,7 +19,8 @@ from backend.document.project import load_project
 from backend.document.training_config import TrainingConfig
 from backend.training.tf_errors import error_reason
 from backend.training.trainer import Trainer
-from tests.faults.conftest import chain, fingerprint, run_cli, write_project
+from tests.faults.conftest import fingerprint, run_cli, write_project
+from tests.graphs import chain
 
 DIGITS_INTO_ONE_SIGMOID = (
     ("Input", {"shape": [8, 8, 1]}),

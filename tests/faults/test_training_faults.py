@@ -11,6 +11,7 @@ from backend.data import Dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import TrainingConfig
 from backend.training.trainer import TrainBegin, TrainEnd, Trainer
+from tests.graphs import chain
 
 
 def data(features: int, n: int = 256) -> Dataset:
@@ -20,17 +21,6 @@ def data(features: int, n: int = 256) -> Dataset:
     return Dataset(
         "faults", "classification", x[:200], y[:200], x[200:], y[200:], x[:0], y[:0], ["0", "1"]
     )
-
-
-def chain(*specs: tuple[str, dict[str, Any]]) -> LayerGraph:
-    graph = LayerGraph()
-    prev = None
-    for layer_type, params in specs:
-        node = graph.add_node(layer_type, params)
-        if prev is not None:
-            graph.connect(prev, node.id)
-        prev = node.id
-    return graph
 
 
 def run(graph: LayerGraph, dataset: Dataset, **config: Any) -> tuple[Any, list[Any]]:

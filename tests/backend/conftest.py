@@ -1,11 +1,13 @@
-"""Backend fixtures: datasets loaded once per session, a private Keras home, small builders.
+"""Backend fixtures: datasets loaded once per session, the network cut off, small builders.
 
 `tests/conftest.py` already gives each test its own DeepCanvas home.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +73,21 @@ def regression_dataset(x: np.ndarray, y: np.ndarray) -> Dataset:
 @pytest.fixture
 def make_regression() -> Callable[[np.ndarray, np.ndarray], Dataset]:
     return regression_dataset
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[Any]]:
+    """No connection can be made (the attempts are listed, and must stay none unless the test
+    empties the list), and the Keras cache is this test's own, empty folder."""
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        attempts.append(args)
+        raise OSError("the network is off in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    yield attempts
+    assert attempts == []

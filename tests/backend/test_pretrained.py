@@ -9,8 +9,6 @@ MobileNetV3Small (the smallest backbone) at 32x32 or 64x64 keeps it short.
 from __future__ import annotations
 
 import re
-import socket
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -171,21 +169,10 @@ def test_imagenet_weights_come_only_from_the_keras_cache_and_a_damaged_copy_is_n
 
 
 def test_a_pretrained_project_builds_opens_trains_and_exports_without_the_network(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, offline: list[Any]
 ) -> None:
     """No weights anywhere: an untrained backbone, said so; one epoch on the photo folder;
     .keras and TFLite exports; not one connection attempted."""
-    attempts: list[Any] = []
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        attempts.append(args)
-        raise OSError("the network is off in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
-
     path = tmp_path / "photos.dcproj.json"
     data = photos_dataset(SAMPLE_PHOTOS)
     data.params.update(height=32, width=32)
@@ -215,7 +202,7 @@ def test_a_pretrained_project_builds_opens_trains_and_exports_without_the_networ
     assert exported.report.matches
     lite = workflow.export("tflite", tmp_path / "photos.tflite")
     assert lite.report.matches and lite.report.size_bytes > 1_000_000  # the backbone is in it
-    assert attempts == []
+    assert offline == []
     assert_the_script_rebuilds_it(workflow, tmp_path)
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,21 +30,7 @@ FEATURE_LAYERS = ["scale", "conv1", "pool1", "conv2", "pool2", "conv3"]
 KEPT = ["image", "flip", "rotate", "zoom", "pool", "dropout", "classes"]
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
-    """No connection can be made, and the Keras cache is this test's own folder."""
-    attempts: list[Any] = []
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        attempts.append(args)
-        raise OSError("the network is off in this test")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    yield attempts
-    assert attempts == []
+pytestmark = pytest.mark.usefixtures("offline")  # no connection, an empty Keras cache
 
 
 def write_stand_in(folder: Path) -> tuple[Path, Any]:

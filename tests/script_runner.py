@@ -59,3 +59,13 @@ def script_env() -> dict[str, str]:
     env.setdefault("KERAS_BACKEND", "tensorflow")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     return env
+
+
+def run_as_user(argv: list[str], timeout: int = 180) -> subprocess.CompletedProcess[str]:
+    """`python ARGV...` from the checkout in a fresh interpreter, with the environment a
+    user's shell would have: none of the TensorFlow log level or verbose flag the tests set,
+    so what TensorFlow prints on its own shows."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "DEEPCANVAS_V"))}
+    return subprocess.run(
+        [sys.executable, *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from backend import keras_env
+from tests.script_runner import run_as_user
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NATIVE_LOG_LINE = re.compile(r"^[EIW]\d{4} |absl::InitializeLog", re.M)
@@ -46,16 +46,8 @@ def test_verbose_leaves_the_native_log_alone(
 
 
 def test_a_command_prints_no_tensorflow_log_line() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "DEEPCANVAS_V"))}
     template = REPO_ROOT / "resources" / "templates" / "moons_mlp.dcproj.json"
-    done = subprocess.run(
-        [sys.executable, "main.py", "summary", str(template)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_as_user(["main.py", "summary", str(template)])
     assert done.returncode == 0, done.stderr
     assert "total params" in done.stdout  # Keras was loaded and used
     assert not NATIVE_LOG_LINE.search(done.stderr), done.stderr

@@ -5,15 +5,13 @@ was read at the folder's default 64x64 and refused ("Input takes (32, 32, 3), bu
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from backend.document.project import load_project
 from backend.keras_env import import_keras
 from tests.journeys.conftest import Cli
+from tests.script_runner import run_as_user
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = REPO_ROOT / "resources" / "data" / "photos"  # 3 classes of 64x64 pictures
@@ -61,20 +59,12 @@ def test_importing_and_exporting_print_no_tensorflow_log(tmp_path: Path) -> None
     In a fresh process, as a user runs them (import, then export to TFLite)."""
     model = small_image_model(tmp_path / "m.keras", (8, 8, 3))
     project, out = tmp_path / "m.dcproj.json", tmp_path / "m.tflite"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "DEEPCANVAS_V"))}
     both = (
         "import sys; from backend.cli.main import main; "
         f"sys.exit(main(['import', {str(model)!r}, '-o', {str(project)!r}]) "
         f"or main(['export', {str(project)!r}, '-o', {str(out)!r}]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", both],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_as_user(["-c", both])
     assert done.returncode == 0, done.stderr
     assert "wrote " in done.stdout and out.exists()
     noise = re.compile(r"^[EIW]\d{4} |absl::InitializeLog|^INFO: ", re.M)

@@ -4,7 +4,6 @@ are the ones Evaluate, Export and a reopened project use."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,25 +17,15 @@ from backend.document.project import load_project
 from backend.exchange.keras_file import load_keras
 from backend.templates.examples import digits_cnn
 from gui.main_window import MainWindow
-from tests.gui.conftest import Dialogs, make_window, private_qsettings
+from tests.gui.conftest import (  # the GUI tests' autouse fixtures apply here too
+    Dialogs,
+    _private_qsettings,  # noqa: F401
+    make_window,
+    no_thread_left,  # noqa: F401
+)
 from tests.gui.test_main_window import drop_layer, view_point
 
 TRAIN_MS = 90_000
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left() -> Iterator[None]:
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    extra = [
-        t for t in threading.enumerate() if t.ident not in before and t.is_alive() and not t.daemon
-    ]
-    assert not extra, f"threads left running: {extra}"
-
-
-@pytest.fixture(autouse=True)
-def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
-    private_qsettings(tmp_path_factory.mktemp("qsettings"))
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QFormLayout, QLineEdit
 from backend.keras_env import import_keras
 from backend.templates.gallery import load_template
 from gui.main_window import MainWindow
-from tests.gui.conftest import Dialogs, finish_jobs, make_window, private_qsettings
-
-
-@pytest.fixture(autouse=True)
-def _private_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
-    private_qsettings(tmp_path_factory.mktemp("qsettings"))
+from tests.gui.conftest import (  # its autouse fixture applies here too
+    Dialogs,
+    _private_qsettings,  # noqa: F401
+    finish_jobs,
+    make_window,
+)
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ class Session:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.probe = out / "probe"
-        self.probe.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.probe, ignore_errors=True)  # a state.json of an earlier run read as
+        self.probe.mkdir(parents=True)  # this one's had the mouse drag before the window was up
         self.display = f":{_free_display()}"
         self.env = {
             **os.environ,

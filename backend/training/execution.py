@@ -27,6 +27,8 @@ on once) gets it when the whole run is predicted shorter with it.
 Before the first step the model's optimizer and metric variables are created (Keras' own
 `_symbolic_build`, as it does under a distribution strategy): TensorFlow then traces the
 train step once instead of twice (creating variables inside the first trace forces a second).
+Adam's and SGD's update is traced lean (`lean_update`): the same arithmetic, bit for bit, in
+a smaller graph that traces and starts faster.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from backend.document.runs import graph_fingerprint
 from backend.document.training_config import TrainingConfig
 from backend.keras_env import import_keras, import_tensorflow
 from backend.paths import data_dir
+from backend.training.lean_update import lean_update
 
 TARGET_CALL_S = 0.016
 """Aim of one call: short against the UI's 50 ms event budget, long against its overhead."""
@@ -411,6 +414,7 @@ class RunExecution:
         self.plan = plan_execution(model, config, steps_per_epoch, device, measured)
         apply_plan(model, self.plan)
         self.batch_losses = BatchLosses(model, self.plan.steps_per_execution)
+        self.lean_update = lean_update(model.optimizer)
         self.prebuilt = prebuild(model, arguments)
         self.clock = CallClock(self.plan)
 
@@ -422,6 +426,7 @@ class RunExecution:
             **asdict(self.plan),
             "summary": self.plan.describe(),
             "built_ahead": self.prebuilt,
+            "lean_update": self.lean_update,
             "measured": measured,
         }
 

@@ -230,7 +230,7 @@ class Trainer:
             model.fit(
                 **arguments,
                 epochs=int(self.config.epochs),
-                callbacks=[*callbacks, execution.clock, callback],
+                callbacks=[*callbacks, execution.clock, execution.ahead, callback],
                 class_weight=class_weights(self.config, self.dataset),
                 verbose=0,
             )

@@ -232,3 +232,35 @@ def test_a_script_trains_with_the_batches_per_call_the_settings_ask() -> None:
     assert "steps_per_execution" not in "\n".join(
         training_functions(project, training_plan(project, None))
     )
+
+
+def test_the_validation_step_traced_ahead_is_traced_once_and_changes_nothing(
+    data: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper thread traces the validation step during the first call; validation then
+    finds it traced (each step traced exactly once) and the run trains what it did without."""
+    import backend.training.execution as execution
+    from backend.training.trace_ahead import traced_step
+
+    ahead, _ = _train(data, epochs=2, steps_per_execution=1)
+    assert ahead.execution["validation_traced_ahead"] is True
+    model = ahead.model
+    assert traced_step(model.train_function).experimental_get_tracing_count() == 1
+    assert traced_step(model.test_function).experimental_get_tracing_count() == 1
+
+    monkeypatch.setattr(execution, "TraceAhead", lambda validation: _NoCallback())
+    plain, _ = _train(data, epochs=2, steps_per_execution=1)
+    assert _maths(plain.history) == _maths(ahead.history)
+    for a, b in zip(plain.model.get_weights(), ahead.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+class _NoCallback:
+    """A callback that traces nothing ahead."""
+
+    def __new__(cls) -> Any:
+        from backend.keras_env import import_keras
+
+        callback = import_keras().callbacks.Callback()
+        callback.traced = False
+        return callback

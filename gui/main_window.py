@@ -362,8 +362,7 @@ class MainWindow(QMainWindow):
         return self.training.is_training
 
     def _on_training_started(self) -> None:
-        self.training_panel.reset_plots()
-        self.training_panel.set_running(True)
+        self.training_panel.begin_run()
         self.settings_panel.set_enabled(False)
         self.docks["Training"].raise_()
 

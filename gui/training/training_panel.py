@@ -91,6 +91,8 @@ class TrainingPanel(QWidget):
         self._dirty: set[Any] = set()  # plots with new points not drawn yet
         self._turn = 0  # the plot whose turn it is to redraw
         self.plot_of: dict[str, Any] = {}  # curve key -> its PlotItem
+        self._unmade: list[str] = []  # curves with points whose plot item is not made yet
+        self._anchored: set[tuple[int, float]] = set()  # (plot, value) anchors in place
         self._steps = 1
         self._epochs = 1
         self._color = 0
@@ -162,13 +164,17 @@ class TrainingPanel(QWidget):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.3)
             for side in ("left", "bottom"):  # major and minor grid lines: half the painting
-                plot.getAxis(side).setStyle(maxTickLevel=1)
+                axis = plot.getAxis(side)
+                axis.setStyle(maxTickLevel=1)
+                axis.enableAutoSIPrefix(False)  # else each range change re-lays its label out
+            # A value axis fits its widest tick label; shrinking back with the labels re-laid
+            # out all three plots and repainted them whole, a few times each epoch: it grows.
+            plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         self.loss_plot.addLegend(offset=(-10, 10))
         self.metric_plot.addLegend(offset=(-10, -10))
         self.lr_plot.setLogMode(y=True)  # rates span decades
         for column, stretch in enumerate((2, 2, 1)):  # the rate's plot is narrower, not cramped
             self.plots.ci.layout.setColumnStretchFactor(column, stretch)
-        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
         self.alerts = QListWidget()
         self.alerts.setObjectName("train_alerts")
         self.alerts.setWordWrap(True)  # an alert quotes its numbers: read it whole
@@ -239,6 +245,7 @@ class TrainingPanel(QWidget):
         """The run ended (any status): its final values, and the plots drawn completely."""
         self.set_running(False)
         if result.status == "refused":  # its data could not load or does not fit: no run
+            self.curves_view.show_content(bool(self.series))
             self.show_problem(f"Cannot train: {result.message}")
             return
         self.on_event(TrainEnd(result.status, result.message, result.history))
@@ -267,6 +274,8 @@ class TrainingPanel(QWidget):
         self.series.clear()
         self.curves.clear()
         self.plot_of.clear()
+        self._unmade.clear()
+        self._anchored.clear()
         self._dirty.clear()
         self.histograms.clear()
         self.hist_layer.clear()
@@ -282,10 +291,22 @@ class TrainingPanel(QWidget):
         self.epoch_progress.setValue(0)
         self.speed.setText("")
 
+    def begin_run(self) -> None:
+        """A run was started: the last one's curves go, and the empty plots show at once. Their
+        first layout and paint (10-25 ms) then happen while the run loads its data, not at its
+        TrainBegin, when its thread traces the model in Python and each of the paint's many
+        calls into Python waits for the interpreter lock (benchmarks/README.md, bench_ui)."""
+        self.reset_plots()
+        self.set_running(True)
+        self.curves_view.show_content(True)
+        self.status.setText("Starting…")
+
     def _show_heads(self, heads: tuple[str, ...]) -> None:
         """Several outputs: each head's loss and metrics in the head's colour, validation
         dashed and unnamed (a legend of a dozen names covers the curves), and no total: the
         sum of unlike heads' losses says nothing about any of them."""
+        if heads == self._heads:
+            return  # a new title or legend re-lays out and repaints all three plots
         self._heads = heads
         dashed = " (dashed: validation)" if heads else ""
         self.loss_plot.setTitle(("Loss of each output" if heads else "Loss") + dashed)
@@ -310,20 +331,24 @@ class TrainingPanel(QWidget):
             self._colours[base] = PALETTE[len(self._colours) % len(PALETTE)]
         return self._colours[base]
 
-    def _curve(self, key: str) -> Series:
-        """The series of a curve, creating the curve on its plot the first time."""
-        if key in self.series:
-            return self.series[key]
-        self.series[key] = Series()
+    def _plot_for(self, key: str) -> Any:
+        if key == "learning_rate":
+            return self.lr_plot
+        base = key.removeprefix("val_").removesuffix(" (smoothed)").removesuffix(" (batches)")
+        return self.loss_plot if family(base) == "loss" else self.metric_plot
+
+    def _make_curve(self, key: str) -> None:
+        """The plot item of a curve whose points came already (about 2 ms: made at a redraw
+        tick, one a tick, not all at an epoch's end, when a run adds five at once)."""
+        plot = self.plot_of[key]
         base = key.removeprefix("val_").removesuffix(" (smoothed)").removesuffix(" (batches)")
         if key == "learning_rate":
-            plot, color = self.lr_plot, "#2ca02c"
+            color = "#2ca02c"
         else:
-            plot = self.loss_plot if family(base) == "loss" else self.metric_plot
             color = self._colour_of(self._head_of(base) or base)
-            anchor(plot, 0.0)  # value axes include zero: honest scales (an empty plot stays 0..1)
+            self._anchor(plot, 0.0)  # value axes include zero: honest scales
             if plot is self.metric_plot and is_rate(base):
-                anchor(plot, 1.0)  # accuracy is read against its whole 0..1 scale
+                self._anchor(plot, 1.0)  # accuracy is read against its whole 0..1 scale
         batches = "(batches" in key
         if batches:  # each batch's loss, faint and unnamed, under its smoothed line
             raw, smooth = batch_pens(color)
@@ -346,8 +371,13 @@ class TrainingPanel(QWidget):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
         self.curves[key] = item
-        self.plot_of[key] = plot
-        return self.series[key]
+        self._dirty.add(plot)  # its points are drawn at the plot's next turn
+
+    def _anchor(self, plot: Any, value: float) -> None:
+        """One invisible point per plot and value (each is an item to paint and to index)."""
+        if (id(plot), value) not in self._anchored:
+            self._anchored.add((id(plot), value))
+            anchor(plot, value)
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, TrainBegin):
@@ -425,16 +455,26 @@ class TrainingPanel(QWidget):
         return sum(len(s.x) for s in self.series.values())
 
     def _add(self, key: str, x: float, y: float) -> None:
-        self._curve(key).add(x, y)
+        series = self.series.get(key)
+        if series is None:
+            series = self.series[key] = Series()
+            self.plot_of[key] = self._plot_for(key)
+            self._unmade.append(key)
+        series.add(x, y)
         self._dirty.add(self.plot_of[key])
 
     def _redraw(self, everything: bool = False) -> None:
-        """Draw the new points of the next plot that has any, in turn, or of all of them.
+        """Make the next new curve's item, then draw the new points of the next plot that has
+        any, in turn; or make and draw all of them.
 
         A repaint of one plot costs a third of all three: while TensorFlow keeps the CPU busy,
         that is what bounds the window's longest pause (benchmarks/bench_ui.py)."""
+        for key in self._unmade if everything else self._unmade[:1]:
+            self._make_curve(key)
+        del self._unmade[: len(self._unmade) if everything else 1]
         plots = [self.loss_plot, self.metric_plot, self.lr_plot]
-        due = [p for p in plots if p in self._dirty]
+        drawable = {id(self.plot_of[key]) for key in self.curves}
+        due = [p for p in plots if p in self._dirty and id(p) in drawable]
         if not due:
             return
         if not everything:
@@ -442,9 +482,10 @@ class TrainingPanel(QWidget):
             due = [(later or due)[0]]
             self._turn = (plots.index(due[0]) + 1) % len(plots)
         self._dirty.difference_update(due)
-        for key, series in self.series.items():
+        for key, curve in self.curves.items():
             if self.plot_of[key] in due:
-                self.curves[key].setData(np.asarray(series.x), np.asarray(series.y))
+                series = self.series[key]
+                curve.setData(np.asarray(series.x), np.asarray(series.y))
         rates = self.series.get("learning_rate")
         if rates is not None and self.lr_plot in due:
             show_rates(self.lr_plot, rates.y)

@@ -73,5 +73,6 @@ def test_side_by_side_heads_are_drawn_each_in_its_colour_without_the_total(
     panel.reset_plots()  # the next run, of one output, reads as before
     panel.on_event(TrainBegin(epochs=1, steps_per_epoch=1))
     panel.on_event(EpochEnd(0, {"loss": 0.5, "val_loss": 0.6}, 1.0, learning_rate=0.01))
+    panel.on_event(TrainEnd("completed", "done", {}))
     assert [label.text for _, label in panel.loss_plot.legend.items] == ["loss", "val_loss"]
     assert panel.loss_plot.titleLabel.text == "Loss"

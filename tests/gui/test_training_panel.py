@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from backend.templates.examples import moons_mlp
@@ -114,8 +115,9 @@ def test_device_list_is_what_tensorflow_sees(qtbot: Any, window: MainWindow) -> 
 
 
 def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
-    """One plot per redraw tick (a third of the paint while TensorFlow holds the CPU), none
-    starved by another that keeps getting points, and everything drawn when the run ends."""
+    """Each redraw tick makes at most one new curve (an epoch's end brings five at once) and
+    draws one plot (a third of the paint while TensorFlow holds the CPU), none starved by
+    another that keeps getting points, and everything is drawn when the run ends."""
     from backend.training.trainer import BatchEnd, EpochEnd, TrainBegin, TrainEnd
 
     panel = window.training_panel
@@ -123,7 +125,8 @@ def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
     panel.reset_plots()
 
     def drawn(key: str) -> int:
-        x = panel.curves[key].getData()[0]
+        curve = panel.curves.get(key)
+        x = None if curve is None else curve.getData()[0]
         return 0 if x is None else len(x)
 
     def batch(epoch: int, step: int, loss: float) -> BatchEnd:
@@ -133,17 +136,30 @@ def test_plots_redraw_in_turn_and_all_at_the_end(window: MainWindow) -> None:
     for step in range(4):
         panel.on_event(batch(0, step, 1.0 - step / 10))
     panel.on_event(EpochEnd(0, {"loss": 0.7, "accuracy": 0.6}, 1.0, learning_rate=0.01))
-    keys = ["loss (batches)", "accuracy", "learning_rate"]
-    order = []
-    for _ in range(3):
+    keys = ["loss (batches)", "loss (batches) (smoothed)", "accuracy", "loss", "learning_rate"]
+    made, shown = [], []
+    for _ in range(6):
         panel._redraw()
-        order.append([drawn(k) > 0 for k in keys])
-        panel.on_event(batch(1, 0, 0.5))  # loss stays due
-    assert order == [[True, False, False], [True, True, False], [True, True, True]]
+        made.append(len(panel.curves))
+        shown.append([drawn(k) > 0 for k in keys])
+        panel.on_event(batch(1, 0, 0.5))  # the loss plot stays due
+    assert made == [1, 2, 3, 4, 5, 5]  # one new curve a tick, in the order they came
+    T, F = True, False
+    assert shown == [  # a plot is drawn once it has a curve; then each plot in turn
+        [T, F, F, F, F],
+        [T, T, F, F, F],
+        [T, T, F, T, F],
+        [T, T, T, T, F],  # the metrics plot's turn, though the loss plot has new points
+        [T, T, T, T, T],
+        [T, T, T, T, T],
+    ]
     panel.on_event(batch(1, 1, 0.4))
     panel.on_event(EpochEnd(1, {"loss": 0.4, "accuracy": 0.8}, 1.0, learning_rate=0.005))
     panel.on_event(TrainEnd("completed", "done", {}))
-    assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [8, 2, 2]
+    assert [drawn(k) for k in keys] == [len(panel.series[k].x) for k in keys] == [11, 11, 2, 2, 2]
+    for plot, values in ((panel.loss_plot, [0.0]), (panel.metric_plot, [0.0, 1.0])):
+        anchors = [i for i in plot.items if isinstance(i, pg.ScatterPlotItem)]
+        assert sorted(a.getData()[1][0] for a in anchors) == values  # once each, not per curve
 
 
 def test_a_real_run_draws_each_batch_once_at_its_place(window: MainWindow) -> None:

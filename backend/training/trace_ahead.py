@@ -1,27 +1,32 @@
-"""The validation step traced while the first training step starts running.
+"""Work done on a helper thread while the first training call runs inside TensorFlow.
 
 A run's first call into TensorFlow does two things one after the other: Python traces the
 training step into a graph (holding the interpreter), then TensorFlow optimises that graph,
-creates its kernels and runs the first batch (in C++, the interpreter free). Tracing the
-validation step waits, in plain `fit`, for the end of the first epoch, and then holds the
-run again. Measured on the 2-core VM (benchmark models of `benchmarks/`, seconds): the
-first call's C++ part 0.06-0.14 for the CNN and 0.16-0.24 for the LSTM; tracing the
-validation step 0.04-0.05 and 0.09.
+creates its kernels and runs the first batch (in C++, the interpreter free). Measured on the
+2-core VM (benchmark models of `benchmarks/`, seconds): that C++ part takes 0.06-0.14 for
+the CNN and 0.16-0.24 for the LSTM. Two things the run needs soon after can use that time:
+
+- tracing the validation step (0.04-0.05 and 0.09), which plain `fit` does at the end of
+  the first epoch, holding the run again;
+- the diagnostics probe's measure of the weights before training (`Probe.measure` of a
+  `snapshot` taken before the first call: the same numbers whenever it runs).
 
 So the first call is split: the training step is traced on the training thread, then a
-helper thread traces the validation step while the training thread is inside TensorFlow
-running the first batch. At the first validation, Keras finds the step traced and only runs
-it. Nothing else changes: the same functions, traced once each (`tf.function` keeps the
-trace; a test checks each step is traced exactly once), and the helper is joined before
-validation starts. Only for a run on the default strategy, with its validation data as a
-`tf.data` pipeline (as the trainer gives it, `batched_validation`); a helper that fails
-leaves the tracing to validation, as before.
+helper thread does the queued work while the training thread is inside TensorFlow. What the
+helper computed is waited for where it is needed (the probe's before the first batch is
+reported, the validation step before validation starts). Nothing else changes: the same
+functions, each traced once (`tf.function` keeps the trace; a test checks the count), the
+same events in the same order. Only on the default strategy; the validation step only when
+the validation data is a `tf.data` pipeline (as the trainer gives it, `batched_validation`).
+Work the helper never started runs on the training thread when it is waited for; a trace
+that fails is left to validation, as before.
 """
 
 from __future__ import annotations
 
 import inspect
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from backend.keras_env import import_keras, import_tensorflow
@@ -36,8 +41,41 @@ def traced_step(function: Any) -> Any:
     return found if hasattr(found, "get_concrete_function") else None
 
 
+class Job:
+    """One piece of work for the helper; `result` waits for it, or runs it on the calling
+    thread if the helper never took it."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self.work = work
+        self._lock = threading.Lock()
+        self._taken = False
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        with self._lock:
+            if self._taken:
+                return
+            self._taken = True
+        try:
+            self._value = self.work()
+        except BaseException as exc:  # handed to whoever waits for it
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Any:
+        self.run()  # at once if nobody took it yet
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class TraceAhead:
-    """A Keras callback (built lazily on Keras) tracing the validation step ahead."""
+    """A Keras callback (built lazily on Keras) running queued work on a helper thread
+    during the first training call, and tracing the validation step there."""
 
     def __new__(cls, validation: Any) -> Any:
         keras = import_keras()
@@ -46,37 +84,56 @@ class TraceAhead:
         class Ahead(keras.callbacks.Callback):  # type: ignore[name-defined]
             def __init__(self) -> None:
                 super().__init__()
+                self.jobs: list[Job] = []
                 self.thread: threading.Thread | None = None
                 self.traced = False
                 """Whether the helper traced the validation step."""
-                self.unused: tuple[Any, Any] | None = None  # (wrapper, Keras' function)
+                self._unused: tuple[Any, Any] | None = None  # (wrapper, Keras' function)
+
+            @property
+            def active(self) -> bool:
+                """Whether work queued now runs on the helper during the first call."""
+                return self._unused is not None and self.thread is None
+
+            def add(self, work: Callable[[], Any], first: bool = False) -> Job:
+                """Queue work for the helper (before the first call); `first`: ahead of the
+                validation step."""
+                job = Job(work)
+                self.jobs.insert(0, job) if first else self.jobs.append(job)
+                return job
 
             def on_train_begin(self, logs: Any = None) -> None:
                 model = self.model
-                if not isinstance(validation, tf.data.Dataset) or tf.distribute.has_strategy():
-                    return
                 train = model.train_function
-                model.make_test_function()
-                train_step, test_step = traced_step(train), traced_step(model.test_function)
-                if train is None or train_step is None or test_step is None:
+                train_step = traced_step(train)
+                if tf.distribute.has_strategy() or train is None or train_step is None:
                     return
+                if isinstance(validation, tf.data.Dataset):
+                    model.make_test_function()
+                    test_step = traced_step(model.test_function)
+                    if test_step is not None:
+                        self.add(lambda: self._trace(test_step))
                 policy = keras.config.dtype_policy()  # Keras' global state is per thread
 
                 def first_call(iterator: Any) -> Any:
                     model.train_function = train  # once
                     train_step.get_concrete_function(iterator)  # traced here, on this thread
                     self.thread = threading.Thread(
-                        target=self._trace, args=(test_step, policy), daemon=True
+                        target=self._work, args=(policy,), name="trace-ahead", daemon=True
                     )
                     self.thread.start()
-                    return train(iterator)  # runs in TensorFlow: the helper traces meanwhile
+                    return train(iterator)  # runs in TensorFlow: the helper works meanwhile
 
                 model.train_function = first_call
-                self.unused = (first_call, train)
+                self._unused = (first_call, train)
 
-            def _trace(self, test_step: Any, policy: Any) -> None:
+            def _work(self, policy: Any) -> None:
+                keras.config.set_dtype_policy(policy)
+                for job in list(self.jobs):
+                    job.run()
+
+            def _trace(self, test_step: Any) -> None:
                 try:
-                    keras.config.set_dtype_policy(policy)
                     test_step.get_concrete_function(iter(validation))
                     self.traced = True
                 except Exception:  # validation traces it, as it would have anyway
@@ -87,8 +144,8 @@ class TraceAhead:
 
             def on_train_end(self, logs: Any = None) -> None:
                 self.join()
-                if self.unused and self.model.train_function is self.unused[0]:
-                    self.model.train_function = self.unused[1]  # no batch was trained
+                if self._unused and self.model.train_function is self._unused[0]:
+                    self.model.train_function = self._unused[1]  # no batch was trained
 
             def join(self) -> None:
                 if self.thread is not None:

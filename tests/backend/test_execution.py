@@ -237,22 +237,38 @@ def test_a_script_trains_with_the_batches_per_call_the_settings_ask() -> None:
 def test_the_validation_step_traced_ahead_is_traced_once_and_changes_nothing(
     data: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The helper thread traces the validation step during the first call; validation then
-    finds it traced (each step traced exactly once) and the run trains what it did without."""
+    """The helper thread traces the validation step and measures the probe before training
+    during the first call; validation then finds its step traced (each step traced exactly
+    once), and the run trains and reports what it did without the helper."""
     import backend.training.execution as execution
+    from backend.training.probe import Probe
     from backend.training.trace_ahead import traced_step
 
-    ahead, _ = _train(data, epochs=2, steps_per_execution=1)
+    measure, threads = Probe.measure, []
+
+    def spied(probe: Probe, snapshot: Any = None) -> Any:
+        threads.append(threading.current_thread().name)
+        return measure(probe, snapshot)
+
+    monkeypatch.setattr(Probe, "measure", spied)
+    ahead, ahead_events = _train(data, epochs=2, steps_per_execution=1)
+    assert threads == ["trace-ahead", "MainThread", "MainThread"]  # before training; 2 epochs
     assert ahead.execution["validation_traced_ahead"] is True
     model = ahead.model
     assert traced_step(model.train_function).experimental_get_tracing_count() == 1
     assert traced_step(model.test_function).experimental_get_tracing_count() == 1
 
     monkeypatch.setattr(execution, "TraceAhead", lambda validation: _NoCallback())
-    plain, _ = _train(data, epochs=2, steps_per_execution=1)
+    plain, plain_events = _train(data, epochs=2, steps_per_execution=1)
     assert _maths(plain.history) == _maths(ahead.history)
+    assert _story(plain_events) == _story(ahead_events)  # the probe's alerts included
     for a, b in zip(plain.model.get_weights(), ahead.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _story(events: list[TrainingEvent]) -> list[str]:
+    """Each event's kind, and what an alert says, in order."""
+    return [f"{type(e).__name__} {getattr(e, 'alert', '')}" for e in events]
 
 
 class _NoCallback:
@@ -262,5 +278,5 @@ class _NoCallback:
         from backend.keras_env import import_keras
 
         callback = import_keras().callbacks.Callback()
-        callback.traced = False
+        callback.traced = callback.active = False
         return callback

@@ -160,18 +160,50 @@ def split_membership(
     n: int, val_fraction: float, test_fraction: float, seed: int, labels: np.ndarray | None
 ) -> np.ndarray:
     """The split of each sample (0 train, 1 validation, 2 test), the very assignment
-    `split_indices` makes, in one byte per sample plus int32 work space: for big files."""
+    `split_indices` makes, in one byte per sample plus the int32 positions of one class at a
+    time: for big files, where `np.unique` and `np.flatnonzero` over every sample would take
+    8 bytes a sample each (the peak of preparing a 2-million-row table)."""
     rng = np.random.default_rng(seed)
     out = np.zeros(n, dtype=np.uint8)
-    classes = [None] if labels is None else np.unique(labels)
-    for c in classes:
-        idx = np.arange(n, dtype=np.int32) if c is None else np.flatnonzero(labels == c)
-        idx = rng.permutation(idx.astype(np.int32, copy=False))
+    groups = [(None, n)] if labels is None else class_counts(labels)
+    for c, count in groups:
+        idx = np.arange(n, dtype=np.int32) if labels is None else _positions(labels, c, count)
+        rng.shuffle(idx)  # the very draws of `rng.permutation(idx)`, without its copy
         n_test = round(len(idx) * test_fraction)
         n_val = round(len(idx) * val_fraction)
         out[idx[:n_test]] = 2
         out[idx[n_test : n_test + n_val]] = 1
+        del idx  # the next class's positions are not made beside these
     return out
+
+
+BLOCK_SAMPLES = 2**16
+"""Samples looked at at a time by `class_counts` and `_positions`: their work space."""
+
+
+def class_counts(labels: np.ndarray) -> list[tuple[Any, int]]:
+    """(class, samples of it) in `np.unique`'s order. Small non-negative integer labels (a
+    table's class codes) are counted a block at a time; others go through `np.unique`, which
+    sorts a copy."""
+    small = labels.dtype.kind in "iu" and len(labels) > 0
+    if not (small and labels.min() >= 0 and labels.max() < 2**16):
+        unique, counts = np.unique(labels, return_counts=True)
+        return list(zip(unique.tolist(), counts.tolist(), strict=True))
+    counts = np.zeros(int(labels.max()) + 1, dtype=np.int64)
+    for start in range(0, len(labels), BLOCK_SAMPLES):
+        counts += np.bincount(labels[start : start + BLOCK_SAMPLES], minlength=len(counts))
+    return [(int(c), int(counts[c])) for c in np.flatnonzero(counts)]
+
+
+def _positions(labels: np.ndarray, c: Any, count: int) -> np.ndarray:
+    """Where `labels == c` (`count` places), as int32, found a block at a time."""
+    idx = np.empty(count, dtype=np.int32)
+    filled = 0
+    for start in range(0, len(labels), BLOCK_SAMPLES):
+        hits = np.flatnonzero(labels[start : start + BLOCK_SAMPLES] == c)
+        idx[filled : filled + len(hits)] = hits + start
+        filled += len(hits)
+    return idx
 
 
 def split_arrays(

@@ -17,15 +17,23 @@ from typing import Any
 import numpy as np
 
 from backend.data.base import (
+    BLOCK_SAMPLES,
     CLASSIFICATION,
     REGRESSION,
     DatasetError,
     ParamSpec,
     SplitSettings,
+    class_counts,
     split_indices,
     split_membership,
 )
-from backend.data.table_reader import CHUNK_ROWS, DELIMITERS, Categories, Chunk
+from backend.data.table_reader import (
+    CHUNK_ROWS,
+    DELIMITERS,
+    Categories,
+    Chunk,
+    give_back_memory,
+)
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
@@ -180,7 +188,9 @@ def numeric_values(path: Path, chunk: Chunk, column: str) -> tuple[np.ndarray, n
 
 @dataclass
 class TableScan:
-    """What one pass over the file found."""
+    """What one pass over the file found. What it keeps per row, chunk by chunk (whether the
+    row has every feature and a target, one bit each; its class code) is `plan_split`'s to
+    take, once (`take_rows`)."""
 
     path: Path
     columns: list[str]
@@ -190,9 +200,10 @@ class TableScan:
     rows: int = 0
     missing: Counter[str] = field(default_factory=Counter)
     categories: dict[str, Counter[str]] = field(default_factory=dict)
-    feature_missing: list[np.ndarray] = field(default_factory=list)
-    target_missing: list[np.ndarray] = field(default_factory=list)
+    complete: list[np.ndarray] = field(default_factory=list)  # packed bits
+    labelled: list[np.ndarray] = field(default_factory=list)  # packed bits
     codes: list[np.ndarray] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
     keys: dict[Any, int] = field(default_factory=dict)
     too_many_keys: bool = False
 
@@ -207,10 +218,27 @@ class TableScan:
         for name in self.targets:
             keys, missing = self._cells(chunk, name)
             target_missing |= missing
-        self.feature_missing.append(feature_missing)
-        self.target_missing.append(target_missing)
+        self.complete.append(np.packbits(~feature_missing))
+        self.labelled.append(np.packbits(~target_missing))
+        self.lengths.append(n)
         if len(self.targets) == 1 and keys is not None:
             self.codes.append(self._code(keys, target_missing))
+
+    def take_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows with a target, rows with every feature, class code per row) of the whole
+        file; the chunks' lists are emptied."""
+        codes = np.concatenate(self.codes) if self.codes else np.zeros(0, dtype=np.int8)
+        self.codes.clear()
+        return self._unpacked(self.labelled), self._unpacked(self.complete), codes
+
+    def _unpacked(self, chunks: list[np.ndarray]) -> np.ndarray:
+        rows = np.empty(self.rows, dtype=bool)
+        start = 0
+        for bits, n in zip(chunks, self.lengths, strict=True):
+            rows[start : start + n] = np.unpackbits(bits, count=n).view(bool)
+            start += n
+        chunks.clear()
+        return rows
 
     def _cells(self, chunk: Chunk, name: str) -> tuple[np.ndarray | Categories, np.ndarray]:
         values: np.ndarray | Categories
@@ -236,9 +264,10 @@ class TableScan:
             )
 
     def _code(self, keys: np.ndarray | Categories, missing: np.ndarray) -> np.ndarray:
-        codes = np.full(len(missing), -1, dtype=np.int16)  # MAX_CLASSES fits
+        """The class key id of each row (-1: none), one byte a row while there are at most
+        127 keys (joined chunks take the widest type), two up to `MAX_CLASSES`."""
         if self.too_many_keys:
-            return codes
+            return np.full(len(missing), -1, dtype=np.int8)
         if isinstance(keys, Categories):  # text: the chunk's own categories, mapped
             present = np.unique(keys.codes[~missing])
             ids = np.full(len(keys.uniques), -1, dtype=np.int64)
@@ -250,7 +279,8 @@ class TableScan:
             found = len(unique)
         if len(self.keys) > MAX_CLASSES:
             self.too_many_keys = True
-            return codes
+            return np.full(len(missing), -1, dtype=np.int8)
+        codes = np.full(len(missing), -1, dtype=np.int8 if len(self.keys) < 128 else np.int16)
         if found:
             codes[~missing] = ids[inverse]
         return codes
@@ -289,10 +319,13 @@ UNUSED = 255
 def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -> TablePlan:
     task, note = _task(scan, settings)
     notes = [note]
-    labelled = ~np.concatenate(scan.target_missing)
-    usable = labelled.copy()
+    labelled, usable, codes = scan.take_rows()  # `usable`: rows with every feature, so far
+    give_back_memory()  # the chunks' small arrays, which the heap would keep
     if settings.missing == "drop":
-        usable &= ~np.concatenate(scan.feature_missing)
+        usable &= labelled
+    else:
+        usable[:] = labelled
+    del labelled  # in `codes` too (code -1: no target), where the classes need it
     labels = None
     class_keys: list[Any] = []
     names: list[str] = []
@@ -304,17 +337,29 @@ def plan_split(scan: TableScan, settings: TableSettings, split: SplitSettings) -
             "values, or leave those columns out of the features"
         )
     if task == CLASSIFICATION:
-        class_keys, names, labels = _classes(scan, usable, labelled)
+        class_keys, names, labels = _classes(scan, codes, usable)
         notes.extend(_lost_classes(names, labels))
+    del codes  # let go before the split takes its work space
     notes.extend(_missing_notes(scan, settings, usable))
     val = 0.0 if settings.val_path else split.val_fraction  # a separate file gives that split
     test = 0.0 if settings.test_path else split.test_fraction
-    membership = np.full(len(usable), UNUSED, dtype=np.uint8)
-    membership[usable] = split_membership(int(usable.sum()), val, test, split.seed, labels)
+    plan_split_settings = SplitSettings(val, test, split.seed)
+    membership = _membership(usable, plan_split_settings, labels)
     if not (membership == 0).any():
         raise DatasetError(f"{scan.path}: no rows left for training: lower the split fractions")
-    plan_split_settings = SplitSettings(val, test, split.seed)
+    give_back_memory()  # the work space above: the next pass would start on top of it
     return TablePlan(task, class_keys, names, membership, labels, plan_split_settings, notes)
+
+
+def _membership(usable: np.ndarray, split: SplitSettings, labels: np.ndarray | None) -> np.ndarray:
+    """Each row's split (`UNUSED` for rows not used), in one byte per row."""
+    n = int(usable.sum())
+    assigned = split_membership(n, split.val_fraction, split.test_fraction, split.seed, labels)
+    if n == len(usable):  # every row used (no gaps): no second array
+        return assigned
+    membership = np.full(len(usable), UNUSED, dtype=np.uint8)
+    membership[usable] = assigned
+    return membership
 
 
 def _task(scan: TableScan, settings: TableSettings) -> tuple[str, str]:
@@ -351,23 +396,21 @@ def _few_whole(keys: dict[Any, int]) -> bool:
 
 
 def _classes(
-    scan: TableScan, usable: np.ndarray, labelled: np.ndarray
+    scan: TableScan, codes: np.ndarray, usable: np.ndarray
 ) -> tuple[list[Any], list[str], np.ndarray]:
-    """Class keys in order, their names, and the usable rows' labels; `labelled`: the rows
-    with a target, before rows with missing features were dropped."""
+    """Class keys in order, their names, and the usable rows' labels (one byte each up to
+    127 classes); `codes`: the scan's class code of every row (-1: no target)."""
     keys = sorted(scan.keys, key=lambda k: (isinstance(k, str), k))
     order = np.array([scan.keys[k] for k in keys], dtype=np.int64)
-    remap = np.full(len(order) + 1, -1, dtype=np.int16)  # the last: code -1, no class
+    small = np.int8 if len(order) < 128 else np.int16  # MAX_CLASSES fits
+    remap = np.full(len(order) + 1, -1, dtype=small)  # the last: code -1, no class
     remap[order] = np.arange(len(order))
-    codes = np.concatenate(scan.codes)
-    scan.codes = [codes]
-    labels = remap[codes]
     names = [_key_name(k) for k in keys]
-    used = labels[usable]
-    present = np.flatnonzero(np.bincount(used[used >= 0], minlength=len(order)))
+    used = _labels_of(remap, codes, usable)
+    present = np.array([c for c, _n in class_counts(used) if c >= 0], dtype=np.int64)
     if len(present) < 2:
         only = names[int(present[0])] if len(present) else "none"
-        before = labels[labelled]
+        before = remap[codes[codes >= 0]]  # the rows with a target, gaps or not
         lost = sorted(set(np.unique(before[before >= 0]).tolist()) - set(present.tolist()))
         if lost and len(present) + len(lost) >= 2:
             raise DatasetError(_dropped_classes(scan, usable, only, [names[i] for i in lost]))
@@ -378,10 +421,21 @@ def _classes(
     return keys, names, used
 
 
+def _labels_of(remap: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`remap[codes[rows]]`, a block at a time: no copy of every row's code on the way."""
+    labels = np.empty(int(rows.sum()), dtype=remap.dtype)
+    filled = 0
+    for start in range(0, len(codes), BLOCK_SAMPLES):
+        block = remap[codes[start : start + BLOCK_SAMPLES][rows[start : start + BLOCK_SAMPLES]]]
+        labels[filled : filled + len(block)] = block
+        filled += len(block)
+    return labels
+
+
 def _lost_classes(names: list[str], labels: np.ndarray) -> list[str]:
     """A class every example of which was dropped (each had a gap): the model cannot learn
     it, yet it keeps an output for it. Said in the notes; two classes left can still train."""
-    lost = sorted(set(range(len(names))) - set(np.unique(labels).tolist()))
+    lost = sorted(set(range(len(names))) - {c for c, _n in class_counts(labels)})
     if not lost:
         return []
     shown = ", ".join(repr(names[i]) for i in lost[:5]) + (", ..." if len(lost) > 5 else "")

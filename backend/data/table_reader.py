@@ -37,10 +37,16 @@ __all__ = ["Categories", "Chunk"]  # re-exported: the table modules import them 
 
 CHUNK_ROWS = 10_000
 """Rows of a head chunk (the one that decides each column's kind) and of a Parquet batch."""
-BLOCK_BYTES = 128 * 1024
-"""Bytes Arrow parses at a time: about 1,400 rows of the benchmark's 12 columns. Larger
-blocks were no faster on 2 cores and cost memory (1 MB: 60 MB more at the peak, measured).
-A file of long rows gets blocks of `ROWS_PER_BLOCK` of its first rows instead."""
+GATHER_ROWS = 5_000
+"""Rows of a chunk of a pass: Arrow's blocks gathered to about this many, so NumPy works on
+fewer, larger arrays (a block a chunk spent a third of a pass on per-block overhead). The
+peak follows the chunk and the block: preparing the 201 MB file of `bench_data` peaked 7-8 MB
+higher with 10,000 rows of 128 KB blocks (7% faster), 3-4 MB with 10,000 rows of 64 KB
+blocks; 2,500 rows took 8% more time (measured)."""
+BLOCK_BYTES = 64 * 1024
+"""Bytes Arrow parses at a time: about 700 rows of the benchmark's 12 columns. Arrow's I/O
+thread reads blocks ahead, so memory follows the block (1 MB blocks: 60 MB more). A file of
+long rows gets blocks of `ROWS_PER_BLOCK` of its first rows instead."""
 ROWS_PER_BLOCK = 64
 """Rows a block holds at least: a row longer than a block makes Arrow stop and the pass start
 again with larger blocks (a 20,000-column row is 128 KB), and Arrow's cost per block grows
@@ -267,14 +273,14 @@ class TableFile:
 
 
 def _gathered(batches: Iterator[Any]) -> Iterator[list[Any]]:
-    """Arrow's blocks gathered into about `CHUNK_ROWS` rows: NumPy then works on fewer,
+    """Arrow's blocks gathered into about `GATHER_ROWS` rows: NumPy then works on fewer,
     larger arrays (a third of the time of a pass went to per-block overhead)."""
     gathered: list[Any] = []
     rows = 0
     for batch in batches:
         gathered.append(batch)
         rows += batch.num_rows
-        if rows >= CHUNK_ROWS:
+        if rows >= GATHER_ROWS:
             yield gathered
             gathered, rows = [], 0
     if gathered:

@@ -44,13 +44,16 @@ def load_table(
         source = _Head(source, head_rows)
     scan = scan_table(source, settings)
     plan = plan_split(scan, settings, split)
+    streamed = source.size_bytes > STREAM_ABOVE_BYTES
+    if streamed:  # only `plan.indices()` reads the labels, and a stream never asks it
+        plan.labels = None  # a byte a row less through the pass to come
     encoder = fit_encoder(source, scan, plan, settings)
     extras = {"val": settings.val_path, "test": settings.test_path}
     for path in extras.values():
         if path is not None:
             _check_columns(_open(settings, path), scan.columns)
     notes = [*plan.notes, *_column_notes(encoder)]
-    if source.size_bytes > STREAM_ABOVE_BYTES:
+    if streamed:
         stream = TableStream(settings, encoder, plan, split.seed)
         notes.append(f"streamed from disk: {source.size_bytes / 2**20:,.0f} MB")
         return _dataset(name, encoder, plan, stream=stream, notes=notes)

@@ -117,6 +117,10 @@ class TraceAhead:
 
                 def first_call(iterator: Any) -> Any:
                     model.train_function = train  # once
+                    if not isinstance(
+                        iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)
+                    ):
+                        return train(iterator)  # Keras steps through it in Python: no helper
                     train_step.get_concrete_function(iterator)  # traced here, on this thread
                     self.thread = threading.Thread(
                         target=self._work, args=(policy,), name="trace-ahead", daemon=True

@@ -3,13 +3,14 @@
 A CSV of `SIZE_MB` (10 number columns, a text column, a class label) is written once; each
 measure then runs in a fresh Python process and reports its peak resident memory (VmHWM) and,
 for the preview, the peak of Python and NumPy allocations (`tracemalloc`). Baselines in the
-same run: the same process doing nothing with the file, reading the file whole into one
-string (what "loading it" would cost at the very least), training the same model on a tiny
-in-memory table for the same number of batches (TensorFlow's own memory; as in the app,
-TensorFlow is imported before the data is loaded), and the previous reader (Python's `csv`
-module, the tables' code of commit `PYTHON_CSV_COMMIT`, taken from git) preparing the same
-file: "prepare" is the load for streaming (scan + training statistics), alternating old and
-new for `ROUNDS` rounds; ratio = old time / new time.
+same run: the same process doing nothing with the file (also with Arrow's CSV reader
+imported: its code is resident memory the previous reader did not have), reading the file
+whole into one string (what "loading it" would cost at the very least), training the same
+model on a tiny in-memory table for the same number of batches (TensorFlow's own memory; as
+in the app, TensorFlow is imported before the data is loaded), and the previous reader
+(Python's `csv` module, the tables' code of commit `PYTHON_CSV_COMMIT`, taken from git)
+preparing the same file: "prepare" is the load for streaming (scan + training statistics),
+alternating old and new for `ROUNDS` rounds; ratio = old time / new time.
 
 Run: `.venv/bin/python -m benchmarks.bench_data [SIZE_MB] [ROUNDS]`.
 """
@@ -68,6 +69,14 @@ MEASURES = {
     "idle": _PRELUDE
     + """
 import backend.data.preview, backend.training.trainer
+report()
+""",
+    "idle_arrow": _PRELUDE
+    + """
+import backend.data.preview, backend.training.trainer
+from backend.data.table_cells import import_pyarrow
+import_pyarrow()
+import pyarrow.csv
 report()
 """,
     "read_whole": _PRELUDE
@@ -224,6 +233,7 @@ def main(size_mb: int = SIZE_MB, rounds: int = ROUNDS) -> None:
     idle = r["idle"]["peak_rss"]
     rows = [
         ("idle: app modules imported", "idle", ""),
+        ("idle, and Arrow's CSV reader imported", "idle_arrow", ""),
         ("read the file whole into a string", "read_whole", ""),
         ("preview (first 100 rows)", "preview", "seconds"),
         ("prepare for streaming: scan + training statistics", "load", "seconds"),

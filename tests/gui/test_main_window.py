@@ -157,7 +157,9 @@ def test_train_plots_live_then_stop(qtbot: Any, window: MainWindow) -> None:
     qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
     assert window.is_training
     qtbot.waitUntil(lambda: points(window, "loss") >= 1, timeout=60_000)
-    qtbot.waitUntil(lambda: window.training_panel.curves["loss (batches)"].getData()[0] is not None)
+    batches = window.training_panel.curves  # each curve's item is made at a redraw tick
+    qtbot.waitUntil(lambda: "loss (batches)" in batches)
+    qtbot.waitUntil(lambda: batches["loss (batches)"].getData()[0] is not None)
     assert points(window, "loss (batches)") >= 1
     assert points(window, "learning_rate") >= 1
     with qtbot.waitSignal(window.training.finished, timeout=30_000) as blocker:

@@ -181,6 +181,20 @@ def test_a_real_run_draws_each_batch_once_at_its_place(window: MainWindow) -> No
     panel.reset_plots()
     result = Trainer(moons_mlp().graph, data, config, panel.on_event).run()
     assert result.status == "completed", result.message
-    xs = panel.series["loss (batches)"].x
+    xs = panel.series["loss (batches)"].x.tolist()
     assert xs == [epoch + (step + 1) / 25 for epoch in range(3) for step in range(25)]
     assert panel.curves["loss (batches)"].getData()[0] is not None  # drawn at TrainEnd
+
+
+def test_a_series_grows_past_its_arrays_and_keeps_what_was_drawn() -> None:
+    """A curve's points live in arrays that double when full; a plot holds views of them."""
+    from gui.training.training_panel import Series
+
+    series = Series()
+    for i in range(100):
+        series.add(i, 2.0 * i)
+    drawn = series.x  # what a redraw handed the plot
+    for i in range(100, 300):
+        series.add(i, 2.0 * i)
+    assert series.x.tolist() == list(range(300)) and series.y[-1] == 598.0
+    assert drawn.tolist() == list(range(100))  # never written over by later points

@@ -160,8 +160,6 @@ def measure_once(trace: bool = False) -> dict[str, float]:
     busy, split, ends = measure(app, 120.0, until=lambda: bool(done))
     seconds = time.perf_counter() - start
     window.shutdown()
-    window.hide()  # a window still shown at exit is hidden by PySide's atexit cleanup, whose
-    # Hide events reach the status bar's Python event filter: a segfault (Shiboken 6.11)
     if trace:
         print_stalls(busy, split, ends, log, start)
     worst = int(busy.argmax())

@@ -4,6 +4,7 @@ the device) give up their width to a message while it shows, each eliding its te
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
@@ -54,7 +55,8 @@ class MessageFirst(QObject):
         (its tooltip with it): a width set for 'Weights: untrained' cut the run's name that
         replaced it although the message beside it was short."""
         kinds = (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.ToolTipChange)
-        if event.type() in kinds:
+        if event.type() in kinds and shiboken6.isValid(self.bar):  # (gone while a window
+            # still shown at exit is torn down: raising here crashed Shiboken's cleanup)
             self.make_room(self.bar.currentMessage())
         return False
 

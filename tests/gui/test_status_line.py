@@ -44,3 +44,30 @@ def test_a_label_whose_text_grows_beside_a_short_message_is_whole(
     window.weights_label.setText("Weights: run 2026-12-05 12:23:26 (completed, 1 epoch)")
     label = window.weights_label
     qtbot.waitUntil(lambda: label.width() >= label.sizeHint().width())
+
+
+def test_a_window_still_shown_at_exit_tears_down_quietly(tmp_path: Any) -> None:
+    """PySide's cleanup at interpreter exit hides a window nobody closed after its status bar
+    is gone: the bar's event filter raised on every Hide event, and Shiboken crashed (SIGSEGV)
+    reporting them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "from PySide6.QtWidgets import QApplication\n"
+        "from gui.main_window import MainWindow\n"
+        "app = QApplication([])\n"
+        "window = MainWindow()\n"
+        "window.show()\n"
+        "app.processEvents()\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "already deleted" not in done.stderr, done.stderr[-2000:]

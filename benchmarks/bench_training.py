@@ -16,6 +16,7 @@ Run: `.venv/bin/python -m benchmarks.bench_training [ROUNDS]`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from backend.data import Dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import TrainingConfig
 from backend.keras_env import import_keras
+from backend.training import execution
 from backend.training.execution import ExecutionPlan, apply_plan, prebuild
 from backend.training.lean_update import lean_update
 from backend.training.trainer import Trainer
@@ -158,14 +160,17 @@ class App:
         dataset: Dataset,
         config: TrainingConfig,
         fresh: bool,
+        helper: bool = True,
     ) -> float:
+        """`helper=False`: without the work done during the first call (`trace_ahead`)."""
         if fresh:
             self.memory.unlink(missing_ok=True)
         model = _model(graph, dataset, config)
         feed: list[Any] = []  # what the GUI receives: every event the trainer emits
         trainer = Trainer(graph, dataset, config, on_event=feed.append)
         start = time.perf_counter()
-        result = trainer.run(model)
+        with contextlib.nullcontext() if helper else _without_helper():
+            result = trainer.run(model)
         elapsed = time.perf_counter() - start
         if result.status != "completed":
             raise RuntimeError(result.message)
@@ -173,6 +178,24 @@ class App:
         if not fresh:
             self.later = result.execution
         return elapsed
+
+
+@contextlib.contextmanager
+def _without_helper() -> Any:
+    """The trainer with a `TraceAhead` that queues nothing (all work on the training thread)."""
+    keras = import_keras()
+
+    def idle(validation: Any) -> Any:
+        callback = keras.callbacks.Callback()
+        callback.traced = callback.active = False
+        return callback
+
+    real = execution.TraceAhead
+    execution.TraceAhead = idle
+    try:
+        yield
+    finally:
+        execution.TraceAhead = real
 
 
 def benchmark_models(app: App, rounds: int) -> str:
@@ -186,6 +209,7 @@ def benchmark_models(app: App, rounds: int) -> str:
             "plain": lambda g=graph, d=dataset: time_fit(g, d, config),
             "app": lambda g=graph, d=dataset: app.time(g, d, config, fresh=True),
             "app again": lambda g=graph, d=dataset: app.time(g, d, config, fresh=False),
+            "no helper": lambda g=graph, d=dataset: app.time(g, d, config, True, helper=False),
             "ahead": lambda g=graph, d=dataset: time_fit(g, d, config, ahead=True),
             "lean": lambda g=graph, d=dataset: time_fit(g, d, config, lean=True),
             "steps": lambda g=graph, d=dataset, n=steps: time_fit(g, d, config, steps=n),
@@ -200,6 +224,7 @@ def benchmark_models(app: App, rounds: int) -> str:
                 Spread(plain).show(),
                 f"**{ratios(plain, times['app']).show()}**",
                 ratios(plain, times["app again"]).show(),
+                ratios(plain, times["no helper"]).show(),
                 ratios(plain, times["ahead"]).show(),
                 ratios(plain, times["lean"]).show(),
                 f"{steps}: {ratios(plain, times['steps']).show()}",
@@ -213,6 +238,7 @@ def benchmark_models(app: App, rounds: int) -> str:
         "plain fit (s)",
         "app, first run",
         "app, later run",
+        "app, no helper thread",
         "built ahead alone",
         "lean update alone",
         "batches per call alone",

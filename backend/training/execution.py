@@ -28,7 +28,8 @@ Before the first step the model's optimizer and metric variables are created (Ke
 `_symbolic_build`, as it does under a distribution strategy): TensorFlow then traces the
 train step once instead of twice (creating variables inside the first trace forces a second).
 Adam's and SGD's update is traced lean (`lean_update`): the same arithmetic, bit for bit, in
-a smaller graph that traces and starts faster.
+a smaller graph that traces and starts faster. The validation step is traced on a helper
+thread while the first training call runs inside TensorFlow (`trace_ahead`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from backend.document.training_config import TrainingConfig
 from backend.keras_env import import_keras, import_tensorflow
 from backend.paths import data_dir
 from backend.training.lean_update import lean_update
+from backend.training.trace_ahead import TraceAhead
 
 TARGET_CALL_S = 0.016
 """Aim of one call: short against the UI's 50 ms event budget, long against its overhead."""
@@ -417,6 +419,8 @@ class RunExecution:
         self.lean_update = lean_update(model.optimizer)
         self.prebuilt = prebuild(model, arguments)
         self.clock = CallClock(self.plan)
+        self.ahead = TraceAhead(arguments.get("validation_data"))
+        """A Keras callback tracing the validation step during the first call."""
 
     def record(self) -> dict[str, Any]:
         """What the run used and measured (for its record); remembered for the next run."""
@@ -427,6 +431,7 @@ class RunExecution:
             "summary": self.plan.describe(),
             "built_ahead": self.prebuilt,
             "lean_update": self.lean_update,
+            "validation_traced_ahead": self.ahead.traced,
             "measured": measured,
         }
 

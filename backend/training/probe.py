@@ -9,6 +9,10 @@ few milliseconds, but tracing it costs several eager passes. So a run of `TRACED
 epochs or more traces the pass at its first measure (before training) and reuses it every
 epoch; a shorter run measures eagerly (a 2-epoch run: three eager passes). The function is
 built once per run (per `Probe`) and traced once: the probe batch never changes.
+
+The pass reads the weights it is given (`snapshot`, through Keras' `StatelessScope`), never
+the live variables: the measure before training can then run on the trainer's helper thread
+while the first training call runs (`trace_ahead`), on the weights as they were before it.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class Probe:
             else None
         )
         self.variables = list(model.trainable_variables)
+        self.weights = list(model.weights)  # what a pass reads: trainable and statistics
+        position = {id(var): i for i, var in enumerate(self.weights)}
+        self.trainable = [position[id(var)] for var in self.variables]
         self.layers = [str(var.path).split("/")[0] for var in self.variables]
         self.kernels = [
             i for i, var in enumerate(self.variables) if str(var.path).endswith("kernel")
@@ -68,12 +75,21 @@ class Probe:
         self._function: Any = None
         self._tensors = tf.nest.map_structure(tf.convert_to_tensor, (self.x, self.y))
 
-    def measure(self) -> ProbeStats:
+    def snapshot(self) -> list[Any]:
+        """The model's weights as they are now (tensors, not variables): a measure of them
+        may run later or on another thread while training changes the variables."""
+        tf = import_tensorflow()
+        return [tf.convert_to_tensor(var.value) for var in self.weights]
+
+    def measure(self, snapshot: list[Any] | None = None) -> ProbeStats:
+        """The stats of the weights in `snapshot` (default: the weights now)."""
         if self.traced and self._function is None:
             tf = import_tensorflow()
             self._function = tf.function(self._pass, autograph=False)  # traced at its first call
         run = self._function or self._pass
-        found = {k: _numpy(v) for k, v in run(*self._tensors).items()}
+        values = self.snapshot() if snapshot is None else snapshot
+        x, y = self._tensors
+        found = {k: _numpy(v) for k, v in run(x, y, values).items()}
         stats = ProbeStats()
         stats.loss = float(found["loss"])
         stats.head_losses = self._head_losses(found.get("pred"))
@@ -93,25 +109,29 @@ class Probe:
             stats.grad_histograms[self.layers[i]] = _histogram(found["kernel_grads"][j])
         return stats
 
-    def _pass(self, x: Any, y: Any) -> dict[str, Any]:
-        """One forward and backward pass on the probe batch, reduced to what the stats need
-        (eager, or traced by `measure`)."""
+    def _pass(self, x: Any, y: Any, values: list[Any]) -> dict[str, Any]:
+        """One forward and backward pass on the probe batch with the weights `values` (the
+        variables untouched), reduced to what the stats need (eager, or traced by `measure`)."""
+        keras = import_keras()
         tf = import_tensorflow()
+        trainable = [values[i] for i in self.trainable]
         with tf.GradientTape() as tape:
-            if self.forward is not None:
-                outs = self.forward(x, training=False)
-                pred, relus = outs["pred"], outs["relu"]
-            else:
-                pred, relus = self.model(x, training=False), []
-            loss = self.model.compute_loss(x=x, y=y, y_pred=pred)
+            tape.watch(trainable)
+            with keras.StatelessScope(state_mapping=list(zip(self.weights, values, strict=True))):
+                if self.forward is not None:
+                    outs = self.forward(x, training=False)
+                    pred, relus = outs["pred"], outs["relu"]
+                else:
+                    pred, relus = self.model(x, training=False), []
+                loss = self.model.compute_loss(x=x, y=y, y_pred=pred)
         grads = [
-            tf.zeros_like(var.value) if g is None else tf.convert_to_tensor(g)  # dense
-            for var, g in zip(self.variables, tape.gradient(loss, self.variables), strict=True)
+            tf.zeros_like(value) if g is None else tf.convert_to_tensor(g)  # dense
+            for value, g in zip(trainable, tape.gradient(loss, trainable), strict=True)
         ]
         found: dict[str, Any] = {
             "loss": loss,
             "grad_squares": _squares(tf, grads),
-            "weight_squares": _squares(tf, [var.value for var in self.variables]),
+            "weight_squares": _squares(tf, trainable),
             "dead": [],
             "units": [],
         }
@@ -123,7 +143,7 @@ class Probe:
             found["dead"].append(tf.reduce_mean(dead))
             found["units"].append(tf.shape(flat)[1])
         if self.histograms:
-            found["kernels"] = [self.variables[i].value for i in self.kernels]
+            found["kernels"] = [trainable[i] for i in self.kernels]
             found["kernel_grads"] = [grads[i] for i in self.kernels]
         return found
 

@@ -226,11 +226,12 @@ class Trainer:
         try:
             steps = math.ceil(self.dataset.size("train") / int(self.config.batch_size))
             execution = RunExecution(model, self.config, self.graph, arguments, steps)
+            callback.helper = execution.ahead
             self._batch_losses = execution.batch_losses
             model.fit(
                 **arguments,
                 epochs=int(self.config.epochs),
-                callbacks=[*callbacks, execution.clock, callback],
+                callbacks=[*callbacks, execution.clock, execution.ahead, callback],
                 class_weight=class_weights(self.config, self.dataset),
                 verbose=0,
             )
@@ -376,14 +377,32 @@ class _EventCallback:
                 self._batch_loss = _BatchLoss(
                     int(trainer.config.batch_size), trainer.dataset.size("train")
                 )
+                self.helper: Any = None
+                """The run's `TraceAhead`: the measure before training runs on its helper."""
+                self._before: Any = None  # that measure, queued
 
             def on_train_begin(self, logs: Any = None) -> None:
                 self._steps = int(self.params.get("steps") or 0)
                 epochs = int(self.params.get("epochs") or 0)
                 trainer.on_event(TrainBegin(epochs, self._steps, trainer.diagnostics.heads))
-                stats = probe.measure() if probe is not None else None
+                if probe is None:
+                    self._begin(None)
+                elif self.helper is not None and self.helper.active:  # during the first call
+                    weights = probe.snapshot()
+                    self._before = self.helper.add(lambda: probe.measure(weights), first=True)
+                else:
+                    self._begin(probe.measure())
+
+            def _begin(self, stats: Any) -> None:
                 for alert in trainer.diagnostics.begin(stats.loss if stats else None, stats):
                     trainer.on_event(TrainAlert(alert))
+
+            def _settle(self) -> None:
+                """The measure before training, once the helper has it (before any batch is
+                reported: the events keep their order)."""
+                if self._before is not None:
+                    job, self._before = self._before, None
+                    self._begin(job.result())
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self._epoch = epoch
@@ -391,6 +410,7 @@ class _EventCallback:
                 self._batch_loss.new_epoch()
 
             def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+                self._settle()
                 each = trainer._batch_losses.read(batch) if trainer._batch_losses else None
                 batch = min(batch, self._steps - 1) if self._steps else batch  # a short last call
                 measured = self._batch_loss.add(batch, (logs or {}).get("loss"), each)
@@ -428,6 +448,7 @@ class _EventCallback:
                 )
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                self._settle()
                 if self._batch_loss.pending:  # the epoch's last batches, held by the throttle
                     self._send_batches()
                 values = _floats(logs)
@@ -461,6 +482,9 @@ class _EventCallback:
                 )
                 if trainer._stop_after_epoch.is_set():
                     self.model.stop_training = True
+
+            def on_train_end(self, logs: Any = None) -> None:
+                self._settle()  # a run stopped before its first batch
 
             def _alert(
                 self, epoch: int, values: dict[str, float], stats: Any, lr: float | None = None

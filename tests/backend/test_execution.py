@@ -232,3 +232,76 @@ def test_a_script_trains_with_the_batches_per_call_the_settings_ask() -> None:
     assert "steps_per_execution" not in "\n".join(
         training_functions(project, training_plan(project, None))
     )
+
+
+def test_the_validation_step_traced_ahead_is_traced_once_and_changes_nothing(
+    data: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper thread traces the validation step and measures the probe before training
+    during the first call; validation then finds its step traced (each step traced exactly
+    once), and the run trains and reports what it did without the helper."""
+    import backend.training.execution as execution
+    from backend.training import trace_ahead
+    from backend.training.probe import Probe
+    from backend.training.trace_ahead import traced_step
+
+    measure, threads = Probe.measure, []
+
+    def spied(probe: Probe, snapshot: Any = None) -> Any:
+        threads.append(threading.current_thread().name)
+        return measure(probe, snapshot)
+
+    monkeypatch.setattr(Probe, "measure", spied)
+    monkeypatch.setattr(trace_ahead, "idle_core", lambda: True)
+    ahead, ahead_events = _train(data, epochs=2, steps_per_execution=1)
+    assert threads == ["trace-ahead", "MainThread", "MainThread"]  # before training; 2 epochs
+    assert ahead.execution["validation_traced_ahead"] is True
+    model = ahead.model
+    assert traced_step(model.train_function).experimental_get_tracing_count() == 1
+    assert traced_step(model.test_function).experimental_get_tracing_count() == 1
+
+    monkeypatch.setattr(execution, "TraceAhead", lambda validation: _NoCallback())
+    plain, plain_events = _train(data, epochs=2, steps_per_execution=1)
+    assert _maths(plain.history) == _maths(ahead.history)
+    assert _story(plain_events) == _story(ahead_events)  # the probe's alerts included
+    for a, b in zip(plain.model.get_weights(), ahead.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _story(events: list[TrainingEvent]) -> list[str]:
+    """Each event's kind, and what an alert says, in order."""
+    return [f"{type(e).__name__} {getattr(e, 'alert', '')}" for e in events]
+
+
+class _NoCallback:
+    """A callback that traces nothing ahead."""
+
+    def __new__(cls) -> Any:
+        from backend.keras_env import import_keras
+
+        callback = import_keras().callbacks.Callback()
+        callback.traced = callback.active = False
+        return callback
+
+
+def test_a_busy_machine_trains_without_the_helper(
+    data: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No core to spare: everything runs on the training thread, as plain `fit` would."""
+    from backend.training import trace_ahead
+
+    monkeypatch.setattr(trace_ahead, "idle_core", lambda: False)
+    result, _ = _train(data, epochs=1, steps_per_execution=1)
+    assert result.execution["validation_traced_ahead"] is False
+
+    monkeypatch.undo()
+    cores = {"cores": 2, "load": 0.5}
+    monkeypatch.setattr(trace_ahead.os, "sched_getaffinity", lambda _pid: range(cores["cores"]))
+    monkeypatch.setattr(trace_ahead.os, "getloadavg", lambda: (cores["load"], 0.0, 0.0))
+    assert trace_ahead.idle_core()
+    cores["load"] = 2.4  # two cores, both busy and more waiting
+    assert not trace_ahead.idle_core()
+    cores.update(cores=8, load=6.5)
+    assert trace_ahead.idle_core()
+    cores.update(cores=1, load=0.0)  # one core: never a helper
+    assert not trace_ahead.idle_core()

@@ -75,6 +75,8 @@ class Session:
         self.probe = out / "probe"
         shutil.rmtree(self.probe, ignore_errors=True)  # a state.json of an earlier run read as
         self.probe.mkdir(parents=True)  # this one's had the mouse drag before the window was up
+        for old in out.glob("*.png"):  # an earlier run's screenshots (its failure.png) are
+            old.unlink()  # not this run's
         self.display = f":{_free_display()}"
         self.env = {
             **os.environ,

@@ -41,17 +41,6 @@ TEMPLATE_ROUNDS = 5
 EPOCHS = 2
 
 
-def _chain(specs: list[tuple[str, dict[str, Any]]]) -> LayerGraph:
-    graph = LayerGraph()
-    prev = None
-    for layer_type, params in specs:
-        node = graph.add_node(layer_type, params)
-        if prev is not None:
-            graph.connect(prev, node.id)
-        prev = node.id
-    return graph
-
-
 def _dataset(name: str, x: np.ndarray, classes: int, seed: int = 0) -> Dataset:
     rng = np.random.default_rng(seed)
     y = rng.integers(0, classes, size=len(x))
@@ -71,29 +60,23 @@ def _dataset(name: str, x: np.ndarray, classes: int, seed: int = 0) -> Dataset:
 
 def cases() -> dict[str, tuple[LayerGraph, Dataset]]:
     rng = np.random.default_rng(0)
-    mlp = _chain(
-        [
-            ("Input", {"shape": [32]}),
-            ("Dense", {"units": 128, "activation": "relu"}),
-            ("Dense", {"units": 64, "activation": "relu"}),
-            ("Dense", {"units": 10, "activation": "softmax"}),
-        ]
+    mlp = LayerGraph.chain(
+        ("Input", {"shape": [32]}),
+        ("Dense", {"units": 128, "activation": "relu"}),
+        ("Dense", {"units": 64, "activation": "relu"}),
+        ("Dense", {"units": 10, "activation": "softmax"}),
     )
-    cnn = _chain(
-        [
-            ("Input", {"shape": [16, 16, 1]}),
-            ("Conv2D", {"filters": 16, "kernel_size": [3, 3], "activation": "relu"}),
-            ("MaxPooling2D", {}),
-            ("Flatten", {}),
-            ("Dense", {"units": 10, "activation": "softmax"}),
-        ]
+    cnn = LayerGraph.chain(
+        ("Input", {"shape": [16, 16, 1]}),
+        ("Conv2D", {"filters": 16, "kernel_size": [3, 3], "activation": "relu"}),
+        ("MaxPooling2D", {}),
+        ("Flatten", {}),
+        ("Dense", {"units": 10, "activation": "softmax"}),
     )
-    lstm = _chain(
-        [
-            ("Input", {"shape": [20, 8]}),
-            ("LSTM", {"units": 32}),
-            ("Dense", {"units": 4, "activation": "softmax"}),
-        ]
+    lstm = LayerGraph.chain(
+        ("Input", {"shape": [20, 8]}),
+        ("LSTM", {"units": 32}),
+        ("Dense", {"units": 4, "activation": "softmax"}),
     )
     return {
         "MLP (tabular, 20k x 32)": (

@@ -440,6 +440,19 @@ class LayerGraph:
         }
 
     @classmethod
+    def chain(cls, *specs: tuple[str, dict[str, Any]]) -> LayerGraph:
+        """Layers in a chain, each fed by the one before, as a student draws a first model:
+        `LayerGraph.chain(("Input", {"shape": [4]}), ("Dense", {"units": 3}))`."""
+        graph = cls()
+        previous = None
+        for layer_type, params in specs:
+            node = graph.add_node(layer_type, params)
+            if previous is not None:
+                graph.connect(previous, node.id)
+            previous = node.id
+        return graph
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LayerGraph:
         """Rebuild a graph; raises GraphError (or UnknownLayerError) naming what is wrong."""
         graph = cls()

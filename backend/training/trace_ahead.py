@@ -114,17 +114,18 @@ class TraceAhead:
                 self.traced = False
                 """Whether the helper traced the validation step."""
                 self._unused: tuple[Any, Any] | None = None  # (wrapper, Keras' function)
+                self._called = False  # the first call has begun
 
             @property
             def active(self) -> bool:
                 """Whether work queued now runs on the helper during the first call."""
-                return self._unused is not None and self.thread is None
+                return self._unused is not None and not self._called
 
             def add(self, work: Callable[[], Any], first: bool = False) -> Job:
                 """Queue work for the helper (before the first call); `first`: ahead of the
                 validation step."""
                 job = Job(work)
-                self.jobs.insert(0, job) if first else self.jobs.append(job)
+                self.jobs.insert(0 if first else len(self.jobs), job)
                 return job
 
             def on_train_begin(self, logs: Any = None) -> None:
@@ -144,6 +145,7 @@ class TraceAhead:
 
                 def first_call(iterator: Any) -> Any:
                     model.train_function = train  # once
+                    self._called = True
                     if not isinstance(
                         iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)
                     ):

@@ -30,7 +30,7 @@ from backend.data import Dataset
 from backend.document.graph import LayerGraph
 from backend.document.training_config import TrainingConfig
 from backend.keras_env import import_keras
-from backend.training import execution
+from backend.training import trace_ahead
 from backend.training.execution import ExecutionPlan, apply_plan, prebuild
 from backend.training.lean_update import lean_update
 from backend.training.trainer import Trainer
@@ -165,20 +165,13 @@ class App:
 
 @contextlib.contextmanager
 def _without_helper() -> Any:
-    """The trainer with a `TraceAhead` that queues nothing (all work on the training thread)."""
-    keras = import_keras()
-
-    def idle(validation: Any) -> Any:
-        callback = keras.callbacks.Callback()
-        callback.traced = callback.active = False
-        return callback
-
-    real = execution.TraceAhead
-    execution.TraceAhead = idle
+    """The trainer as on a machine with no core to spare: no helper thread (`trace_ahead`)."""
+    real = trace_ahead.idle_core
+    trace_ahead.idle_core = lambda: False
     try:
         yield
     finally:
-        execution.TraceAhead = real
+        trace_ahead.idle_core = real
 
 
 def benchmark_models(app: App, rounds: int) -> str:

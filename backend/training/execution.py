@@ -28,8 +28,9 @@ Before the first step the model's optimizer and metric variables are created (Ke
 `_symbolic_build`, as it does under a distribution strategy): TensorFlow then traces the
 train step once instead of twice (creating variables inside the first trace forces a second).
 Adam's and SGD's update is traced lean (`lean_update`): the same arithmetic, bit for bit, in
-a smaller graph that traces and starts faster. The validation step is traced on a helper
-thread while the first training call runs inside TensorFlow (`trace_ahead`).
+a smaller graph that traces and starts faster. Where a core is idle, a helper thread
+measures the probe before training and traces the validation step while the first training
+call runs inside TensorFlow (`trace_ahead`).
 """
 
 from __future__ import annotations
@@ -420,7 +421,7 @@ class RunExecution:
         self.prebuilt = prebuild(model, arguments)
         self.clock = CallClock(self.plan)
         self.ahead = TraceAhead(arguments.get("validation_data"))
-        """A Keras callback tracing the validation step during the first call."""
+        """A Keras callback: the helper thread's work during the first call."""
 
     def record(self) -> dict[str, Any]:
         """What the run used and measured (for its record); remembered for the next run."""

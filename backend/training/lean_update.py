@@ -16,7 +16,8 @@ only adds weight decay, applied before the update as in Keras) and `SGD` (with o
 momentum and Nesterov); any other optimizer, AMSGrad, a distribution strategy or a sparse
 gradient (an Embedding's) takes Keras' own path. Clipping, weight decay, EMA, gradient
 accumulation and the step counter stay Keras' (they run around `_backend_update_step`).
-The instance's class, configuration and saved form are unchanged; `restore` takes it off.
+The instance's class, configuration and saved form are unchanged (a `.keras` file saved
+after training loads with Keras' own update).
 """
 
 from __future__ import annotations
@@ -48,12 +49,6 @@ def lean_update(optimizer: Any) -> bool:
 
     setattr(optimizer, _ATTRIBUTE, update)  # this instance only: an attribute, not a method
     return True
-
-
-def restore(optimizer: Any) -> None:
-    """Take the lean update off (Keras' own again, for steps traced after this)."""
-    if _ATTRIBUTE in vars(optimizer):
-        delattr(optimizer, _ATTRIBUTE)
 
 
 def _lean_step_for(optimizer: Any) -> Callable[..., None] | None:

@@ -240,7 +240,6 @@ def test_the_validation_step_traced_ahead_is_traced_once_and_changes_nothing(
     """The helper thread traces the validation step and measures the probe before training
     during the first call; validation then finds its step traced (each step traced exactly
     once), and the run trains and reports what it did without the helper."""
-    import backend.training.execution as execution
     from backend.training import trace_ahead
     from backend.training.probe import Probe
     from backend.training.trace_ahead import traced_step
@@ -260,8 +259,9 @@ def test_the_validation_step_traced_ahead_is_traced_once_and_changes_nothing(
     assert traced_step(model.train_function).experimental_get_tracing_count() == 1
     assert traced_step(model.test_function).experimental_get_tracing_count() == 1
 
-    monkeypatch.setattr(execution, "TraceAhead", lambda validation: _NoCallback())
+    monkeypatch.setattr(trace_ahead, "idle_core", lambda: False)  # no helper
     plain, plain_events = _train(data, epochs=2, steps_per_execution=1)
+    assert plain.execution["validation_traced_ahead"] is False
     assert _maths(plain.history) == _maths(ahead.history)
     assert _story(plain_events) == _story(ahead_events)  # the probe's alerts included
     for a, b in zip(plain.model.get_weights(), ahead.model.get_weights(), strict=True):
@@ -271,17 +271,6 @@ def test_the_validation_step_traced_ahead_is_traced_once_and_changes_nothing(
 def _story(events: list[TrainingEvent]) -> list[str]:
     """Each event's kind, and what an alert says, in order."""
     return [f"{type(e).__name__} {getattr(e, 'alert', '')}" for e in events]
-
-
-class _NoCallback:
-    """A callback that traces nothing ahead."""
-
-    def __new__(cls) -> Any:
-        from backend.keras_env import import_keras
-
-        callback = import_keras().callbacks.Callback()
-        callback.traced = callback.active = False
-        return callback
 
 
 def test_a_busy_machine_trains_without_the_helper(
